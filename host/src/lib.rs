@@ -1,1 +1,7 @@
+//! Junction: a self-hosted connector hub whose connectors are sandboxed WebAssembly
+//! components. See ARCHITECTURE.md for the map of this crate.
 
+pub mod cli;
+pub mod config;
+pub mod runtime;
+pub mod server;

@@ -1,1 +1,212 @@
-fn main() {}
+//! `cargo xtask`: the project's build, run and test entry points, so that a newcomer and
+//! CI run exactly the same steps. Everything a fresh machine needs (the wasm32-wasip2
+//! target, later Python and npm packages, PostgreSQL, Chromium) is installed from here.
+//!
+//! - `cargo xtask plugins`  build every connector and test component (incremental)
+//! - `cargo xtask test`     plugins, then the whole test suite
+//! - `cargo xtask run`      plugins, then the demo: WooCommerce emulator + `junction serve`
+//! - `cargo xtask bench`    the runtime benchmark (release build)
+//! - `cargo xtask ci`       fmt and clippy checks, then `test`
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// Rust crates built as components: (package, output name, destination folder under target/).
+const COMPONENTS: &[(&str, &str, &str)] = &[
+    ("junction-plugin-woocommerce", "woocommerce", "plugins"),
+    ("test-component-misbehave", "misbehave", "test-components"),
+    ("test-component-minimal", "minimal", "test-components"),
+];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let rest = &args[args.len().min(1)..];
+    match task {
+        "plugins" => build_plugins(),
+        "test" => test(rest),
+        "run" => run_demo(rest),
+        "bench" => bench(rest),
+        "ci" => ci(),
+        _ => {
+            eprintln!("usage: cargo xtask <plugins|test|run|bench|ci> [args]");
+            Ok(())
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// `rustup target add` is idempotent and never upgrades the pinned toolchain.
+fn ensure_wasm_target() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(root())
+        .output();
+    if let Ok(out) = &installed {
+        if String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.trim() == "wasm32-wasip2")
+        {
+            return Ok(());
+        }
+    }
+    run(Command::new("rustup")
+        .args(["target", "add", "wasm32-wasip2"])
+        .current_dir(root()))
+}
+
+fn build_plugins() -> Result<()> {
+    ensure_wasm_target()?;
+    let mut cmd = cargo();
+    cmd.args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
+    for (package, _, _) in COMPONENTS {
+        cmd.args(["--package", package]);
+    }
+    run(&mut cmd)?;
+    let built = target_dir().join("wasm32-wasip2").join("plugin");
+    for (package, name, folder) in COMPONENTS {
+        let from = built.join(format!("{}.wasm", package.replace('-', "_")));
+        let dir = target_dir().join(folder);
+        std::fs::create_dir_all(&dir)?;
+        let to = dir.join(format!("{name}.wasm"));
+        copy_if_changed(&from, &to)?;
+    }
+    eprintln!(
+        "xtask: components in {}",
+        target_dir().join("plugins").display()
+    );
+    Ok(())
+}
+
+/// Copy only when the bytes differ, so a running server's hot reload sees real changes only.
+fn copy_if_changed(from: &Path, to: &Path) -> Result<()> {
+    let new =
+        std::fs::read(from).with_context(|| format!("missing build output {}", from.display()))?;
+    if std::fs::read(to).ok().as_deref() == Some(new.as_slice()) {
+        return Ok(());
+    }
+    let tmp = to.with_extension("wasm.tmp");
+    std::fs::write(&tmp, &new)?;
+    std::fs::rename(&tmp, to)?;
+    Ok(())
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    build_plugins()?;
+    run(cargo().args(["build", "--package", "junction", "--bins"]))?;
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace"]).args(extra);
+    cmd.env("JUNCTION_COMPONENTS_DIR", target_dir());
+    run(&mut cmd)
+}
+
+fn bench(extra: &[String]) -> Result<()> {
+    build_plugins()?;
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "--package",
+        "junction",
+        "--example",
+        "runtime_bench",
+        "--",
+    ])
+    .args(extra);
+    cmd.env("JUNCTION_COMPONENTS_DIR", target_dir());
+    run(&mut cmd)
+}
+
+fn ci() -> Result<()> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    ensure_wasm_target()?;
+    let mut clippy_wasm = cargo();
+    clippy_wasm.args(["clippy", "--target", "wasm32-wasip2"]);
+    for (package, _, _) in COMPONENTS {
+        clippy_wasm.args(["--package", package]);
+    }
+    clippy_wasm.args(["--package", "junction-sdk", "--", "-D", "warnings"]);
+    run(&mut clippy_wasm)?;
+    test(&[])
+}
+
+fn run_demo(extra: &[String]) -> Result<()> {
+    build_plugins()?;
+    run(cargo().args([
+        "build",
+        "--package",
+        "junction",
+        "--package",
+        "junction-emulators",
+        "--bins",
+    ]))?;
+    let bin = target_dir().join("debug");
+    let data_dir = root().join("data");
+    let plugins = data_dir.join("plugins");
+    std::fs::create_dir_all(&plugins)?;
+    copy_if_changed(
+        &target_dir().join("plugins").join("woocommerce.wasm"),
+        &plugins.join("woocommerce.wasm"),
+    )?;
+    let mut emulator = Command::new(bin.join("junction-emulator"))
+        .args([
+            "woocommerce",
+            "--listen",
+            "127.0.0.1:8090",
+            "--orders",
+            "2000",
+        ])
+        .spawn()
+        .context("cannot start the WooCommerce emulator")?;
+    let status = Command::new(bin.join("junction"))
+        .args(["serve", "--data-dir"])
+        .arg(&data_dir)
+        .args(["--allow-private-networks"])
+        .args(extra)
+        .status();
+    let _ = emulator.kill();
+    let status = status.context("cannot start junction")?;
+    if !status.success() {
+        bail!("junction exited with {status}");
+    }
+    Ok(())
+}

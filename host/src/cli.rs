@@ -1,0 +1,433 @@
+//! The `junction` command line: `serve`, and the `connector` tools for authors
+//! (`inspect`, `call`, `list`). Output meant for programs goes to stdout as JSON; progress
+//! and connector log lines go to stderr.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::Value;
+
+use crate::config::{FileConfig, ServerConfig};
+use crate::runtime::call::CallResult;
+use crate::runtime::config_check;
+use crate::runtime::types::{ListRequest, ResourceKind, WriteOp};
+use crate::runtime::{LoadedConnector, Registry, Runtime, SandboxLimits, manifest};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "junction",
+    version,
+    about = "A self-hosted connector hub with sandboxed WebAssembly connectors"
+)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, env = "JUNCTION_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: load connectors, keep them hot-reloaded, serve HTTP.
+    Serve(ServeArgs),
+    /// Tools for connector authors and operators.
+    #[command(subcommand)]
+    Connector(ConnectorCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "JUNCTION_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the database, keys, plugins and caches.
+    #[arg(long, env = "JUNCTION_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (default: SQLite in the data directory).
+    #[arg(long, env = "JUNCTION_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// TOML config file (see README for the keys).
+    #[arg(long, env = "JUNCTION_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory of connector components (default `<data-dir>/plugins`).
+    #[arg(long, env = "JUNCTION_PLUGINS_DIR")]
+    pub plugins_dir: Option<PathBuf>,
+    /// Allow connectors to reach loopback and private networks (local testing only).
+    #[arg(long, env = "JUNCTION_ALLOW_PRIVATE_NETWORKS")]
+    pub allow_private_networks: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectorCommand {
+    /// Print a component's manifest as JSON.
+    Inspect {
+        /// The connector component (.wasm).
+        file: PathBuf,
+    },
+    /// Run one call of a component in the sandbox and print the result as JSON.
+    Call(CallArgs),
+    /// Load every component in a plugins directory and show what loaded and what failed.
+    List {
+        #[arg(long, env = "JUNCTION_PLUGINS_DIR")]
+        plugins_dir: Option<PathBuf>,
+        #[arg(long, env = "JUNCTION_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The connector component (.wasm).
+    pub file: PathBuf,
+    /// The connection config: inline JSON, or @path to a JSON file.
+    #[arg(long, default_value = "{}")]
+    pub config: String,
+    /// Allow egress to loopback and private networks (for local emulators).
+    #[arg(long)]
+    pub allow_private_networks: bool,
+    /// TOML file with a `[sandbox]` table of limits.
+    #[arg(long = "limits")]
+    pub limits_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub call: CallKind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CallKind {
+    /// Check that the config reaches the system.
+    Check,
+    /// List one page of a resource.
+    List {
+        /// orders, customers, products or variations.
+        resource: String,
+        /// Only records modified at or after this RFC 3339 instant.
+        #[arg(long)]
+        since: Option<String>,
+        /// The next-cursor of a previous page.
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        page_size: u32,
+        /// Product id, for variations.
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// Get one record.
+    Get {
+        resource: String,
+        id: String,
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// Perform a write, given as JSON: {"op": "order-status", "order-id": "1", "status": "completed"}
+    /// (inline, or @path).
+    Write { op: String },
+}
+
+/// Run the CLI; returns the process exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Connector(ConnectorCommand::Inspect { file }) => inspect(&file).await,
+        Command::Connector(ConnectorCommand::Call(args)) => call(args).await,
+        Command::Connector(ConnectorCommand::List {
+            plugins_dir,
+            data_dir,
+            json,
+        }) => list(plugins_dir, data_dir, json).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let file = match &args.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let data_dir = args
+        .data_dir
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from("data"));
+    let mut sandbox = file.sandbox;
+    sandbox.allow_private_networks |= args.allow_private_networks;
+    let config = ServerConfig {
+        listen: args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+        plugins_dir: args
+            .plugins_dir
+            .or(file.plugins_dir)
+            .unwrap_or_else(|| data_dir.join("plugins")),
+        database_url: args.database_url.or(file.database_url),
+        data_dir,
+        sandbox,
+    };
+    crate::server::serve(config).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cli_runtime(limits: SandboxLimits) -> anyhow::Result<Runtime> {
+    // One-off CLI calls compile in memory and need no instance pool.
+    Runtime::new(
+        SandboxLimits {
+            pooling: false,
+            ..limits
+        },
+        None,
+    )
+}
+
+async fn inspect(file: &Path) -> anyhow::Result<ExitCode> {
+    let runtime = cli_runtime(SandboxLimits::default())?;
+    let connector = LoadedConnector::load_file(&runtime, file).await?;
+    let mut described = manifest::describe(&connector.manifest);
+    if let Some(obj) = described.as_object_mut() {
+        obj.insert("digest".into(), Value::String(connector.digest.clone()));
+        obj.insert("sizeBytes".into(), Value::from(connector.size_bytes));
+    }
+    print_json(&described);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let mut limits = match &args.limits_file {
+        Some(path) => FileConfig::load(path)?.sandbox,
+        None => SandboxLimits::default(),
+    };
+    limits.allow_private_networks |= args.allow_private_networks;
+    let runtime = cli_runtime(limits)?;
+    let connector = LoadedConnector::load_file(&runtime, &args.file).await?;
+    let config: Value = parse_json_arg("--config", &args.config)?;
+    if !config.is_object() {
+        anyhow::bail!(
+            "--config must be a JSON object, e.g. '{{\"base_url\": \"https://shop.example\"}}'"
+        );
+    }
+    let options = connector.prepare(&config).map_err(|problems| {
+        anyhow::anyhow!(
+            "config does not match the `{}` connector's schema: {}",
+            connector.key(),
+            config_check::summarize(&problems)
+        )
+    })?;
+
+    let outcome = match args.call {
+        CallKind::Check => to_json(connector.check(&options).await),
+        CallKind::List {
+            resource,
+            since,
+            cursor,
+            page_size,
+            parent,
+        } => {
+            let resource = ResourceKind::parse(&resource).map_err(anyhow::Error::msg)?;
+            if let Some(since) = &since {
+                since
+                    .parse::<jiff::Timestamp>()
+                    .map_err(|e| anyhow::anyhow!("--since `{since}` is not an RFC 3339 timestamp ({e}); e.g. 2026-01-01T00:00:00Z"))?;
+            }
+            if page_size == 0 {
+                anyhow::bail!("--page-size must be at least 1");
+            }
+            let request = ListRequest {
+                resource,
+                updated_since: since,
+                cursor,
+                page_size,
+                parent_id: parent,
+            };
+            to_json(connector.list(&options, request).await)
+        }
+        CallKind::Get {
+            resource,
+            id,
+            parent,
+        } => {
+            let resource = ResourceKind::parse(&resource).map_err(anyhow::Error::msg)?;
+            to_json(connector.get(&options, resource, id, parent).await)
+        }
+        CallKind::Write { op } => {
+            let op = parse_write_op(&parse_json_arg("write", &op)?)?;
+            to_json(connector.write(&options, op).await)
+        }
+    };
+    for log in &outcome.logs {
+        eprintln!("[{:?}] {} {:?}", log.level, log.message, log.fields);
+    }
+    eprintln!("({} outgoing request(s))", outcome.requests);
+    match outcome.value {
+        Ok(value) => {
+            print_json(&value);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(result: CallResult<T>) -> CallResult<Value> {
+    result.map(|v| {
+        serde_json::to_value(v).map_err(|e| crate::runtime::CallError::Trap {
+            connector: String::new(),
+            reason: format!("cannot render the result as JSON: {e}"),
+        })
+    })
+}
+
+async fn list(
+    plugins_dir: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let data_dir = data_dir.unwrap_or_else(|| PathBuf::from("data"));
+    let dir = plugins_dir.unwrap_or_else(|| data_dir.join("plugins"));
+    if !dir.is_dir() {
+        anyhow::bail!("plugins directory {} does not exist", dir.display());
+    }
+    let runtime = cli_runtime(SandboxLimits::default())?;
+    let registry = Registry::open(runtime, dir).await?;
+    let listing = crate::server::registry_listing(&registry);
+    if json {
+        print_json(&listing);
+    } else {
+        print_listing(&registry);
+    }
+    let failed = listing.get("failed").and_then(Value::as_u64).unwrap_or(0);
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_listing(registry: &Registry) {
+    use crate::runtime::registry::FileStatus;
+    let snapshot = registry.snapshot();
+    println!("{:<20} {:<10} {:<8} FILE", "CONNECTOR", "VERSION", "STATUS");
+    for (path, status) in snapshot.files() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        match status {
+            FileStatus::Loaded { key, version, .. } => {
+                println!("{key:<20} {version:<10} {:<8} {name}", "loaded");
+            }
+            FileStatus::Failed { error, .. } => {
+                println!(
+                    "{:<20} {:<10} {:<8} {name}\n    {error}",
+                    "-", "-", "FAILED"
+                );
+            }
+        }
+    }
+}
+
+fn print_json(value: &Value) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("error: cannot print JSON: {e}"),
+    }
+}
+
+/// Inline JSON, or `@path` to a file holding it.
+fn parse_json_arg(name: &str, text: &str) -> anyhow::Result<Value> {
+    let (source, content) = match text.strip_prefix('@') {
+        Some(path) => (
+            format!("{name} file {path}"),
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {name} file {path}: {e}"))?,
+        ),
+        None => (name.to_string(), text.to_string()),
+    };
+    serde_json::from_str(&content).map_err(|e| anyhow::anyhow!("{source} is not valid JSON: {e}"))
+}
+
+/// Parse `{"op": "order-status", "order-id": "1", ...}` (kebab or snake case keys) into a
+/// write operation.
+pub fn parse_write_op(value: &Value) -> anyhow::Result<WriteOp> {
+    let accepted = crate::runtime::types::WriteKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some(obj) = value.as_object() else {
+        anyhow::bail!("a write must be a JSON object with an \"op\" field ({accepted})");
+    };
+    let Some(op) = obj.get("op").and_then(Value::as_str) else {
+        anyhow::bail!("the write has no \"op\" field; expected one of {accepted}");
+    };
+    if !crate::runtime::types::WriteKind::ALL
+        .iter()
+        .any(|k| k.as_str() == op)
+    {
+        anyhow::bail!("unknown write op `{op}`; expected one of {accepted}");
+    }
+    let variant: String = op
+        .split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut fields = serde_json::Map::new();
+    for (key, field) in obj.iter().filter(|(k, _)| *k != "op") {
+        fields.insert(key.replace('-', "_"), snake_keys(field));
+    }
+    let tagged = serde_json::json!({ variant: Value::Object(fields) });
+    serde_json::from_value(tagged).map_err(|e| anyhow::anyhow!("write `{op}` is malformed: {e}"))
+}
+
+fn snake_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.replace('-', "_"), snake_keys(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(snake_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_ops_parse_from_kebab_json() {
+        let op = parse_write_op(
+            &serde_json::json!({"op": "order-status", "order-id": "7", "status": "completed"}),
+        )
+        .unwrap();
+        assert!(
+            matches!(op, WriteOp::OrderStatus(ref c) if c.order_id == "7" && c.status == "completed")
+        );
+        let op = parse_write_op(&serde_json::json!({"op": "order-tracking", "order-id": "7", "tracking": {"number": "BE1", "provider": "bpost", "url": null, "shipped-at": null}})).unwrap();
+        assert!(matches!(op, WriteOp::OrderTracking(ref c) if c.tracking.number == "BE1"));
+        let err = parse_write_op(&serde_json::json!({"op": "delete-everything"})).unwrap_err();
+        assert!(err.to_string().contains("order-status"), "{err}");
+        let err = parse_write_op(&serde_json::json!({"op": "product-stock", "product-id": "1"}))
+            .unwrap_err();
+        assert!(err.to_string().contains("quantity"), "{err}");
+    }
+}

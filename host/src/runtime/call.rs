@@ -1,0 +1,200 @@
+//! Running one call: a fresh instance from the pre-instantiated component, in a fresh
+//! sandboxed store, under the wall-clock limit; and turning whatever went wrong (a trap, a
+//! spent CPU or memory budget, a refused request) into a [`CallError`] that says so.
+
+use wasmtime::Store;
+
+use super::egress::EgressPolicy;
+use super::engine::Runtime;
+use super::error::CallError;
+use super::hosts::AllowList;
+use super::sandbox::{CallState, GuestLog, new_store};
+use super::types::{
+    CheckInfo, ConnectorError, Entity, ListRequest, Manifest, Page, PluginPre, ResourceKind,
+    WriteOp, WriteOutcome,
+};
+
+/// What a call runs with: the connection's config (secrets decrypted) and where it may
+/// connect to.
+#[derive(Debug, Clone)]
+pub struct CallOptions {
+    /// The config as a JSON object string.
+    pub config: String,
+    pub allow: AllowList,
+}
+
+/// The call to make, with its arguments.
+pub(crate) enum Request {
+    Manifest,
+    Check {
+        config: String,
+    },
+    List {
+        config: String,
+        request: ListRequest,
+    },
+    Get {
+        config: String,
+        resource: ResourceKind,
+        id: String,
+        parent_id: Option<String>,
+    },
+    Write {
+        config: String,
+        op: WriteOp,
+    },
+}
+
+/// The guest's answer, before the contract-level result is unpacked.
+pub(crate) enum Reply {
+    Manifest(Manifest),
+    Check(Result<CheckInfo, ConnectorError>),
+    List(Result<Page, ConnectorError>),
+    Get(Result<Entity, ConnectorError>),
+    Write(Result<WriteOutcome, ConnectorError>),
+}
+
+/// Everything one call produced.
+pub struct CallResult<T> {
+    pub value: Result<T, CallError>,
+    pub logs: Vec<GuestLog>,
+    /// Outgoing HTTP requests the call made.
+    pub requests: u32,
+}
+
+pub(crate) async fn run(
+    runtime: &Runtime,
+    pre: &PluginPre<CallState>,
+    connector: &str,
+    allow: AllowList,
+    request: Request,
+) -> CallResult<Reply> {
+    let policy = EgressPolicy::new(allow, runtime.limits());
+    let mut store = new_store(runtime, connector, policy);
+    let limit = runtime.limits().call_timeout();
+    let outcome = tokio::time::timeout(limit, invoke(pre, &mut store, request)).await;
+    let report = store.data().egress.report();
+    let value = match outcome {
+        Err(_) => Err(CallError::Timeout {
+            connector: connector.to_string(),
+            limit_ms: runtime.limits().call_timeout_ms,
+        }),
+        Ok(Err(error)) => Err(classify_failure(runtime, connector, &store, error)),
+        Ok(Ok(reply)) => Ok(explain_refusals(reply, &report.refusals)),
+    };
+    let logs = std::mem::take(&mut store.data_mut().logs);
+    CallResult {
+        value,
+        logs,
+        requests: report.requests,
+    }
+}
+
+async fn invoke(
+    pre: &PluginPre<CallState>,
+    store: &mut Store<CallState>,
+    request: Request,
+) -> wasmtime::Result<Reply> {
+    let plugin = pre.instantiate_async(&mut *store).await?;
+    let guest = plugin.junction_connector_connector();
+    Ok(match request {
+        Request::Manifest => Reply::Manifest(guest.call_manifest(&mut *store).await?),
+        Request::Check { config } => Reply::Check(guest.call_check(&mut *store, &config).await?),
+        Request::List { config, request } => {
+            Reply::List(guest.call_list(&mut *store, &config, &request).await?)
+        }
+        Request::Get {
+            config,
+            resource,
+            id,
+            parent_id,
+        } => Reply::Get(
+            guest
+                .call_get(&mut *store, &config, resource, &id, parent_id.as_deref())
+                .await?,
+        ),
+        Request::Write { config, op } => {
+            Reply::Write(guest.call_write(&mut *store, &config, &op).await?)
+        }
+    })
+}
+
+fn classify_failure(
+    runtime: &Runtime,
+    connector: &str,
+    store: &Store<CallState>,
+    error: wasmtime::Error,
+) -> CallError {
+    let state = store.data();
+    let connector = connector.to_string();
+    if state.cpu.exceeded {
+        return CallError::CpuLimit {
+            connector,
+            limit_ms: runtime.limits().cpu_ms,
+        };
+    }
+    if state.memory.exceeded {
+        return CallError::MemoryLimit {
+            connector,
+            limit_mib: runtime.limits().memory_mib,
+        };
+    }
+    let trap = error.downcast_ref::<wasmtime::Trap>().copied();
+    let mut reason = match trap {
+        Some(trap) => format!("{trap}"),
+        None => format!("{error:#}"),
+    };
+    let stdio = state.stdio_tail();
+    if !stdio.is_empty() {
+        reason.push_str(&format!("; connector output: {stdio}"));
+    }
+    if trap.is_none() && is_instantiation_error(&error) {
+        return CallError::Instantiate { connector, reason };
+    }
+    CallError::Trap { connector, reason }
+}
+
+fn is_instantiation_error(error: &wasmtime::Error) -> bool {
+    let text = format!("{error:#}");
+    text.contains("instance") && (text.contains("pool") || text.contains("limit"))
+}
+
+/// The guest only sees a wasi:http error code for a refused request; append the host's
+/// reason to the transport error the guest reported.
+fn explain_refusals(reply: Reply, refusals: &[String]) -> Reply {
+    if refusals.is_empty() {
+        return reply;
+    }
+    let explain = |error: ConnectorError| match error {
+        ConnectorError::Transport(message) => {
+            ConnectorError::Transport(format!("{message} (host: {})", refusals.join("; ")))
+        }
+        other => other,
+    };
+    match reply {
+        Reply::Check(r) => Reply::Check(r.map_err(explain)),
+        Reply::List(r) => Reply::List(r.map_err(explain)),
+        Reply::Get(r) => Reply::Get(r.map_err(explain)),
+        Reply::Write(r) => Reply::Write(r.map_err(explain)),
+        other => other,
+    }
+}
+
+impl<T> CallResult<T> {
+    /// A call refused before it ran.
+    pub(crate) fn failed(error: CallError) -> Self {
+        CallResult {
+            value: Err(error),
+            logs: Vec::new(),
+            requests: 0,
+        }
+    }
+
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> Result<U, CallError>) -> CallResult<U> {
+        CallResult {
+            value: self.value.and_then(f),
+            logs: self.logs,
+            requests: self.requests,
+        }
+    }
+}
