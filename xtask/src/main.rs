@@ -18,6 +18,16 @@ const COMPONENTS: &[(&str, &str, &str)] = &[
     ("junction-plugin-woocommerce", "woocommerce", "plugins"),
     ("test-component-misbehave", "misbehave", "test-components"),
     ("test-component-minimal", "minimal", "test-components"),
+    (
+        "test-component-minimal-next",
+        "minimal-next",
+        "test-components",
+    ),
+    (
+        "test-component-other-world",
+        "other-world",
+        "test-components",
+    ),
 ];
 
 fn main() -> Result<()> {

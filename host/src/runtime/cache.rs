@@ -58,12 +58,14 @@ impl ComponentCache {
         let Some(path) = self.artifact_path(digest) else {
             return Ok((Component::new(engine, bytes)?, CacheOutcome::Compiled));
         };
-        if path.exists() {
+        // Read the artifact into memory rather than mmap it: a file changed in place under
+        // a mapping (by an operator, a sync tool, a second host) would crash the process.
+        if let Ok(artifact) = std::fs::read(&path) {
             // SAFETY: artifacts in this directory are written only by `store` below, from
             // `Component::serialize` of this same engine configuration (the file name
             // carries the engine digest); deserialisation re-checks the wasmtime version
-            // and config and fails cleanly on a mismatch.
-            match unsafe { Component::deserialize_file(engine, &path) } {
+            // and config and fails cleanly on a mismatch or a corrupt header.
+            match unsafe { Component::deserialize(engine, &artifact) } {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
                 Err(e) => {
                     tracing::warn!(path = %path.display(), error = %e, "discarding unusable compiled artifact");

@@ -139,6 +139,12 @@ mod tests {
             "{}",
             problems[0].message
         );
-        assert!(validate(&schema, &json!({"base_url": "https://x", "token": "t"})).is_empty());
+        assert!(
+            validate(
+                &schema,
+                &json!({"base_url": "https://x", "token": "long-enough"})
+            )
+            .is_empty()
+        );
     }
 }

@@ -14,8 +14,8 @@ wasmtime::component::bindgen!({
     additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
 });
 
-pub use junction::connector::host::LogLevel;
-pub use junction::connector::types::*;
+pub use self::junction::connector::host::LogLevel;
+pub use self::junction::connector::types::*;
 
 impl ResourceKind {
     /// All resources, in the order Junction syncs them.
