@@ -1,0 +1,32 @@
+//! Emulators of the external systems Junction connects to, for end-to-end tests,
+//! benchmarks and demos.
+//!
+//! Each emulator speaks its system's API faithfully (paths, JSON field names, headers,
+//! error shapes) over real HTTP, serves deterministic seeded data, and can inject faults
+//! (latency, 5xx, 429, malformed JSON, connections dropped mid-body). Use them in-process
+//! from tests:
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use junction_emulators::{Fault, FaultKind, WooConfig};
+//! let shop = junction_emulators::start(WooConfig::default(), "127.0.0.1:0".parse()?).await?;
+//! let orders_url = format!("{}/wp-json/wc/v3/orders", shop.base_url());
+//! shop.set_faults(vec![Fault::times(FaultKind::RateLimited { retry_after_secs: 1 }, 2)]);
+//! # let _ = orders_url;
+//! # Ok(()) }
+//! ```
+//!
+//! or run the `junction-emulator` binary for a standalone server controlled over HTTP:
+//! `POST /__emulator/faults` (a JSON array of [`Fault`]s, e.g.
+//! `[{"kind":"rate_limited","retry_after_secs":2,"probability":1.0,"remaining":3}]`),
+//! `GET`/`DELETE /__emulator/faults`, and `GET /__emulator/stats` (`{"requests": N, ...}`).
+//!
+//! Available: [`woocommerce`] (WooCommerce REST v3).
+
+mod control;
+pub mod faults;
+mod rng;
+pub mod woocommerce;
+
+pub use faults::{Fault, FaultKind};
+pub use woocommerce::{StoreCounts, WcError, WooConfig, WooEmulator, WooStore, start};

@@ -1,0 +1,93 @@
+//! `junction-emulator`: runs an emulator as a standalone server for demos and benchmarks.
+//!
+//! ```text
+//! junction-emulator woocommerce --listen 127.0.0.1:8090 --orders 100000 --customers 5000 \
+//!     --products 2000 --seed 42 --consumer-key ck_demo --consumer-secret cs_demo
+//! ```
+//!
+//! Prints `woocommerce emulator listening on http://...` once serving, and runs until
+//! SIGINT or SIGTERM. Faults are set over HTTP: `POST /__emulator/faults`.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use junction_emulators::WooConfig;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "junction-emulator",
+    version,
+    about = "Emulators of external systems for Junction"
+)]
+struct Cli {
+    #[command(subcommand)]
+    system: System,
+}
+
+#[derive(Debug, Subcommand)]
+enum System {
+    /// A WooCommerce REST v3 shop.
+    Woocommerce(WooArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct WooArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: SocketAddr,
+    /// Number of seeded orders.
+    #[arg(long, default_value_t = 200)]
+    orders: usize,
+    /// Number of seeded customers.
+    #[arg(long, default_value_t = 50)]
+    customers: usize,
+    /// Number of seeded products.
+    #[arg(long, default_value_t = 40)]
+    products: usize,
+    /// Every Nth product is variable (2-4 variations); 0 = none.
+    #[arg(long, default_value_t = 4)]
+    variable_every: usize,
+    /// Seed of the generated data and of fault probabilities.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Consumer key clients must present.
+    #[arg(long, default_value = "ck_test")]
+    consumer_key: String,
+    /// Consumer secret clients must present.
+    #[arg(long, default_value = "cs_test")]
+    consumer_secret: String,
+}
+
+async fn stopped() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.system {
+        System::Woocommerce(args) => {
+            let config = WooConfig {
+                orders: args.orders,
+                customers: args.customers,
+                products: args.products,
+                variable_every: args.variable_every,
+                seed: args.seed,
+                consumer_key: args.consumer_key,
+                consumer_secret: args.consumer_secret,
+            };
+            let shop = junction_emulators::start(config, args.listen).await?;
+            println!("woocommerce emulator listening on {}", shop.base_url());
+            stopped().await?;
+            shop.shutdown().await;
+        }
+    }
+    Ok(())
+}
