@@ -83,13 +83,12 @@ fn ensure_wasm_target() -> Result<()> {
         .args(["target", "list", "--installed"])
         .current_dir(root())
         .output();
-    if let Ok(out) = &installed {
-        if String::from_utf8_lossy(&out.stdout)
+    if let Ok(out) = &installed
+        && String::from_utf8_lossy(&out.stdout)
             .lines()
             .any(|l| l.trim() == "wasm32-wasip2")
-        {
-            return Ok(());
-        }
+    {
+        return Ok(());
     }
     run(Command::new("rustup")
         .args(["target", "add", "wasm32-wasip2"])

@@ -41,7 +41,7 @@ pub(crate) enum Request {
     },
     Write {
         config: String,
-        op: WriteOp,
+        op: Box<WriteOp>,
     },
 }
 

@@ -244,7 +244,7 @@ impl LoadedConnector {
         }
         let request = Request::Write {
             config: options.config.clone(),
-            op,
+            op: Box::new(op),
         };
         self.run(options.allow.clone(), request)
             .await

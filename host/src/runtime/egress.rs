@@ -100,10 +100,10 @@ impl WasiHttpHooks for EgressHooks {
 
 fn record(report: &Mutex<EgressReport>, why: String) {
     tracing::warn!(target: "junction::egress", "{why}");
-    if let Ok(mut r) = report.lock() {
-        if r.refusals.len() < 20 {
-            r.refusals.push(why);
-        }
+    if let Ok(mut r) = report.lock()
+        && r.refusals.len() < 20
+    {
+        r.refusals.push(why);
     }
 }
 

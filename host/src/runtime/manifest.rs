@@ -55,10 +55,10 @@ pub fn problems(manifest: &Manifest) -> Vec<String> {
             problems.push(e);
         }
     }
-    if let Some(limit) = &manifest.rate_limit {
-        if limit.requests == 0 || limit.per_seconds == 0 {
-            problems.push("rate-limit needs requests and per-seconds above zero".to_string());
-        }
+    if let Some(limit) = &manifest.rate_limit
+        && (limit.requests == 0 || limit.per_seconds == 0)
+    {
+        problems.push("rate-limit needs requests and per-seconds above zero".to_string());
     }
     problems
 }

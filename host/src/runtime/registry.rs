@@ -203,13 +203,15 @@ impl Registry {
             Ok(connector) => {
                 let key = connector.key().to_string();
                 // A file that used to provide another key no longer does.
-                if let Some(FileStatus::Loaded { key: old, .. }) =
-                    next.files.get(&path).map(|e| &e.status)
+                let replaced_key = match next.files.get(&path).map(|e| &e.status) {
+                    Some(FileStatus::Loaded { key: old, .. }) if *old != key => Some(old.clone()),
+                    _ => None,
+                };
+                if let Some(old) = replaced_key
+                    && next.connectors.get(&old).is_some_and(|c| c.source == path)
                 {
-                    if *old != key && next.connectors.get(old).is_some_and(|c| c.source == path) {
-                        next.connectors.remove(old);
-                        report.unloaded.push(old.clone());
-                    }
+                    next.connectors.remove(&old);
+                    report.unloaded.push(old);
                 }
                 tracing::info!(
                     connector = %key,
