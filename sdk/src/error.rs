@@ -84,6 +84,12 @@ impl ConnectorError {
         Self::Transport(message.into())
     }
 
+    /// `invalid-request`: the request is malformed (a bad value, id, parent-id or cursor);
+    /// nothing was sent.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::InvalidRequest(message.into())
+    }
+
     /// `internal`: a bug or unexpected state inside the connector.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::Internal(message.into())
@@ -96,6 +102,7 @@ impl ConnectorError {
             Self::NotFound(_) => "not-found",
             Self::RateLimited(_) => "rate-limited",
             Self::Unsupported(_) => "unsupported",
+            Self::InvalidRequest(_) => "invalid-request",
             Self::InvalidConfig(_) => "invalid-config",
             Self::Upstream(_) => "upstream",
             Self::Transport(_) => "transport",
@@ -109,6 +116,7 @@ impl ConnectorError {
             Self::Unauthorized(m)
             | Self::NotFound(m)
             | Self::Unsupported(m)
+            | Self::InvalidRequest(m)
             | Self::Transport(m)
             | Self::Internal(m) => m,
             Self::RateLimited(r) => &r.message,

@@ -32,7 +32,7 @@ pub fn encode_cursor<T: Serialize>(value: &T) -> ConnectorResult<String> {
 /// `internal` error (the host passes cursors back unchanged, so this means a bug or a cursor
 /// from another connector version).
 pub fn decode_cursor<T: DeserializeOwned>(cursor: &str) -> ConnectorResult<T> {
-    let bad = |why: String| ConnectorError::internal(format!("invalid cursor: {why}"));
+    let bad = |why: String| ConnectorError::invalid_request(format!("invalid cursor: {why}"));
     if cursor.len() > MAX_CURSOR_LEN {
         return Err(bad(format!("longer than {MAX_CURSOR_LEN} characters")));
     }
@@ -175,7 +175,7 @@ mod tests {
         );
         assert_eq!(decode_cursor::<C>(&s).unwrap(), c);
         assert!(
-            matches!(decode_cursor::<C>("%%%"), Err(ConnectorError::Internal(m)) if m.starts_with("invalid cursor"))
+            matches!(decode_cursor::<C>("%%%"), Err(ConnectorError::InvalidRequest(m)) if m.starts_with("invalid cursor"))
         );
         let other = encode_cursor(&serde_json::json!({"x": 1})).unwrap();
         assert!(decode_cursor::<C>(&other).is_err());

@@ -224,3 +224,44 @@ fn list_shows_loaded_and_failed_files() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn the_readme_connector_reads_a_feed() {
+    use axum::routing::get;
+    let feed = serde_json::json!([
+        {"id": "a1", "name": "Mug", "price": "9.5", "updated": "2026-01-02T10:00:00+01:00"},
+        {"id": "b2", "name": "Cap", "price": "12", "updated": "2026-03-01T00:00:00Z"}
+    ]);
+    let app = axum::Router::new().route("/feed.json", get(move || async move { axum::Json(feed) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let path = common::component("hello-feed");
+    let config = format!(r#"{{"feed_url":"http://{addr}/feed.json"}}"#);
+    let out = tokio::task::spawn_blocking(move || {
+        junction(&[
+            "connector",
+            "call",
+            path.to_str().unwrap(),
+            "--allow-private-networks",
+            "--config",
+            &config,
+            "list",
+            "products",
+            "--since",
+            "2026-02-01T00:00:00Z",
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let products = page["entities"].as_array().unwrap();
+    assert_eq!(products.len(), 1, "{page}");
+    assert_eq!(products[0]["Product"]["external_id"], "b2");
+    assert_eq!(
+        products[0]["Product"]["modified_at"],
+        "2026-03-01T00:00:00Z"
+    );
+}

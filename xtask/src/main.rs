@@ -16,6 +16,7 @@ use anyhow::{Context, Result, bail};
 /// Rust crates built as components: (package, output name, destination folder under target/).
 const COMPONENTS: &[(&str, &str, &str)] = &[
     ("junction-plugin-woocommerce", "woocommerce", "plugins"),
+    ("junction-plugin-hello-feed", "hello-feed", "plugins"),
     ("test-component-misbehave", "misbehave", "test-components"),
     ("test-component-minimal", "minimal", "test-components"),
     (

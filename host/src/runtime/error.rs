@@ -71,12 +71,11 @@ impl CallError {
     /// True when retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            CallError::Connector(e) => matches!(
-                e,
-                ConnectorError::RateLimited(_)
-                    | ConnectorError::Transport(_)
-                    | ConnectorError::Upstream(_)
-            ),
+            CallError::Connector(e) => match e {
+                ConnectorError::RateLimited(_) | ConnectorError::Transport(_) => true,
+                ConnectorError::Upstream(u) => u.status >= 500,
+                _ => false,
+            },
             CallError::Timeout { .. } | CallError::Instantiate { .. } => true,
             _ => false,
         }

@@ -138,6 +138,7 @@ impl ConnectorError {
                 )
             }
             ConnectorError::Unsupported(m) => format!("unsupported: {m}"),
+            ConnectorError::InvalidRequest(m) => format!("invalid request: {m}"),
             ConnectorError::InvalidConfig(p) => match &p.field {
                 Some(field) => format!("invalid config field `{field}`: {}", p.message),
                 None => format!("invalid config: {}", p.message),

@@ -52,7 +52,7 @@ pub fn check_id(what: &str, id: &str) -> Result<u64, ConnectorError> {
 /// The parent product id variations need.
 pub fn parent_of(parent_id: Option<&str>) -> Result<u64, ConnectorError> {
     let parent = parent_id.ok_or_else(|| {
-        ConnectorError::unsupported(
+        ConnectorError::invalid_request(
             "variations are listed and fetched per product: parent-id (the product's id) is required",
         )
     })?;
@@ -165,17 +165,16 @@ impl Api {
         };
         let listing = listing_name(resource, parent);
         let since = match req.updated_since.as_deref() {
-            Some(s) => Some(
-                time::parse_utc(s)
-                    .map_err(|e| ConnectorError::internal(format!("invalid updated-since: {e}")))?,
-            ),
+            Some(s) => Some(time::parse_utc(s).map_err(|e| {
+                ConnectorError::invalid_request(format!("invalid updated-since: {e}"))
+            })?),
             None => None,
         };
         let mut at = match req.cursor.as_deref() {
             Some(c) => {
                 let cursor: Cursor = decode_cursor(c)?;
                 if cursor.version != keyset::CURSOR_VERSION || cursor.listing != listing {
-                    return Err(ConnectorError::internal(format!(
+                    return Err(ConnectorError::invalid_request(format!(
                         "invalid cursor: it belongs to listing {:?} (v{}), not {listing:?}",
                         cursor.listing, cursor.version
                     )));
@@ -190,7 +189,7 @@ impl Api {
         let client_since = match &at.since {
             Some(s) => Some(
                 time::parse_utc(s)
-                    .map_err(|e| ConnectorError::internal(format!("invalid cursor: {e}")))?,
+                    .map_err(|e| ConnectorError::invalid_request(format!("invalid cursor: {e}")))?,
             ),
             None => None,
         };
@@ -437,7 +436,7 @@ mod tests {
         }
         assert!(matches!(
             parent_of(None),
-            Err(ConnectorError::Unsupported(_))
+            Err(ConnectorError::InvalidRequest(_))
         ));
         assert_eq!(parent_of(Some("799")).unwrap(), 799);
         assert_eq!(

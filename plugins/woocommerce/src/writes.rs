@@ -10,8 +10,7 @@
 //! | `variation-price` | `PUT /products/{p}/variations/{v}` as for products |
 //!
 //! Values are checked before anything is sent: a price that is not a decimal is refused as
-//! `upstream{400, "invalid write (not sent to WooCommerce): ..."}`. The contract has no
-//! "invalid request" case; 400 is what WooCommerce itself answers to an invalid value.
+//! `invalid-request("invalid write (not sent to WooCommerce): ...")`.
 
 use junction_sdk::decimal;
 use junction_sdk::time;
@@ -23,10 +22,9 @@ use crate::model::WcMeta;
 
 /// A write refused before it was sent.
 pub fn invalid_write(message: impl std::fmt::Display) -> ConnectorError {
-    ConnectorError::upstream(
-        400,
-        format!("invalid write (not sent to WooCommerce): {message}"),
-    )
+    ConnectorError::invalid_request(format!(
+        "invalid write (not sent to WooCommerce): {message}"
+    ))
 }
 
 /// `{"status": ..}`.
@@ -198,7 +196,7 @@ mod tests {
         assert_eq!(price_body("10", Some("")).unwrap()["sale_price"], "");
         let e = price_body("abc", None).unwrap_err();
         assert!(
-            matches!(&e, ConnectorError::Upstream(u) if u.status == 400 && u.message.contains("not sent")),
+            matches!(&e, ConnectorError::InvalidRequest(m) if m.contains("not sent")),
             "{e:?}"
         );
         assert!(price_body("-1", None).is_err());
