@@ -4,4 +4,6 @@
 pub mod cli;
 pub mod config;
 pub mod runtime;
+pub mod secrets;
 pub mod server;
+pub mod store;

@@ -1,0 +1,170 @@
+//! Connections: a tenant's link to one external system through a connector. The config is
+//! stored in two halves: the public properties as JSON, the secret ones sealed (the store
+//! never sees them in plaintext; see `crate::secrets`).
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Store, StoreError, new_id, now_ms};
+use crate::runtime::types::ResourceKind;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Connection {
+    pub id: String,
+    pub tenant_id: String,
+    pub connector_key: String,
+    pub name: String,
+    /// The config without its secret properties.
+    #[serde(skip)]
+    pub public_config: String,
+    /// The sealed secret properties.
+    #[serde(skip)]
+    pub sealed_secrets: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// What a new connection is made of (config already validated and split).
+pub struct NewConnection<'a> {
+    pub tenant_id: &'a str,
+    pub connector_key: &'a str,
+    pub name: &'a str,
+    pub public_config: &'a str,
+    pub sealed_secrets: &'a str,
+    /// Per resource: enabled and cadence in seconds.
+    pub resources: Vec<(ResourceKind, bool, i64)>,
+}
+
+const COLUMNS: &str = "id, tenant_id, connector_key, name, config, secrets, created_ms, updated_ms";
+
+impl Store {
+    /// Create a connection and its per-resource sync state in one transaction.
+    pub async fn create_connection(
+        &self,
+        new: NewConnection<'_>,
+    ) -> Result<Connection, StoreError> {
+        let now = now_ms();
+        let connection = Connection {
+            id: new_id(),
+            tenant_id: new.tenant_id.to_string(),
+            connector_key: new.connector_key.to_string(),
+            name: new.name.to_string(),
+            public_config: new.public_config.to_string(),
+            sealed_secrets: new.sealed_secrets.to_string(),
+            created_ms: now,
+            updated_ms: now,
+        };
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO connections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        )))
+        .bind(&connection.id)
+        .bind(&connection.tenant_id)
+        .bind(&connection.connector_key)
+        .bind(&connection.name)
+        .bind(&connection.public_config)
+        .bind(&connection.sealed_secrets)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if StoreError::is_unique_violation(&e) {
+                StoreError::Conflict(format!(
+                    "the tenant already has a connection named `{}`",
+                    new.name
+                ))
+            } else {
+                e.into()
+            }
+        })?;
+        for (resource, enabled, cadence_secs) in &new.resources {
+            sqlx::query(
+                "INSERT INTO sync_state (connection_id, resource, enabled, cadence_secs, next_run_ms) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&connection.id)
+            .bind(resource.as_str())
+            .bind(i64::from(*enabled))
+            .bind(*cadence_secs)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(connection)
+    }
+
+    pub async fn connection(&self, id: &str) -> Result<Connection, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM connections WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(row) => connection_from_row(&row),
+            None => Err(StoreError::not_found("connection", id)),
+        }
+    }
+
+    /// All connections, or a tenant's.
+    pub async fn connections(
+        &self,
+        tenant_id: Option<&str>,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let rows = match tenant_id {
+            Some(tenant) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM connections WHERE tenant_id = $1 ORDER BY name"
+                )))
+                .bind(tenant)
+                .fetch_all(self.pool())
+                .await?
+            }
+            None => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM connections ORDER BY tenant_id, name"
+                )))
+                .fetch_all(self.pool())
+                .await?
+            }
+        };
+        rows.iter().map(connection_from_row).collect()
+    }
+
+    /// Replace a connection's config halves.
+    pub async fn update_connection_config(
+        &self,
+        id: &str,
+        public_config: &str,
+        sealed_secrets: &str,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE connections SET config = $1, secrets = $2, updated_ms = $3 WHERE id = $4",
+        )
+        .bind(public_config)
+        .bind(sealed_secrets)
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("connection", id));
+        }
+        Ok(())
+    }
+}
+
+fn connection_from_row(row: &sqlx::any::AnyRow) -> Result<Connection, StoreError> {
+    Ok(Connection {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        connector_key: row.try_get("connector_key")?,
+        name: row.try_get("name")?,
+        public_config: row.try_get("config")?,
+        sealed_secrets: row.try_get("secrets")?,
+        created_ms: row.try_get("created_ms")?,
+        updated_ms: row.try_get("updated_ms")?,
+    })
+}

@@ -1,0 +1,259 @@
+//! The store against a real database: SQLite in a temporary data directory, and PostgreSQL
+//! too when `JUNCTION_TEST_POSTGRES_URL` names one (a fresh schema per run).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use junction::runtime::types::ResourceKind;
+use junction::store::connections::NewConnection;
+use junction::store::records::{PageCheckpoint, RecordQuery, StoredRecord};
+use junction::store::{Store, sqlite_url};
+
+async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut stores = vec![(
+        Store::open(&sqlite_url(dir.path())).await.unwrap(),
+        Some(dir),
+    )];
+    if let Ok(url) = std::env::var("JUNCTION_TEST_POSTGRES_URL") {
+        let schema = format!("t{}", uuid_like());
+        let admin = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        stores.push((Store::open(&scoped).await.unwrap(), None));
+    }
+    stores
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+fn record(id: &str, modified_ms: i64, status: &str) -> StoredRecord {
+    StoredRecord {
+        parent_id: String::new(),
+        external_id: id.into(),
+        modified_ms,
+        status: Some(status.into()),
+        data: format!(r#"{{"externalId":"{id}","status":"{status}"}}"#),
+    }
+}
+
+#[tokio::test]
+async fn pages_commit_with_their_checkpoint_and_list_in_order() {
+    for (store, _dir) in stores().await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        assert!(
+            store
+                .create_tenant("acme")
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("already exists")
+        );
+        let conn = store
+            .create_connection(NewConnection {
+                tenant_id: &tenant.id,
+                connector_key: "woocommerce",
+                name: "shop",
+                public_config: r#"{"base_url":"http://x"}"#,
+                sealed_secrets: "v1:xyz",
+                resources: vec![(ResourceKind::Orders, true, 300)],
+            })
+            .await
+            .unwrap();
+        store
+            .start_run("run-1", &conn.id, ResourceKind::Orders, "manual")
+            .await
+            .unwrap();
+        store
+            .begin_sync_run(&conn.id, ResourceKind::Orders, "run-1", None)
+            .await
+            .unwrap();
+        let page = [
+            record("2", 2_000, "processing"),
+            record("1", 1_000, "completed"),
+            record("3", 2_000, "completed"),
+        ];
+        store
+            .commit_page(PageCheckpoint {
+                connection_id: &conn.id,
+                resource: ResourceKind::Orders,
+                run_id: "run-1",
+                records: &page,
+                next_cursor: Some("c2"),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .sync_state(&conn.id, ResourceKind::Orders)
+                .await
+                .unwrap()
+                .run_cursor
+                .as_deref(),
+            Some("c2")
+        );
+        // An older copy never overwrites a newer one; a newer one does.
+        let again = [record("1", 500, "stale"), record("2", 3_000, "completed")];
+        store
+            .commit_page(PageCheckpoint {
+                connection_id: &conn.id,
+                resource: ResourceKind::Orders,
+                run_id: "run-1",
+                records: &again,
+                next_cursor: None,
+            })
+            .await
+            .unwrap();
+        let all = store
+            .list_records(
+                &conn.id,
+                ResourceKind::Orders,
+                &RecordQuery {
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let ids: Vec<&str> = all.iter().map(|r| r.external_id.as_str()).collect();
+        assert_eq!(ids, vec!["1", "3", "2"]);
+        assert_eq!(all[0].status.as_deref(), Some("completed"));
+        let completed = store
+            .list_records(
+                &conn.id,
+                ResourceKind::Orders,
+                &RecordQuery {
+                    statuses: vec!["completed".into()],
+                    updated_since_ms: Some(1_500),
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            completed.len(),
+            2,
+            "limit + 1 rows tell the caller more follow"
+        );
+        assert_eq!(completed[0].external_id, "3");
+        let runs = store.runs(&conn.id, None, 10).await.unwrap();
+        assert_eq!((runs[0].pages, runs[0].records), (2, 5));
+        assert_eq!(
+            store
+                .count_records(&conn.id, ResourceKind::Orders)
+                .await
+                .unwrap(),
+            3
+        );
+    }
+}
+
+#[tokio::test]
+async fn api_keys_resolve_until_revoked() {
+    for (store, _dir) in stores().await {
+        let tenant = store.create_tenant("t").await.unwrap();
+        let conn = store
+            .create_connection(NewConnection {
+                tenant_id: &tenant.id,
+                connector_key: "k",
+                name: "c",
+                public_config: "{}",
+                sealed_secrets: "",
+                resources: vec![],
+            })
+            .await
+            .unwrap();
+        let key = store
+            .create_api_key(&conn.id, "ci", "jct_live_ab", "hash-1")
+            .await
+            .unwrap();
+        let owner = store.resolve_api_key("hash-1").await.unwrap().unwrap();
+        assert_eq!(
+            (owner.connection_id.as_str(), owner.tenant_id.as_str()),
+            (conn.id.as_str(), tenant.id.as_str())
+        );
+        assert!(store.resolve_api_key("hash-2").await.unwrap().is_none());
+        assert!(
+            store.api_keys(Some(&conn.id), None).await.unwrap()[0]
+                .last_used_ms
+                .is_some()
+        );
+        assert_eq!(
+            store.api_keys(None, Some(&tenant.id)).await.unwrap().len(),
+            1
+        );
+        store.revoke_api_key(&key.id).await.unwrap();
+        assert!(store.resolve_api_key("hash-1").await.unwrap().is_none());
+        assert!(store.revoke_api_key(&key.id).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn due_jobs_are_leased_once() {
+    for (store, _dir) in stores().await {
+        let tenant = store.create_tenant("t").await.unwrap();
+        let conn = store
+            .create_connection(NewConnection {
+                tenant_id: &tenant.id,
+                connector_key: "k",
+                name: "c",
+                public_config: "{}",
+                sealed_secrets: "",
+                resources: vec![
+                    (ResourceKind::Orders, true, 60),
+                    (ResourceKind::Products, false, 60),
+                ],
+            })
+            .await
+            .unwrap();
+        let due = store
+            .due_jobs(junction::store::now_ms() + 1, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            due,
+            vec![(conn.id.clone(), "orders".to_string())],
+            "disabled resources are never due"
+        );
+        assert!(
+            store
+                .claim_job(&conn.id, "orders", "host-a", 60_000)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim_job(&conn.id, "orders", "host-b", 60_000)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .due_jobs(junction::store::now_ms() + 1, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "a leased job is not due"
+        );
+        assert_eq!(store.recover_interrupted_runs().await.unwrap(), 0);
+        assert!(
+            store
+                .claim_job(&conn.id, "orders", "host-b", 60_000)
+                .await
+                .unwrap(),
+            "recovery frees leases"
+        );
+    }
+}
