@@ -3,7 +3,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod hub;
 pub mod runtime;
 pub mod secrets;
 pub mod server;
 pub mod store;
+pub mod sync;

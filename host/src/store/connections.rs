@@ -44,9 +44,19 @@ impl Store {
         &self,
         new: NewConnection<'_>,
     ) -> Result<Connection, StoreError> {
+        self.create_connection_with_id(&new_id(), new).await
+    }
+
+    /// As [`Store::create_connection`], with an id chosen by the caller (secrets are sealed
+    /// to the id before the row exists).
+    pub async fn create_connection_with_id(
+        &self,
+        id: &str,
+        new: NewConnection<'_>,
+    ) -> Result<Connection, StoreError> {
         let now = now_ms();
         let connection = Connection {
-            id: new_id(),
+            id: id.to_string(),
             tenant_id: new.tenant_id.to_string(),
             connector_key: new.connector_key.to_string(),
             name: new.name.to_string(),

@@ -1,0 +1,152 @@
+//! The hub: the store, the connector registry and the secrets vault together, and the
+//! operations that need all three — creating a connection (validate the config against the
+//! connector's schema, seal its secrets) and preparing a call for a connection (open the
+//! secrets, rebuild the config, resolve its egress allow-list).
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::runtime::config_check::{FieldProblem, summarize};
+use crate::runtime::types::ResourceKind;
+use crate::runtime::{CallOptions, LoadedConnector, Registry, manifest};
+use crate::secrets::{SecretError, Vault};
+use crate::store::connections::{Connection, NewConnection};
+use crate::store::{Store, StoreError};
+
+/// Default autosync cadence per resource, in seconds.
+pub fn default_cadence_secs(resource: ResourceKind) -> i64 {
+    match resource {
+        ResourceKind::Orders => 5 * 60,
+        ResourceKind::Customers => 30 * 60,
+        ResourceKind::Products | ResourceKind::Variations => 60 * 60,
+    }
+}
+
+/// Why a hub operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("connector `{0}` is not loaded")]
+    ConnectorMissing(String),
+    #[error("invalid config: {}", summarize(.0))]
+    InvalidConfig(Vec<FieldProblem>),
+    #[error("connection secrets: {0}")]
+    Secrets(#[from] SecretError),
+}
+
+/// Store + registry + vault.
+#[derive(Clone)]
+pub struct Hub {
+    pub store: Store,
+    pub registry: Arc<Registry>,
+    pub vault: Vault,
+}
+
+impl Hub {
+    /// The live connector behind a key.
+    pub fn connector(&self, key: &str) -> Result<Arc<LoadedConnector>, HubError> {
+        self.registry
+            .get(key)
+            .ok_or_else(|| HubError::ConnectorMissing(key.to_string()))
+    }
+
+    /// Create a connection: the config must pass the connector's schema; its secret
+    /// properties are sealed before they reach the database. Every resource the connector
+    /// serves gets a sync schedule with the default cadence, enabled.
+    pub async fn create_connection(
+        &self,
+        tenant_id: &str,
+        connector_key: &str,
+        name: &str,
+        config: &Value,
+    ) -> Result<Connection, HubError> {
+        let connector = self.connector(connector_key)?;
+        if name.trim().is_empty() {
+            return Err(HubError::InvalidConfig(vec![FieldProblem {
+                field: "name".into(),
+                message: "a connection needs a non-empty name".into(),
+            }]));
+        }
+        connector.prepare(config).map_err(HubError::InvalidConfig)?;
+        let secret_fields = manifest::secret_fields(&connector.manifest);
+        let (public, secret) = split_config(config, &secret_fields);
+        // The id is chosen first so the sealed secrets can be bound to it.
+        let id = crate::store::new_id();
+        let sealed = self
+            .vault
+            .seal(Value::Object(secret).to_string().as_bytes(), &id)?;
+        let resources = connector
+            .manifest
+            .resources
+            .iter()
+            .map(|r| (*r, true, default_cadence_secs(*r)))
+            .collect();
+        let connection = self
+            .store
+            .create_connection_with_id(
+                &id,
+                NewConnection {
+                    tenant_id,
+                    connector_key,
+                    name,
+                    public_config: &Value::Object(public).to_string(),
+                    sealed_secrets: &sealed,
+                    resources,
+                },
+            )
+            .await?;
+        Ok(connection)
+    }
+
+    /// The full config of a connection (secrets opened), for one call.
+    pub fn full_config(&self, connection: &Connection) -> Result<Value, HubError> {
+        let mut config: Map<String, Value> = serde_json::from_str(&connection.public_config)
+            .map_err(|e| {
+                StoreError::Corrupt(format!("connection {} config: {e}", connection.id))
+            })?;
+        if !connection.sealed_secrets.is_empty() {
+            let opened = self
+                .vault
+                .open(&connection.sealed_secrets, &connection.id)?;
+            let secrets: Map<String, Value> = serde_json::from_slice(&opened).map_err(|e| {
+                StoreError::Corrupt(format!("connection {} secrets: {e}", connection.id))
+            })?;
+            config.extend(secrets);
+        }
+        Ok(Value::Object(config))
+    }
+
+    /// The connector and call options for a connection.
+    pub fn prepare(
+        &self,
+        connection: &Connection,
+    ) -> Result<(Arc<LoadedConnector>, CallOptions), HubError> {
+        let connector = self.connector(&connection.connector_key)?;
+        let config = self.full_config(connection)?;
+        let options = connector
+            .prepare(&config)
+            .map_err(HubError::InvalidConfig)?;
+        Ok((connector, options))
+    }
+}
+
+/// Split a config object into its public and secret properties.
+fn split_config(
+    config: &Value,
+    secret_fields: &[String],
+) -> (Map<String, Value>, Map<String, Value>) {
+    let mut public = Map::new();
+    let mut secret = Map::new();
+    if let Some(object) = config.as_object() {
+        for (key, value) in object {
+            if secret_fields.iter().any(|s| s == key) {
+                secret.insert(key.clone(), value.clone());
+            } else {
+                public.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    (public, secret)
+}

@@ -1,0 +1,8 @@
+//! Keeping the local copy fresh: the scheduler picks due (connection, resource) jobs and
+//! runs them with bounded concurrency ([`scheduler`]); one job lists changes page by page
+//! through the connector and commits each page with its checkpoint ([`autosync`]);
+//! [`record_json`] turns canonical entities into the stored, served JSON.
+
+pub mod autosync;
+pub mod record_json;
+pub mod scheduler;

@@ -1,0 +1,177 @@
+//! Canonical entities → stored records: the camelCase JSON the Runtime API serves (with
+//! `raw` as a JSON value), the modification time in milliseconds for ordering, the parent
+//! product for variations and the status for order filters.
+
+use serde_json::{Map, Value};
+
+use crate::runtime::types::Entity;
+use crate::store::records::StoredRecord;
+
+/// Convert an entity; fails when the connector returned an unusable timestamp.
+pub fn to_stored(entity: &Entity) -> Result<StoredRecord, String> {
+    let modified_ms = parse_ms(entity.modified_at()).map_err(|e| {
+        format!(
+            "record `{}` has modified-at `{}`, which is not an RFC 3339 timestamp: {e}",
+            entity.external_id(),
+            entity.modified_at()
+        )
+    })?;
+    let (value, parent_id, status) = match entity {
+        Entity::Order(o) => (
+            serde_json::to_value(o),
+            String::new(),
+            Some(o.status.clone()),
+        ),
+        Entity::Customer(c) => (serde_json::to_value(c), String::new(), None),
+        Entity::Product(p) => (serde_json::to_value(p), String::new(), None),
+        Entity::Variation(v) => (serde_json::to_value(v), v.product_id.clone(), None),
+    };
+    let value =
+        value.map_err(|e| format!("record `{}` cannot be rendered: {e}", entity.external_id()))?;
+    Ok(StoredRecord {
+        parent_id,
+        external_id: entity.external_id().to_string(),
+        modified_ms,
+        status,
+        data: camel_case(value).to_string(),
+    })
+}
+
+/// Milliseconds since the epoch of an RFC 3339 timestamp.
+pub fn parse_ms(timestamp: &str) -> Result<i64, jiff::Error> {
+    Ok(timestamp.parse::<jiff::Timestamp>()?.as_millisecond())
+}
+
+/// An RFC 3339 UTC string for milliseconds since the epoch.
+pub fn format_ms(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+fn camel_case(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (key, value) in map {
+                let value = match (key.as_str(), value) {
+                    // The external system's own JSON, as JSON rather than a string.
+                    ("raw", Value::String(raw)) => {
+                        serde_json::from_str(&raw).unwrap_or(Value::String(raw))
+                    }
+                    // Attribute pairs read better as objects.
+                    ("attributes", Value::Array(pairs)) => Value::Array(
+                        pairs
+                            .into_iter()
+                            .map(|pair| match pair {
+                                Value::Array(mut kv) if kv.len() == 2 => {
+                                    let value = kv.pop().unwrap_or(Value::Null);
+                                    let name = kv.pop().unwrap_or(Value::Null);
+                                    serde_json::json!({ "name": name, "value": value })
+                                }
+                                other => other,
+                            })
+                            .collect(),
+                    ),
+                    (_, value) => camel_case(value),
+                };
+                out.insert(to_camel(&key), value);
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(camel_case).collect()),
+        other => other,
+    }
+}
+
+fn to_camel(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::runtime::types::Variation;
+
+    #[test]
+    fn variations_become_camel_case_json_with_their_parent() {
+        let variation = Entity::Variation(Variation {
+            external_id: "9".into(),
+            product_id: "4".into(),
+            sku: Some("TS-RED".into()),
+            name: None,
+            attributes: vec![("Colour".into(), "Red".into())],
+            price: Some("9.99".into()),
+            regular_price: None,
+            sale_price: None,
+            stock_quantity: Some(3),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            modified_at: "2026-01-02T03:04:05.5Z".into(),
+            raw: r#"{"id":9}"#.into(),
+        });
+        let stored = to_stored(&variation).unwrap();
+        assert_eq!(stored.parent_id, "4");
+        assert_eq!(
+            stored.modified_ms,
+            parse_ms("2026-01-02T03:04:05.500Z").unwrap()
+        );
+        let data: Value = serde_json::from_str(&stored.data).unwrap();
+        assert_eq!(data["externalId"], "9");
+        assert_eq!(data["stockQuantity"], 3);
+        assert_eq!(data["modifiedAt"], "2026-01-02T03:04:05.5Z");
+        assert_eq!(
+            data["attributes"][0],
+            serde_json::json!({"name": "Colour", "value": "Red"})
+        );
+        assert_eq!(data["raw"]["id"], 9);
+    }
+
+    #[test]
+    fn a_bad_timestamp_is_refused_with_the_record_named() {
+        let mut order = crate::runtime::types::Order {
+            external_id: "1".into(),
+            order_number: None,
+            status: "x".into(),
+            currency: None,
+            total: "1".into(),
+            subtotal: None,
+            tax_total: None,
+            shipping_total: None,
+            discount_total: None,
+            customer_id: None,
+            customer_email: None,
+            billing: None,
+            shipping: None,
+            payment_status: None,
+            payment_method: None,
+            line_items: vec![],
+            tracking: vec![],
+            created_at: String::new(),
+            modified_at: "yesterday".into(),
+            raw: "{}".into(),
+        };
+        let err = to_stored(&Entity::Order(order.clone())).unwrap_err();
+        assert!(
+            err.contains("record `1`") && err.contains("yesterday"),
+            "{err}"
+        );
+        order.modified_at = "2026-01-01T00:00:00Z".into();
+        assert_eq!(
+            to_stored(&Entity::Order(order)).unwrap().status.as_deref(),
+            Some("x")
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! The autosync scheduler: every tick (or at once when woken by "sync now") it asks the
+//! store for due jobs, claims each with a lease, and runs up to `concurrency` at a time.
+//! On shutdown it asks running jobs to stop after their current page — each has then
+//! committed its checkpoint — and waits for them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+
+use super::autosync::{SyncSettings, run_job};
+use crate::hub::Hub;
+use crate::runtime::types::ResourceKind;
+use crate::store::now_ms;
+
+/// How often the scheduler looks for due work when nothing wakes it.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Runs due autosync jobs until stopped.
+pub struct Scheduler {
+    hub: Hub,
+    settings: SyncSettings,
+    owner: String,
+    wake: Arc<Notify>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Control of a running scheduler.
+#[derive(Clone)]
+pub struct SchedulerHandle {
+    wake: Arc<Notify>,
+    stop: Arc<AtomicBool>,
+}
+
+impl SchedulerHandle {
+    /// Look for due work now (after "sync now").
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Ask the scheduler and its running jobs to stop.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.wake.notify_one();
+    }
+}
+
+impl Scheduler {
+    /// `owner` names this process in leases (unique per host).
+    pub fn new(hub: Hub, settings: SyncSettings, owner: String) -> Self {
+        Self {
+            hub,
+            settings,
+            owner,
+            wake: Arc::new(Notify::new()),
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn handle(&self) -> SchedulerHandle {
+        SchedulerHandle {
+            wake: self.wake.clone(),
+            stop: self.stop.clone(),
+        }
+    }
+
+    /// Run until stopped; returns when every started job has ended.
+    pub async fn run(self) {
+        let concurrency = self.settings.concurrency.max(1);
+        let permits = Arc::new(Semaphore::new(concurrency));
+        let mut jobs = JoinSet::new();
+        let settings = Arc::new(self.settings.clone());
+        tracing::info!(owner = %self.owner, concurrency, "autosync scheduler started");
+        while !self.stop.load(Ordering::Relaxed) {
+            while jobs.try_join_next().is_some() {}
+            let free = permits.available_permits();
+            if free > 0 {
+                match self.hub.store.due_jobs(now_ms(), free as i64).await {
+                    Ok(due) => {
+                        for (connection_id, resource) in due {
+                            let Ok(kind) = ResourceKind::parse(&resource) else {
+                                tracing::error!(connection = %connection_id, resource = %resource, "unknown resource in sync state");
+                                continue;
+                            };
+                            let lease_ms = settings.lease_secs * 1000;
+                            match self
+                                .hub
+                                .store
+                                .claim_job(&connection_id, &resource, &self.owner, lease_ms)
+                                .await
+                            {
+                                Ok(true) => {}
+                                Ok(false) => continue,
+                                Err(e) => {
+                                    tracing::error!(error = %e, "cannot claim a sync job");
+                                    continue;
+                                }
+                            }
+                            let Ok(permit) = permits.clone().acquire_owned().await else {
+                                break;
+                            };
+                            let (hub, settings, owner, stop) = (
+                                self.hub.clone(),
+                                settings.clone(),
+                                self.owner.clone(),
+                                self.stop.clone(),
+                            );
+                            jobs.spawn(async move {
+                                let _permit = permit;
+                                let result = run_job(&hub, &settings, &connection_id, kind, "schedule", &owner, &stop).await;
+                                if let Err(e) = result {
+                                    tracing::error!(connection = %connection_id, resource = %resource, error = %e, "sync job could not be recorded");
+                                }
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot read due sync jobs"),
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(TICK) => {}
+                _ = self.wake.notified() => {}
+            }
+        }
+        tracing::info!(
+            running = jobs.len(),
+            "autosync scheduler stopping; waiting for running jobs to checkpoint"
+        );
+        while jobs.join_next().await.is_some() {}
+        tracing::info!("autosync scheduler stopped");
+    }
+}
