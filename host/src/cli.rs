@@ -58,6 +58,12 @@ pub struct ServeArgs {
     /// Allow connectors to reach loopback and private networks (local testing only).
     #[arg(long, env = "JUNCTION_ALLOW_PRIVATE_NETWORKS")]
     pub allow_private_networks: bool,
+    /// Admin API token (default: generated into `<data-dir>/admin.token`).
+    #[arg(long, env = "JUNCTION_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Base64 32-byte key sealing connection secrets (default: `<data-dir>/secret.key`).
+    #[arg(long, env = "JUNCTION_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,8 +178,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .or(file.plugins_dir)
             .unwrap_or_else(|| data_dir.join("plugins")),
         database_url: args.database_url.or(file.database_url),
+        admin_token: args.admin_token.or(file.admin_token),
+        secret_key: args.secret_key.or(file.secret_key),
         data_dir,
         sandbox,
+        sync: file.sync,
     };
     crate::server::serve(config).await?;
     Ok(ExitCode::SUCCESS)

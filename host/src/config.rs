@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::runtime::SandboxLimits;
+use crate::sync::autosync::SyncSettings;
 
 /// The contents of the `--config` file. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -18,8 +19,14 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     /// Where connector components live; default `<data-dir>/plugins`.
     pub plugins_dir: Option<PathBuf>,
+    /// Token for the admin API; default: generated into `<data-dir>/admin.token`.
+    pub admin_token: Option<String>,
+    /// Base64 32-byte key sealing connection secrets; default: `<data-dir>/secret.key`.
+    pub secret_key: Option<String>,
     #[serde(default)]
     pub sandbox: SandboxLimits,
+    #[serde(default)]
+    pub sync: SyncSettings,
 }
 
 impl FileConfig {
@@ -39,12 +46,22 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub plugins_dir: PathBuf,
+    pub admin_token: Option<String>,
+    pub secret_key: Option<String>,
     pub sandbox: SandboxLimits,
+    pub sync: SyncSettings,
 }
 
 impl ServerConfig {
     /// Where compiled components are cached.
     pub fn cache_dir(&self) -> PathBuf {
         self.data_dir.join("cache").join("compiled")
+    }
+
+    /// The database URL: configured, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| crate::store::sqlite_url(&self.data_dir))
     }
 }

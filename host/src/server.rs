@@ -1,7 +1,7 @@
-//! `junction serve`: loads the connector registry, keeps it hot-reloaded, and serves the
-//! HTTP endpoints: `/healthz` (the process is up), `/readyz` (connectors loaded, ready for
-//! traffic) and `/api/v1/connectors` (what is loaded and what failed). Stops gracefully on
-//! SIGINT or SIGTERM.
+//! `junction serve`: opens the store, loads the connector registry (hot-reloaded), runs
+//! the autosync scheduler and serves HTTP: `/healthz` (the process is up), `/readyz`
+//! (database answering and connectors loaded), `/api/v1/connectors` (what is loaded and
+//! what failed), the Runtime API and the admin API. Stops gracefully on SIGINT or SIGTERM.
 
 use std::sync::Arc;
 
@@ -12,49 +12,123 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use crate::api::ApiState;
 use crate::config::ServerConfig;
+use crate::hub::Hub;
 use crate::runtime::registry::FileStatus;
 use crate::runtime::{Registry, Runtime, manifest};
+use crate::secrets::Vault;
+use crate::store::Store;
+use crate::sync::scheduler::Scheduler;
 
 #[derive(Clone)]
 struct AppState {
     registry: Arc<Registry>,
+    store: Store,
 }
 
-/// Run the server until a shutdown signal.
+/// Run the server until a shutdown signal: open the store, load connectors, start the
+/// autosync scheduler, serve the APIs; on SIGINT/SIGTERM stop taking requests, let running
+/// sync jobs checkpoint, and exit.
 pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
+    let store = Store::open(&config.database_url()).await?;
+    let interrupted = store.recover_interrupted_runs().await?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "runs interrupted by the last stop will resume from their checkpoints"
+        );
+    }
+    let vault = Vault::open_or_create(config.secret_key.as_deref(), &config.data_dir)?;
+    let admin_token = admin_token(&config)?;
+
     let runtime = Runtime::new(config.sandbox.clone(), Some(config.cache_dir()))?;
     let registry = Registry::open(runtime, config.plugins_dir.clone()).await?;
     let _watch = registry.watch()?;
-    let snapshot = registry.snapshot();
     tracing::info!(
         plugins_dir = %config.plugins_dir.display(),
-        connectors = snapshot.connectors().count(),
+        connectors = registry.snapshot().connectors().count(),
         "connector registry ready; watching for changes"
     );
 
-    let app = router(registry);
+    let hub = Hub {
+        store: store.clone(),
+        registry: registry.clone(),
+        vault,
+    };
+    let owner = format!("{}-{}", hostname(), std::process::id());
+    let scheduler = Scheduler::new(hub.clone(), config.sync.clone(), owner);
+    let scheduler_handle = scheduler.handle();
+    let scheduler_task = tokio::spawn(scheduler.run());
+
+    let api = crate::api::router(ApiState {
+        hub,
+        scheduler: Some(scheduler_handle.clone()),
+        admin_token,
+    });
+    let app = router(registry, store.clone()).merge(api);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
-    tracing::info!(listen = %listener.local_addr()?, "junction serving");
+    tracing::info!(listen = %listener.local_addr()?, data_dir = %config.data_dir.display(), "junction serving");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    scheduler_handle.stop();
+    if let Err(e) = scheduler_task.await {
+        tracing::error!(error = %e, "scheduler task failed");
+    }
+    store.close().await;
     tracing::info!("junction stopped");
     Ok(())
 }
 
-/// The HTTP routes.
-fn router(registry: Arc<Registry>) -> Router {
+/// The configured admin token, or the one in `<data-dir>/admin.token` (created once).
+fn admin_token(config: &ServerConfig) -> anyhow::Result<String> {
+    if let Some(token) = &config.admin_token {
+        return Ok(token.clone());
+    }
+    let path = config.data_dir.join("admin.token");
+    if let Ok(token) = std::fs::read_to_string(&path) {
+        return Ok(token.trim().to_string());
+    }
+    let mut random = [0u8; 24];
+    getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let token = format!(
+        "jct_admin_{}",
+        data_encoding::BASE64URL_NOPAD.encode(&random)
+    );
+    crate::secrets::write_private(&path, token.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated the admin API token");
+    Ok(token)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "junction".into())
+}
+
+/// Health, readiness and the public connector listing.
+fn router(registry: Arc<Registry>, store: Store) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/api/v1/connectors", get(connectors))
-        .with_state(AppState { registry })
+        .with_state(AppState { registry, store })
 }
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    if !state.store.ping().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+    }
     if state.registry.snapshot().connectors().next().is_some() {
         (StatusCode::OK, "ready")
     } else {

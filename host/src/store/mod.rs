@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod connections;
 pub mod error;
+pub mod idempotency;
 pub mod records;
 pub mod runs;
 pub mod sync_state;

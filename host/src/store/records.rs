@@ -36,6 +36,8 @@ pub struct RecordQuery {
     pub parent_id: Option<String>,
     pub updated_since_ms: Option<i64>,
     pub statuses: Vec<String>,
+    /// Keyset paging: only records after this (modified_ms, external_id).
+    pub after: Option<(i64, String)>,
     pub offset: i64,
     pub limit: i64,
 }
@@ -123,6 +125,14 @@ impl Store {
             sql.push_str(&format!(" AND parent_id = ${next}"));
             next += 1;
         }
+        if query.after.is_some() {
+            sql.push_str(&format!(
+                " AND (modified_ms > ${a} OR (modified_ms = ${a} AND external_id > ${b}))",
+                a = next,
+                b = next + 1
+            ));
+            next += 2;
+        }
         if !query.statuses.is_empty() {
             let marks: Vec<String> = (0..query.statuses.len())
                 .map(|i| format!("${}", next + i))
@@ -141,6 +151,9 @@ impl Store {
             .bind(query.updated_since_ms.unwrap_or(i64::MIN));
         if let Some(parent) = &query.parent_id {
             q = q.bind(parent);
+        }
+        if let Some((modified_ms, external_id)) = &query.after {
+            q = q.bind(*modified_ms).bind(external_id);
         }
         for status in &query.statuses {
             q = q.bind(status);

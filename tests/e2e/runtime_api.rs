@@ -1,0 +1,624 @@
+//! The Runtime API and admin API over HTTP against the real `junction` binary, the real
+//! WooCommerce component and the emulator: set-up through the admin API, autosync, reads,
+//! paging (also while records change), every write-back, idempotency, key isolation and
+//! revocation, and a 400 naming the field for each kind of bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use junction_emulators::{WooConfig, WooEmulator};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+const ADMIN: &str = "test-admin-token";
+
+struct Server {
+    child: Child,
+    base: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_server() -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let plugins = data.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(
+        common::component("woocommerce"),
+        plugins.join("woocommerce.wasm"),
+    )
+    .unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_junction"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--allow-private-networks",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .env("JUNCTION_ADMIN_TOKEN", ADMIN)
+        .env("JUNCTION_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        _data: data,
+    };
+    let client = Client::new();
+    let start = Instant::now();
+    while client
+        .get(format!("{}/readyz", server.base))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server not ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server
+}
+
+struct Api {
+    client: Client,
+    base: String,
+}
+
+impl Api {
+    async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}/api/v1/admin{path}", self.base))
+            .bearer_auth(ADMIN);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .get(format!("{}/api/v1/api{path}", self.base))
+            .header("X-API-KEY", key)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(
+        &self,
+        key: &str,
+        path: &str,
+        body: Value,
+        idem: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}/api/v1/api{path}", self.base))
+            .bearer_auth(key)
+            .json(&body);
+        if let Some(idem) = idem {
+            req = req.header("Idempotency-Key", idem);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Tenant + connection + key for a shop; waits until orders and products are synced.
+async fn connect(api: &Api, tenant: &str, shop: &WooEmulator) -> (String, String) {
+    let (status, _) = api
+        .admin(
+            reqwest::Method::POST,
+            "/tenants",
+            Some(json!({"name": tenant})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let config = json!({"base_url": shop.base_url(), "consumer_key": "ck_test", "consumer_secret": "cs_test"});
+    let (status, created) = api
+        .admin(reqwest::Method::POST, "/connections", Some(json!({"tenant": tenant, "connector": "woocommerce", "name": "shop", "config": config})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        created["config"]["consumer_secret"], "***",
+        "secrets are never shown"
+    );
+    let id = created["connection"]["id"].as_str().unwrap().to_string();
+    let (status, key) = api
+        .admin(
+            reqwest::Method::POST,
+            &format!("/connections/{id}/keys"),
+            Some(json!({"name": "test"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let key = key["key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("jct_live_") && key.len() >= 9 + 22, "{key}");
+    wait_synced(api, &id, &["orders", "products"]).await;
+    (id, key)
+}
+
+async fn wait_synced(api: &Api, id: &str, resources: &[&str]) {
+    let start = Instant::now();
+    loop {
+        let (_, view) = api
+            .admin(reqwest::Method::GET, &format!("/connections/{id}"), None)
+            .await;
+        let states = view["resources"].as_array().cloned().unwrap_or_default();
+        let done = resources.iter().all(|r| {
+            states.iter().any(|s| {
+                s["resource"] == *r && s["lastStatus"] == "succeeded" && s["runId"].is_null()
+            })
+        });
+        if done {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "sync did not finish: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn all_ids(api: &Api, key: &str, path: &str, page_size: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for page in 1.. {
+        let (status, body) = api
+            .get(key, &format!("{path}?page={page}&pageSize={page_size}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["page"], page);
+        ids.extend(
+            body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["externalId"].as_str().unwrap().to_string()),
+        );
+        if !body["hasMore"].as_bool().unwrap() {
+            return ids;
+        }
+    }
+    unreachable!()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runtime_api_end_to_end() {
+    let shop = junction_emulators::start(
+        WooConfig {
+            orders: 120,
+            products: 12,
+            variable_every: 3,
+            ..WooConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let other_shop = junction_emulators::start(
+        WooConfig {
+            orders: 7,
+            products: 3,
+            seed: 7,
+            ..WooConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let server = start_server().await;
+    let api = Api {
+        client: Client::new(),
+        base: server.base.clone(),
+    };
+    let (conn_a, key_a) = connect(&api, "acme", &shop).await;
+    let (conn_b, key_b) = connect(&api, "globex", &other_shop).await;
+
+    // me
+    let (status, me) = api.get(&key_a, "/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["connectionId"], conn_a.as_str());
+    assert_eq!(me["connectorKey"], "woocommerce");
+
+    // Lists page to the end; keys are isolated.
+    let ids = all_ids(&api, &key_a, "/orders", 50).await;
+    assert_eq!(ids.len(), 120);
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 120);
+    assert_eq!(all_ids(&api, &key_b, "/orders", 50).await.len(), 7);
+    let b_only = shop
+        .store()
+        .order_ids()
+        .into_iter()
+        .map(|i| i.to_string())
+        .find(|i| {
+            !other_shop
+                .store()
+                .order_ids()
+                .iter()
+                .any(|o| o.to_string() == *i)
+        })
+        .unwrap();
+    assert_eq!(
+        api.get(&key_b, &format!("/orders/{b_only}")).await.0,
+        StatusCode::NOT_FOUND,
+        "B cannot read A's order"
+    );
+    let (status, _) = api
+        .post(
+            &key_b,
+            &format!("/orders/{b_only}/status"),
+            json!({"status": "completed"}),
+            None,
+        )
+        .await;
+    assert_ne!(status, StatusCode::OK, "B cannot write A's order");
+    assert_ne!(
+        shop.store().order(b_only.parse().unwrap()).unwrap()["status"],
+        "completed"
+    );
+
+    // Single reads, filters.
+    let (status, order) = api.get(&key_a, &format!("/orders/{}", ids[0])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(order["modifiedAt"].as_str().unwrap().ends_with('Z') && order["lineItems"].is_array());
+    let (_, processing) = api
+        .get(&key_a, "/orders?status=processing&pageSize=500")
+        .await;
+    assert!(
+        processing["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["status"] == "processing")
+    );
+    let newest = order["modifiedAt"].as_str().unwrap();
+    let (_, since) = api
+        .get(
+            &key_a,
+            &format!("/orders?updatedSince={newest}&pageSize=500"),
+        )
+        .await;
+    assert!(
+        since["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["modifiedAt"].as_str().unwrap() >= newest)
+    );
+
+    // Cursor paging has no gaps or duplicates while records change between pages.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut changed = BTreeSet::new();
+    let store = shop.store();
+    for round in 0.. {
+        let path = match &cursor {
+            Some(c) => format!("/orders?pageSize=25&cursor={c}"),
+            None => "/orders?pageSize=25".into(),
+        };
+        let (_, page) = api.get(&key_a, &path).await;
+        seen.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["externalId"].as_str().unwrap().to_string()),
+        );
+        if round < 2 {
+            // Change an order already read, upstream and locally (via a write-back).
+            let id = &seen[round * 3];
+            let (status, _) = api
+                .post(
+                    &key_a,
+                    &format!("/orders/{id}/status"),
+                    json!({"status": "on-hold"}),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK);
+            changed.insert(id.clone());
+        }
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    let unique: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), 120, "no gaps");
+    assert_eq!(
+        seen.len(),
+        120 + changed.len(),
+        "only the changed orders appear twice (again at the end)"
+    );
+    assert_eq!(
+        store
+            .order(changed.iter().next().unwrap().parse().unwrap())
+            .unwrap()["status"],
+        "on-hold"
+    );
+
+    // Write-backs reach the shop and the local copy.
+    let order_id = &ids[5];
+    let (status, body) = api.post(&key_a, &format!("/orders/{order_id}/tracking"), json!({"trackingNumber": "BE123456789", "trackingProvider": "bpost", "trackingUrl": "https://track.example/BE123456789"}), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, local) = api.get(&key_a, &format!("/orders/{order_id}")).await;
+    assert!(
+        local["tracking"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["number"] == "BE123456789"),
+        "{local}"
+    );
+    let simple = store
+        .product_ids()
+        .into_iter()
+        .find(|p| store.product(*p).unwrap()["type"] == "simple")
+        .unwrap();
+    let (status, _) = api
+        .post(
+            &key_a,
+            &format!("/products/{simple}/stock"),
+            json!({"stockQuantity": 42}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(store.product(simple).unwrap()["stock_quantity"], 42);
+    let (status, _) = api
+        .post(
+            &key_a,
+            &format!("/products/{simple}/price"),
+            json!({"price": 19.99}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(store.product(simple).unwrap()["regular_price"], "19.99");
+    let (_, local) = api.get(&key_a, &format!("/products/{simple}")).await;
+    assert_eq!(
+        (
+            local["stockQuantity"].clone(),
+            local["regularPrice"].clone()
+        ),
+        (json!(42), json!("19.99"))
+    );
+    let variable = store
+        .product_ids()
+        .into_iter()
+        .find(|p| store.variation_ids(*p).is_some_and(|v| !v.is_empty()))
+        .unwrap();
+    let vid = store.variation_ids(variable).unwrap()[0];
+    let (status, _) = api
+        .post(
+            &key_a,
+            &format!("/products/{variable}/variations/{vid}/stock"),
+            json!({"stockQuantity": "10"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = api
+        .post(
+            &key_a,
+            &format!("/products/{variable}/variations/{vid}/price"),
+            json!({"price": "9.99"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let v = store.variation(variable, vid).unwrap();
+    assert_eq!(
+        (v["stock_quantity"].clone(), v["regular_price"].clone()),
+        (json!(10), json!("9.99"))
+    );
+
+    // Idempotency: the same key replays, a different body with it is refused.
+    let requests = shop.request_count();
+    let (s1, b1) = api
+        .post(
+            &key_a,
+            &format!("/orders/{order_id}/status"),
+            json!({"status": "completed"}),
+            Some("idem-1"),
+        )
+        .await;
+    let after_first = shop.request_count();
+    let (s2, b2) = api
+        .post(
+            &key_a,
+            &format!("/orders/{order_id}/status"),
+            json!({"status": "completed"}),
+            Some("idem-1"),
+        )
+        .await;
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(b1, b2);
+    assert!(
+        after_first > requests && shop.request_count() == after_first,
+        "the replay did not call the shop"
+    );
+    let (s3, b3) = api
+        .post(
+            &key_a,
+            &format!("/orders/{order_id}/status"),
+            json!({"status": "cancelled"}),
+            Some("idem-1"),
+        )
+        .await;
+    assert_eq!(s3, StatusCode::UNPROCESSABLE_ENTITY, "{b3}");
+
+    // Capabilities and health.
+    let (_, caps) = api.get(&key_a, "/capabilities").await;
+    assert_eq!(caps["orderStatus"], true);
+    let (status, health) = api.get(&key_a, "/health/connection").await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert!(health["latencyMs"].is_number());
+
+    // Bad input: a 400 naming the field, in the one error shape.
+    for (path, field) in [
+        ("/orders?page=0", "page"),
+        ("/orders?pageSize=9999", "pageSize"),
+        ("/orders?updatedSince=yesterday", "updatedSince"),
+        ("/orders?cursor=garbage", "cursor"),
+        ("/orders?sort=asc", "sort"),
+        ("/customers?status=x", "status"),
+    ] {
+        let (status, body) = api.get(&key_a, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["field"], field, "{path}: {body}");
+        assert!(
+            body["code"].is_string() && body["message"].is_string(),
+            "{body}"
+        );
+    }
+    for (path, body, field) in [
+        (format!("/orders/{order_id}/status"), json!({}), "status"),
+        (
+            format!("/orders/{order_id}/status"),
+            json!({"status": 5}),
+            "status",
+        ),
+        (
+            format!("/orders/{order_id}/tracking"),
+            json!({"trackingProvider": "bpost"}),
+            "trackingNumber",
+        ),
+        (
+            format!("/products/{simple}/stock"),
+            json!({"stockQuantity": 1.5}),
+            "stockQuantity",
+        ),
+        (
+            format!("/products/{simple}/price"),
+            json!({"price": "abc"}),
+            "price",
+        ),
+        (
+            format!("/products/{simple}/price"),
+            json!({"price": -3}),
+            "price",
+        ),
+    ] {
+        let (status, resp) = api.post(&key_a, &path, body.clone(), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}: {resp}");
+        assert_eq!(resp["field"], field, "{path} {body}: {resp}");
+    }
+    let raw = api
+        .client
+        .post(format!(
+            "{}/api/v1/api/orders/{order_id}/status",
+            server.base
+        ))
+        .header("X-API-KEY", &key_a)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), StatusCode::BAD_REQUEST);
+
+    // Auth: none, wrong, revoked — on reads and writes.
+    let none = api
+        .client
+        .get(format!("{}/api/v1/api/orders", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api.get("jct_live_wrong", "/orders").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, keys) = api
+        .admin(
+            reqwest::Method::GET,
+            &format!("/connections/{conn_b}/keys"),
+            None,
+        )
+        .await;
+    let key_b_id = keys["data"][0]["id"].as_str().unwrap().to_string();
+    assert!(
+        keys["data"][0]["prefix"]
+            .as_str()
+            .unwrap()
+            .starts_with("jct_live_")
+    );
+    assert!(keys["data"][0]["lastUsedMs"].is_number());
+    let (status, _) = api
+        .admin(reqwest::Method::DELETE, &format!("/keys/{key_b_id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.get(&key_b, "/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "revocation is immediate"
+    );
+    assert_eq!(
+        api.post(&key_b, "/orders/1/status", json!({"status": "x"}), None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        api.admin(reqwest::Method::GET, "/tenants", None).await.0,
+        StatusCode::OK
+    );
+    let no_admin = api
+        .client
+        .get(format!("{}/api/v1/admin/tenants", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_admin.status(), StatusCode::UNAUTHORIZED);
+
+    // Runs are recorded.
+    let (_, runs) = api
+        .admin(
+            reqwest::Method::GET,
+            &format!("/connections/{conn_a}/runs?resource=orders"),
+            None,
+        )
+        .await;
+    let run = &runs["data"][0];
+    assert_eq!(run["status"], "succeeded");
+    assert!(
+        run["records"].as_i64().unwrap() >= 120 && run["pages"].as_i64().unwrap() >= 1,
+        "{run}"
+    );
+}
