@@ -7,9 +7,6 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use junction_emulators::{Fault, FaultKind, WooConfig};
@@ -18,40 +15,6 @@ use serde_json::{Value, json};
 
 const ADMIN: &str = "crash-admin-token";
 const ORDERS: usize = 6_000;
-
-fn spawn(data: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_junction"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--allow-private-networks",
-            "--data-dir",
-        ])
-        .arg(data)
-        .env("JUNCTION_ADMIN_TOKEN", ADMIN)
-        .env("JUNCTION_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_ready(client: &Client, base: &str) {
-    let start = Instant::now();
-    while client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server not ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn admin(
     client: &Client,
@@ -104,16 +67,13 @@ async fn a_sigkill_mid_sync_loses_and_duplicates_nothing() {
         plugins.join("woocommerce.wasm"),
     )
     .unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
+    let env = [("JUNCTION_ADMIN_TOKEN", ADMIN)];
     let client = Client::new();
 
-    let mut first = spawn(data.path(), port);
-    wait_ready(&client, &base).await;
+    let mut first = common::spawn_server(data.path(), port, &env);
+    common::wait_for_status(&base, "/readyz", 200).await;
     admin(
         &client,
         &base,
@@ -150,13 +110,13 @@ async fn a_sigkill_mid_sync_loses_and_duplicates_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    first.kill().unwrap(); // SIGKILL
-    first.wait().unwrap();
+    first.child.kill().unwrap(); // SIGKILL
+    first.child.wait().unwrap();
     assert!(committed_before_kill < ORDERS as i64);
 
     shop.clear_faults();
-    let mut second = spawn(data.path(), port);
-    wait_ready(&client, &base).await;
+    let _second = common::spawn_server(data.path(), port, &env);
+    common::wait_for_status(&base, "/readyz", 200).await;
     let start = Instant::now();
     loop {
         let view = admin(
@@ -242,6 +202,4 @@ async fn a_sigkill_mid_sync_loses_and_duplicates_nothing() {
         ids
     };
     assert_eq!(db_ids.len(), ORDERS);
-    second.kill().unwrap();
-    second.wait().unwrap();
 }

@@ -8,8 +8,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use junction_emulators::{WooConfig, WooEmulator};
@@ -19,16 +17,8 @@ use serde_json::{Value, json};
 const ADMIN: &str = "test-admin-token";
 
 struct Server {
-    child: Child,
-    base: String,
+    process: common::ServerProcess,
     _data: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 async fn start_server() -> Server {
@@ -40,46 +30,16 @@ async fn start_server() -> Server {
         plugins.join("woocommerce.wasm"),
     )
     .unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_junction"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--allow-private-networks",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .env("JUNCTION_ADMIN_TOKEN", ADMIN)
-        .env("JUNCTION_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
+    let process = common::spawn_server(
+        data.path(),
+        common::free_port(),
+        &[("JUNCTION_ADMIN_TOKEN", ADMIN)],
+    );
+    common::wait_for_status(&process.base, "/readyz", 200).await;
+    Server {
+        process,
         _data: data,
-    };
-    let client = Client::new();
-    let start = Instant::now();
-    while client
-        .get(format!("{}/readyz", server.base))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server not ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    server
 }
 
 struct Api {
@@ -245,7 +205,7 @@ async fn the_runtime_api_end_to_end() {
     let server = start_server().await;
     let api = Api {
         client: Client::new(),
-        base: server.base.clone(),
+        base: server.process.base.clone(),
     };
     let (conn_a, key_a) = connect(&api, "acme", &shop).await;
     let (conn_b, key_b) = connect(&api, "globex", &other_shop).await;
@@ -544,7 +504,7 @@ async fn the_runtime_api_end_to_end() {
         .client
         .post(format!(
             "{}/api/v1/api/orders/{order_id}/status",
-            server.base
+            server.process.base
         ))
         .header("X-API-KEY", &key_a)
         .body("{not json")
@@ -556,7 +516,7 @@ async fn the_runtime_api_end_to_end() {
     // Auth: none, wrong, revoked — on reads and writes.
     let none = api
         .client
-        .get(format!("{}/api/v1/api/orders", server.base))
+        .get(format!("{}/api/v1/api/orders", server.process.base))
         .send()
         .await
         .unwrap();
@@ -601,7 +561,7 @@ async fn the_runtime_api_end_to_end() {
     );
     let no_admin = api
         .client
-        .get(format!("{}/api/v1/admin/tenants", server.base))
+        .get(format!("{}/api/v1/admin/tenants", server.process.base))
         .send()
         .await
         .unwrap();

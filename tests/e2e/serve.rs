@@ -5,50 +5,8 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(data_dir: &std::path::Path) -> Server {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_junction"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env("JUNCTION_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    }
-}
 
 async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let start = Instant::now();
@@ -64,7 +22,7 @@ async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
 #[tokio::test]
 async fn serve_reports_health_and_hot_reloads_connectors() {
     let data = tempfile::tempdir().unwrap();
-    let server = start(data.path());
+    let server = common::spawn_server(data.path(), common::free_port(), &[]);
     let client = reqwest::Client::new();
     let base = server.base.clone();
 
@@ -76,6 +34,22 @@ async fn serve_reports_health_and_hot_reloads_connectors() {
             .is_ok_and(|r| r.status() == 200)
     })
     .await;
+    // The OpenAPI document is served, unauthenticated, and covers the Runtime API.
+    let spec: serde_json::Value = client
+        .get(format!("{base}/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        spec["openapi"]
+    );
+    assert!(spec["paths"]["/api/v1/api/orders"]["get"].is_object());
+    assert!(spec["paths"]["/api/v1/api/products/{id}/variations/{vid}/price"]["post"].is_object());
     // Nothing loaded yet: alive but not ready.
     let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);

@@ -8,14 +8,17 @@ use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{delete, get, patch, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::ApiState;
+use utoipa::{OpenApi, ToSchema};
+
+use super::Verb::{Delete, Get, Patch, Post};
 use super::auth::generate_key;
 use super::error::ApiError;
+use super::schema::{AdminList, ApiError as ApiErrorDoc, ConnectionView, CreatedKey, SyncQueued};
+use super::{ApiState, RouteDef, at, build};
 use crate::runtime::types::ResourceKind;
 
 /// Proof that the request carries the admin token.
@@ -46,27 +49,58 @@ impl FromRequestParts<ApiState> for Admin {
     }
 }
 
-pub fn routes() -> axum::Router<ApiState> {
-    axum::Router::new()
-        .route("/tenants", get(list_tenants).post(create_tenant))
-        .route("/connectors", get(list_connectors))
-        .route(
-            "/connections",
-            get(list_connections).post(create_connection),
-        )
-        .route("/connections/{id}", get(show_connection))
-        .route(
+/// Where the admin API is mounted.
+pub const PREFIX: &str = "/api/v1/admin";
+
+/// The admin routes, relative to [`PREFIX`]: the one list both the router and the OpenAPI
+/// test read.
+pub fn route_table() -> Vec<RouteDef> {
+    vec![
+        at(Get, "/tenants", list_tenants),
+        at(Post, "/tenants", create_tenant),
+        at(Get, "/connectors", list_connectors),
+        at(Get, "/connections", list_connections),
+        at(Post, "/connections", create_connection),
+        at(Get, "/connections/{id}", show_connection),
+        at(
+            Patch,
             "/connections/{id}/resources/{resource}",
-            patch(configure_resource),
-        )
-        .route("/connections/{id}/sync", post(sync_now))
-        .route("/connections/{id}/runs", get(runs))
-        .route("/connections/{id}/keys", get(list_keys).post(create_key))
-        .route("/keys", get(list_all_keys))
-        .route("/keys/{id}", delete(revoke_key))
+            configure_resource,
+        ),
+        at(Post, "/connections/{id}/sync", sync_now),
+        at(Get, "/connections/{id}/runs", runs),
+        at(Get, "/connections/{id}/keys", list_keys),
+        at(Post, "/connections/{id}/keys", create_key),
+        at(Get, "/keys", list_all_keys),
+        at(Delete, "/keys/{id}", revoke_key),
+    ]
 }
 
-#[derive(Deserialize)]
+/// The admin routes, relative to [`PREFIX`].
+pub fn routes() -> axum::Router<ApiState> {
+    build(route_table())
+}
+
+/// The admin API's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    list_tenants,
+    create_tenant,
+    list_connectors,
+    list_connections,
+    create_connection,
+    show_connection,
+    configure_resource,
+    sync_now,
+    runs,
+    list_keys,
+    create_key,
+    list_all_keys,
+    revoke_key,
+))]
+pub struct AdminApiDoc;
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTenant {
     name: String,
@@ -84,10 +118,37 @@ fn parse<T: serde::de::DeserializeOwned>(body: &axum::body::Bytes) -> Result<T, 
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/tenants",
+    tag = "admin",
+    summary = "List tenants",
+    responses(
+        (status = 200, description = "the tenants", body = AdminList),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn list_tenants(_: Admin, State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "data": s.hub.store.tenants().await? })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/tenants",
+    tag = "admin",
+    summary = "Create a tenant",
+    request_body = NewTenant,
+    responses(
+        (status = 201, description = "the new tenant", body = Object),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 409, description = "conflicts with an existing tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn create_tenant(
     _: Admin,
     State(s): State<ApiState>,
@@ -101,11 +162,22 @@ async fn create_tenant(
     Ok((StatusCode::CREATED, Json(json!(tenant))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/connectors",
+    tag = "admin",
+    summary = "List loaded connectors",
+    responses(
+        (status = 200, description = "the connector registry", body = Object),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn list_connectors(_: Admin, State(s): State<ApiState>) -> Json<Value> {
     Json(crate::server::registry_listing(&s.hub.registry))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct NewConnectionBody {
     /// Tenant id or name.
@@ -115,6 +187,23 @@ struct NewConnectionBody {
     config: Value,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/connections",
+    tag = "admin",
+    summary = "Create a connection",
+    request_body = NewConnectionBody,
+    responses(
+        (status = 201, description = "the new connection", body = ConnectionView),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 409, description = "conflicts with an existing tenant, connection or key", body = ApiErrorDoc),
+        (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn create_connection(
     _: Admin,
     State(s): State<ApiState>,
@@ -140,6 +229,22 @@ async fn create_connection(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/connections",
+    tag = "admin",
+    summary = "List connections",
+    params(
+        ("tenant" = Option<String>, Query, description = "Only this tenant (id or name)"),
+    ),
+    responses(
+        (status = 200, description = "the connections", body = AdminList),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn list_connections(
     _: Admin,
     State(s): State<ApiState>,
@@ -168,6 +273,22 @@ async fn connection_view(s: &ApiState, id: &str) -> Result<Value, ApiError> {
     Ok(json!({ "connection": connection, "config": config, "resources": resources }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/connections/{id}",
+    tag = "admin",
+    summary = "One connection",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+    ),
+    responses(
+        (status = 200, description = "the connection", body = ConnectionView),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn show_connection(
     _: Admin,
     State(s): State<ApiState>,
@@ -176,7 +297,7 @@ async fn show_connection(
     Ok(Json(connection_view(&s, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ResourceChange {
     enabled: Option<bool>,
@@ -187,6 +308,25 @@ fn resource_param(name: &str) -> Result<ResourceKind, ApiError> {
     ResourceKind::parse(name).map_err(|m| ApiError::invalid("resource", m))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/connections/{id}/resources/{resource}",
+    tag = "admin",
+    summary = "Enable, disable or re-time a resource's sync",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+        ("resource" = String, Path, description = "One of orders, customers, products, variations"),
+    ),
+    request_body = ResourceChange,
+    responses(
+        (status = 200, description = "the resource's sync state", body = Object),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn configure_resource(
     _: Admin,
     State(s): State<ApiState>,
@@ -215,6 +355,24 @@ async fn configure_resource(
     Ok(Json(json!(s.hub.store.sync_state(&id, resource).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/connections/{id}/sync",
+    tag = "admin",
+    summary = "Queue a sync now",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+        ("resource" = Option<String>, Query, description = "One of orders, customers, products, variations"),
+    ),
+    responses(
+        (status = 200, description = "queued", body = SyncQueued),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn sync_now(
     _: Admin,
     State(s): State<ApiState>,
@@ -230,6 +388,25 @@ async fn sync_now(
     Ok(Json(json!({ "queued": queued })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/connections/{id}/runs",
+    tag = "admin",
+    summary = "Recent sync runs",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+        ("resource" = Option<String>, Query, description = "One of orders, customers, products, variations"),
+        ("limit" = Option<i64>, Query, description = "1-1000 (default 50)"),
+    ),
+    responses(
+        (status = 200, description = "the runs, newest first", body = AdminList),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn runs(
     _: Admin,
     State(s): State<ApiState>,
@@ -250,12 +427,32 @@ async fn runs(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewKey {
     name: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/connections/{id}/keys",
+    tag = "admin",
+    summary = "Create an API key",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+    ),
+    request_body = NewKey,
+    responses(
+        (status = 201, description = "the key, shown only once", body = CreatedKey),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 409, description = "conflicts with an existing tenant, connection or key", body = ApiErrorDoc),
+        (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn create_key(
     _: Admin,
     State(s): State<ApiState>,
@@ -278,6 +475,22 @@ async fn create_key(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/connections/{id}/keys",
+    tag = "admin",
+    summary = "A connection's API keys",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+    ),
+    responses(
+        (status = 200, description = "the keys (never the secret)", body = AdminList),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn list_keys(
     _: Admin,
     State(s): State<ApiState>,
@@ -288,6 +501,22 @@ async fn list_keys(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/keys",
+    tag = "admin",
+    summary = "All API keys",
+    params(
+        ("tenant" = Option<String>, Query, description = "Only this tenant (id or name)"),
+    ),
+    responses(
+        (status = 200, description = "the keys (never the secret)", body = AdminList),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn list_all_keys(
     _: Admin,
     State(s): State<ApiState>,
@@ -302,6 +531,22 @@ async fn list_all_keys(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/keys/{id}",
+    tag = "admin",
+    summary = "Revoke an API key",
+    params(
+        ("id" = String, Path, description = "The key id"),
+    ),
+    responses(
+        (status = 204, description = "revoked"),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
 async fn revoke_key(
     _: Admin,
     State(s): State<ApiState>,

@@ -1,15 +1,20 @@
 //! The HTTP APIs: the Runtime API for API-key holders ([`runtime_api`]), the admin API for
 //! the operator ([`admin`]), their shared error shape ([`error`]), key authentication
-//! ([`auth`]) and list-parameter parsing ([`params`]). Handlers talk to the hub, never to
-//! wasmtime directly.
+//! ([`auth`]), list-parameter parsing ([`params`]) and the OpenAPI 3.1 document generated
+//! from the handlers' annotations ([`openapi`], documentation types in [`schema`]).
+//! Handlers talk to the hub, never to wasmtime directly.
 
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod openapi;
 pub mod params;
 pub mod runtime_api;
+pub mod schema;
 
 use axum::Router;
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter, get, on};
 
 use crate::hub::Hub;
 use crate::sync::scheduler::SchedulerHandle;
@@ -22,13 +27,76 @@ pub struct ApiState {
     pub admin_token: String,
 }
 
-/// `/api/v1/api/...` and `/api/v1/admin/...`.
+/// Where the OpenAPI document is served (no authentication).
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+/// `/api/v1/api/...`, `/api/v1/admin/...` and the OpenAPI document.
 pub fn router(state: ApiState) -> Router {
     Router::new()
-        .nest("/api/v1/api", runtime_api::routes())
-        .nest("/api/v1/admin", admin::routes())
+        .route(OPENAPI_PATH, get(openapi::serve))
+        .nest(runtime_api::PREFIX, runtime_api::routes())
+        .nest(admin::PREFIX, admin::routes())
         .fallback(|| async {
             error::ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
         })
         .with_state(state)
+}
+
+/// An HTTP method a route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    /// The method's name as OpenAPI spells the operation key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "get",
+            Verb::Post => "post",
+            Verb::Patch => "patch",
+            Verb::Delete => "delete",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Patch => MethodFilter::PATCH,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+/// One route of a route table: the method and path it is mounted at (relative to its
+/// API's prefix) and the handler. The router and the OpenAPI test both read the table, so
+/// the list of (method, path) pairs cannot drift from what is served.
+pub struct RouteDef {
+    pub verb: Verb,
+    pub path: &'static str,
+    handler: MethodRouter<ApiState>,
+}
+
+/// A route table entry for `handler` answering `verb` at `path`.
+pub fn at<H, T>(verb: Verb, path: &'static str, handler: H) -> RouteDef
+where
+    H: Handler<T, ApiState>,
+    T: 'static,
+{
+    RouteDef {
+        verb,
+        path,
+        handler: on(verb.filter(), handler),
+    }
+}
+
+/// A router serving every entry of a route table (same-path entries are merged).
+pub fn build(table: Vec<RouteDef>) -> Router<ApiState> {
+    table.into_iter().fold(Router::new(), |router, def| {
+        router.route(def.path, def.handler)
+    })
 }

@@ -13,14 +13,21 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::ApiState;
+use utoipa::OpenApi;
+
+use super::Verb::{Get, Post};
 use super::auth::Caller;
 use super::error::ApiError;
 use super::params::{ListParams, encode_cursor, parse_list};
+use super::schema::{
+    ApiError as ApiErrorDoc, Capabilities, Customer, CustomerList, Health, Me, Order, OrderList,
+    PriceBody, Product, ProductList, StatusBody, StockBody, TrackingBody, VariationList,
+    WriteResult,
+};
+use super::{ApiState, RouteDef, at, build};
 use crate::runtime::types::{
     OrderStatusChange, OrderTrackingChange, ProductPriceChange, ProductStockChange, ResourceKind,
     Tracking, VariationPriceChange, VariationStockChange, WriteKind, WriteOp,
@@ -28,33 +35,79 @@ use crate::runtime::types::{
 use crate::store::idempotency::SavedResponse;
 use crate::sync::record_json::to_stored;
 
-/// The Runtime API routes, relative to `/api/v1/api`.
-pub fn routes() -> axum::Router<ApiState> {
-    axum::Router::new()
-        .route("/me", get(me))
-        .route("/capabilities", get(capabilities))
-        .route("/health/connection", get(health))
-        .route("/orders", get(list_orders))
-        .route("/orders/{id}", get(get_order))
-        .route("/orders/{id}/status", post(order_status))
-        .route("/orders/{id}/tracking", post(order_tracking))
-        .route("/customers", get(list_customers))
-        .route("/customers/{id}", get(get_customer))
-        .route("/products", get(list_products))
-        .route("/products/{id}", get(get_product))
-        .route("/products/{id}/stock", post(product_stock))
-        .route("/products/{id}/price", post(product_price))
-        .route("/products/{id}/variations", get(list_variations))
-        .route(
+/// Where the Runtime API is mounted.
+pub const PREFIX: &str = "/api/v1/api";
+
+/// The Runtime API routes, relative to [`PREFIX`]: the one list both the router and the
+/// OpenAPI test read.
+pub fn route_table() -> Vec<RouteDef> {
+    vec![
+        at(Get, "/me", me),
+        at(Get, "/capabilities", capabilities),
+        at(Get, "/health/connection", health),
+        at(Get, "/orders", list_orders),
+        at(Get, "/orders/{id}", get_order),
+        at(Post, "/orders/{id}/status", order_status),
+        at(Post, "/orders/{id}/tracking", order_tracking),
+        at(Get, "/customers", list_customers),
+        at(Get, "/customers/{id}", get_customer),
+        at(Get, "/products", list_products),
+        at(Get, "/products/{id}", get_product),
+        at(Post, "/products/{id}/stock", product_stock),
+        at(Post, "/products/{id}/price", product_price),
+        at(Get, "/products/{id}/variations", list_variations),
+        at(
+            Post,
             "/products/{id}/variations/{vid}/stock",
-            post(variation_stock),
-        )
-        .route(
+            variation_stock,
+        ),
+        at(
+            Post,
             "/products/{id}/variations/{vid}/price",
-            post(variation_price),
-        )
+            variation_price,
+        ),
+    ]
 }
 
+/// The Runtime API routes, relative to [`PREFIX`].
+pub fn routes() -> axum::Router<ApiState> {
+    build(route_table())
+}
+
+/// The Runtime API's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    me,
+    capabilities,
+    health,
+    list_orders,
+    get_order,
+    order_status,
+    order_tracking,
+    list_customers,
+    get_customer,
+    list_products,
+    get_product,
+    product_stock,
+    product_price,
+    list_variations,
+    variation_stock,
+    variation_price,
+))]
+pub struct RuntimeApiDoc;
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/api/me",
+    tag = "meta",
+    summary = "Who the API key belongs to",
+    responses(
+        (status = 200, description = "the key's tenant, connection and connector", body = Me),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn me(Caller(owner): Caller) -> Json<Value> {
     Json(json!({
         "tenantId": owner.tenant_id,
@@ -63,6 +116,18 @@ async fn me(Caller(owner): Caller) -> Json<Value> {
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/api/capabilities",
+    tag = "meta",
+    summary = "What the connection's connector can do",
+    responses(
+        (status = 200, description = "resources and writes", body = Capabilities),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn capabilities(
     State(state): State<ApiState>,
     Caller(owner): Caller,
@@ -85,6 +150,24 @@ async fn capabilities(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/api/health/connection",
+    tag = "meta",
+    summary = "Check the external system now",
+    responses(
+        (status = 200, description = "the external system answered", body = Health),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
+        (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+        (status = 504, description = "the external system or the connector timed out", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn health(
     State(state): State<ApiState>,
     Caller(owner): Caller,
@@ -148,6 +231,26 @@ async fn list(
     Ok(list_response(&params, rows))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/api/orders",
+    tag = "orders",
+    summary = "List stored orders",
+    params(
+        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
+        ("pageSize" = Option<i64>, Query, description = "Records per page, 1-500 (default 50)"),
+        ("updatedSince" = Option<String>, Query, description = "Only records modified at or after this RFC 3339 timestamp"),
+        ("cursor" = Option<String>, Query, description = "A `nextCursor` from a previous page (keyset paging)"),
+        ("status" = Option<String>, Query, description = "Only orders with this status word, e.g. `processing`"),
+    ),
+    responses(
+        (status = 200, description = "a page of orders", body = OrderList),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn list_orders(
     State(s): State<ApiState>,
     Caller(o): Caller,
@@ -156,6 +259,25 @@ async fn list_orders(
     list(&s, &o, ResourceKind::Orders, &q, None).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/api/customers",
+    tag = "customers",
+    summary = "List stored customers",
+    params(
+        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
+        ("pageSize" = Option<i64>, Query, description = "Records per page, 1-500 (default 50)"),
+        ("updatedSince" = Option<String>, Query, description = "Only records modified at or after this RFC 3339 timestamp"),
+        ("cursor" = Option<String>, Query, description = "A `nextCursor` from a previous page (keyset paging)"),
+    ),
+    responses(
+        (status = 200, description = "a page of customers", body = CustomerList),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn list_customers(
     State(s): State<ApiState>,
     Caller(o): Caller,
@@ -164,6 +286,25 @@ async fn list_customers(
     list(&s, &o, ResourceKind::Customers, &q, None).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/api/products",
+    tag = "products",
+    summary = "List stored products",
+    params(
+        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
+        ("pageSize" = Option<i64>, Query, description = "Records per page, 1-500 (default 50)"),
+        ("updatedSince" = Option<String>, Query, description = "Only records modified at or after this RFC 3339 timestamp"),
+        ("cursor" = Option<String>, Query, description = "A `nextCursor` from a previous page (keyset paging)"),
+    ),
+    responses(
+        (status = 200, description = "a page of products", body = ProductList),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn list_products(
     State(s): State<ApiState>,
     Caller(o): Caller,
@@ -172,6 +313,26 @@ async fn list_products(
     list(&s, &o, ResourceKind::Products, &q, None).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/api/products/{id}/variations",
+    tag = "products",
+    summary = "List a product's stored variations",
+    params(
+        ("id" = String, Path, description = "The product's externalId"),
+        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
+        ("pageSize" = Option<i64>, Query, description = "Records per page, 1-500 (default 50)"),
+        ("updatedSince" = Option<String>, Query, description = "Only records modified at or after this RFC 3339 timestamp"),
+        ("cursor" = Option<String>, Query, description = "A `nextCursor` from a previous page (keyset paging)"),
+    ),
+    responses(
+        (status = 200, description = "a page of variations", body = VariationList),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn list_variations(
     State(s): State<ApiState>,
     Caller(o): Caller,
@@ -210,6 +371,22 @@ fn singular(resource: ResourceKind) -> &'static str {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/api/orders/{id}",
+    tag = "orders",
+    summary = "One stored order",
+    params(
+        ("id" = String, Path, description = "The order's externalId"),
+    ),
+    responses(
+        (status = 200, description = "the order", body = Order),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn get_order(
     State(s): State<ApiState>,
     Caller(o): Caller,
@@ -218,6 +395,22 @@ async fn get_order(
     one(&s, &o, ResourceKind::Orders, &id).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/api/customers/{id}",
+    tag = "customers",
+    summary = "One stored customer",
+    params(
+        ("id" = String, Path, description = "The customer's externalId"),
+    ),
+    responses(
+        (status = 200, description = "the customer", body = Customer),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn get_customer(
     State(s): State<ApiState>,
     Caller(o): Caller,
@@ -226,6 +419,22 @@ async fn get_customer(
     one(&s, &o, ResourceKind::Customers, &id).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/api/products/{id}",
+    tag = "products",
+    summary = "One stored product",
+    params(
+        ("id" = String, Path, description = "The product's externalId"),
+    ),
+    responses(
+        (status = 200, description = "the product", body = Product),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn get_product(
     State(s): State<ApiState>,
     Caller(o): Caller,
@@ -323,6 +532,30 @@ fn money(
     Ok(Some(text))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/api/orders/{id}/status",
+    tag = "orders",
+    summary = "Change an order's status",
+    params(
+        ("id" = String, Path, description = "The order's externalId"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+    ),
+    request_body = StatusBody,
+    responses(
+        (status = 200, description = "written; the record as now stored", body = WriteResult, headers(("Idempotent-Replayed" = String, description = "`true` when this is a replayed response"))),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
+        (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+        (status = 504, description = "the external system or the connector timed out", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn order_status(
     s: State<ApiState>,
     c: Caller,
@@ -339,6 +572,30 @@ async fn order_status(
     write(s, c, h, &body, op).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/api/orders/{id}/tracking",
+    tag = "orders",
+    summary = "Attach tracking to an order",
+    params(
+        ("id" = String, Path, description = "The order's externalId"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+    ),
+    request_body = TrackingBody,
+    responses(
+        (status = 200, description = "written; the record as now stored", body = WriteResult, headers(("Idempotent-Replayed" = String, description = "`true` when this is a replayed response"))),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
+        (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+        (status = 504, description = "the external system or the connector timed out", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn order_tracking(
     s: State<ApiState>,
     c: Caller,
@@ -360,6 +617,30 @@ async fn order_tracking(
     write(s, c, h, &body, op).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/api/products/{id}/stock",
+    tag = "products",
+    summary = "Set a product's stock level",
+    params(
+        ("id" = String, Path, description = "The product's externalId"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+    ),
+    request_body = StockBody,
+    responses(
+        (status = 200, description = "written; the record as now stored", body = WriteResult, headers(("Idempotent-Replayed" = String, description = "`true` when this is a replayed response"))),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
+        (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+        (status = 504, description = "the external system or the connector timed out", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn product_stock(
     s: State<ApiState>,
     c: Caller,
@@ -376,6 +657,30 @@ async fn product_stock(
     write(s, c, h, &body, op).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/api/products/{id}/price",
+    tag = "products",
+    summary = "Set a product's price",
+    params(
+        ("id" = String, Path, description = "The product's externalId"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+    ),
+    request_body = PriceBody,
+    responses(
+        (status = 200, description = "written; the record as now stored", body = WriteResult, headers(("Idempotent-Replayed" = String, description = "`true` when this is a replayed response"))),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
+        (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+        (status = 504, description = "the external system or the connector timed out", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn product_price(
     s: State<ApiState>,
     c: Caller,
@@ -393,6 +698,31 @@ async fn product_price(
     write(s, c, h, &body, op).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/api/products/{id}/variations/{vid}/stock",
+    tag = "products",
+    summary = "Set a variation's stock level",
+    params(
+        ("id" = String, Path, description = "The product's externalId"),
+        ("vid" = String, Path, description = "The variation's externalId"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+    ),
+    request_body = StockBody,
+    responses(
+        (status = 200, description = "written; the record as now stored", body = WriteResult, headers(("Idempotent-Replayed" = String, description = "`true` when this is a replayed response"))),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
+        (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+        (status = 504, description = "the external system or the connector timed out", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn variation_stock(
     s: State<ApiState>,
     c: Caller,
@@ -410,6 +740,31 @@ async fn variation_stock(
     write(s, c, h, &body, op).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/api/products/{id}/variations/{vid}/price",
+    tag = "products",
+    summary = "Set a variation's price",
+    params(
+        ("id" = String, Path, description = "The product's externalId"),
+        ("vid" = String, Path, description = "The variation's externalId"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+    ),
+    request_body = PriceBody,
+    responses(
+        (status = 200, description = "written; the record as now stored", body = WriteResult, headers(("Idempotent-Replayed" = String, description = "`true` when this is a replayed response"))),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
+        (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
+        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+        (status = 504, description = "the external system or the connector timed out", body = ApiErrorDoc),
+    ),
+    security(("ApiKey" = []), ("apiKeyBearer" = []))
+)]
 async fn variation_price(
     s: State<ApiState>,
     c: Caller,

@@ -7,6 +7,14 @@ use sqlx::Row;
 use super::{Store, StoreError};
 use crate::runtime::types::ResourceKind;
 
+/// Insert or replace a record, but never with an older copy: an overlapping or lagging
+/// page cannot roll data back.
+const UPSERT_RECORD: &str = "INSERT INTO records (connection_id, resource, parent_id, external_id, modified_ms, status, data) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (connection_id, resource, parent_id, external_id) DO UPDATE SET \
+     modified_ms = excluded.modified_ms, status = excluded.status, data = excluded.data \
+     WHERE records.modified_ms <= excluded.modified_ms";
+
 /// A record as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRecord {
@@ -48,22 +56,16 @@ impl Store {
     pub async fn commit_page(&self, page: PageCheckpoint<'_>) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         for record in page.records {
-            sqlx::query(
-                "INSERT INTO records (connection_id, resource, parent_id, external_id, modified_ms, status, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (connection_id, resource, parent_id, external_id) DO UPDATE SET \
-                 modified_ms = excluded.modified_ms, status = excluded.status, data = excluded.data \
-                 WHERE records.modified_ms <= excluded.modified_ms",
-            )
-            .bind(page.connection_id)
-            .bind(page.resource.as_str())
-            .bind(&record.parent_id)
-            .bind(&record.external_id)
-            .bind(record.modified_ms)
-            .bind(record.status.as_deref())
-            .bind(&record.data)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(UPSERT_RECORD)
+                .bind(page.connection_id)
+                .bind(page.resource.as_str())
+                .bind(&record.parent_id)
+                .bind(&record.external_id)
+                .bind(record.modified_ms)
+                .bind(record.status.as_deref())
+                .bind(&record.data)
+                .execute(&mut *tx)
+                .await?;
         }
         sqlx::query(
             "UPDATE sync_state SET run_cursor = $1 WHERE connection_id = $2 AND resource = $3",
@@ -89,22 +91,16 @@ impl Store {
         resource: ResourceKind,
         record: &StoredRecord,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO records (connection_id, resource, parent_id, external_id, modified_ms, status, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (connection_id, resource, parent_id, external_id) DO UPDATE SET \
-             modified_ms = excluded.modified_ms, status = excluded.status, data = excluded.data \
-             WHERE records.modified_ms <= excluded.modified_ms",
-        )
-        .bind(connection_id)
-        .bind(resource.as_str())
-        .bind(&record.parent_id)
-        .bind(&record.external_id)
-        .bind(record.modified_ms)
-        .bind(record.status.as_deref())
-        .bind(&record.data)
-        .execute(self.pool())
-        .await?;
+        sqlx::query(UPSERT_RECORD)
+            .bind(connection_id)
+            .bind(resource.as_str())
+            .bind(&record.parent_id)
+            .bind(&record.external_id)
+            .bind(record.modified_ms)
+            .bind(record.status.as_deref())
+            .bind(&record.data)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 

@@ -72,3 +72,68 @@ pub async fn file_server() -> SocketAddr {
     });
     addr
 }
+
+/// A running `junction serve` process, killed when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free local port (the OS picks; a race with another process is possible but rare).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Start the real binary: `junction serve` on `port` with `data_dir`, private networks
+/// allowed (the emulators are on loopback), and the given environment.
+pub fn spawn_server(data_dir: &std::path::Path, port: u16, env: &[(&str, &str)]) -> ServerProcess {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_junction"));
+    command
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--allow-private-networks",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env("JUNCTION_LOG", "warn")
+        .stdout(std::process::Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    ServerProcess {
+        child: command.spawn().unwrap(),
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// Poll `path` until it answers `status`.
+pub async fn wait_for_status(base: &str, path: &str, status: u16) {
+    let client = reqwest::Client::new();
+    let start = std::time::Instant::now();
+    while client
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .map(|r| r.status() != status)
+        .unwrap_or(true)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{base}{path} never answered {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
