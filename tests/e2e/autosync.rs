@@ -209,7 +209,7 @@ async fn a_failed_run_resumes_from_its_checkpoint() {
                     .unwrap();
                 assert!(state.failures >= 1 && state.next_run_ms > junction::store::now_ms());
             }
-            JobStatus::Interrupted => panic!("nobody asked it to stop"),
+            other => panic!("unexpected {other:?}"),
         }
     }
     assert!(attempts > 1, "the faults did interrupt runs");
@@ -266,7 +266,25 @@ async fn rate_limited_runs_wait_their_retry_after() {
 #[tokio::test]
 async fn variations_are_synced_per_product() {
     let s = setup(5).await;
+    // Before any product is synced, the variations job waits rather than finding nothing.
+    assert_eq!(run(&s, ResourceKind::Variations).await, JobStatus::Deferred);
+    assert!(
+        s.hub
+            .store
+            .runs(&s.connection.id, Some(ResourceKind::Variations), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(run(&s, ResourceKind::Products).await, JobStatus::Succeeded);
+    // A product sync that brought records makes variations due at once.
+    let variations = s
+        .hub
+        .store
+        .sync_state(&s.connection.id, ResourceKind::Variations)
+        .await
+        .unwrap();
+    assert!(variations.next_run_ms <= junction::store::now_ms());
     assert_eq!(
         run(&s, ResourceKind::Variations).await,
         JobStatus::Succeeded

@@ -4,7 +4,9 @@
 //!
 //! - `cargo xtask plugins`  build every connector and test component (incremental)
 //! - `cargo xtask test`     plugins, then the whole test suite
-//! - `cargo xtask run`      plugins, then the demo: WooCommerce emulator + `junction serve`
+//! - `cargo xtask run`      plugins, then the demo: WooCommerce emulator + `junction serve`,
+//!   provisioned, synced and ready to query (`--smoke`: the same on free ports in a
+//!   temporary data dir, then check the example requests and stop)
 //! - `cargo xtask bench`    the runtime benchmark (release build)
 //! - `cargo xtask ci`       fmt and clippy checks, then `test`
 
@@ -12,6 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
+mod api;
+mod demo;
+mod procs;
+mod progress;
 
 /// Rust crates built as components: (package, output name, destination folder under target/).
 const COMPONENTS: &[(&str, &str, &str)] = &[
@@ -120,7 +127,7 @@ fn build_plugins() -> Result<()> {
 }
 
 /// Copy only when the bytes differ, so a running server's hot reload sees real changes only.
-fn copy_if_changed(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn copy_if_changed(from: &Path, to: &Path) -> Result<()> {
     let new =
         std::fs::read(from).with_context(|| format!("missing build output {}", from.display()))?;
     if std::fs::read(to).ok().as_deref() == Some(new.as_slice()) {
@@ -179,7 +186,13 @@ fn ci() -> Result<()> {
     test(&[])
 }
 
+/// `cargo xtask run [--smoke]`: build, then the demo (see `demo.rs`).
 fn run_demo(extra: &[String]) -> Result<()> {
+    let smoke = match extra {
+        [] => false,
+        [flag] if flag == "--smoke" => true,
+        _ => bail!("usage: cargo xtask run [--smoke]"),
+    };
     build_plugins()?;
     run(cargo().args([
         "build",
@@ -189,34 +202,10 @@ fn run_demo(extra: &[String]) -> Result<()> {
         "junction-emulators",
         "--bins",
     ]))?;
-    let bin = target_dir().join("debug");
-    let data_dir = root().join("data");
-    let plugins = data_dir.join("plugins");
-    std::fs::create_dir_all(&plugins)?;
-    copy_if_changed(
+    demo::run(
+        &root(),
+        &target_dir().join("debug"),
         &target_dir().join("plugins").join("woocommerce.wasm"),
-        &plugins.join("woocommerce.wasm"),
-    )?;
-    let mut emulator = Command::new(bin.join("junction-emulator"))
-        .args([
-            "woocommerce",
-            "--listen",
-            "127.0.0.1:8090",
-            "--orders",
-            "2000",
-        ])
-        .spawn()
-        .context("cannot start the WooCommerce emulator")?;
-    let status = Command::new(bin.join("junction"))
-        .args(["serve", "--data-dir"])
-        .arg(&data_dir)
-        .args(["--allow-private-networks"])
-        .args(extra)
-        .status();
-    let _ = emulator.kill();
-    let status = status.context("cannot start junction")?;
-    if !status.success() {
-        bail!("junction exited with {status}");
-    }
-    Ok(())
+        smoke,
+    )
 }

@@ -187,6 +187,25 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Put a claimed job back without running it: due again at `next_run_ms`, lease freed.
+    pub async fn defer_job(
+        &self,
+        connection_id: &str,
+        resource: ResourceKind,
+        next_run_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sync_state SET next_run_ms = $1, lease_owner = NULL, lease_until_ms = NULL \
+             WHERE connection_id = $2 AND resource = $3",
+        )
+        .bind(next_run_ms)
+        .bind(connection_id)
+        .bind(resource.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Record the start of a run: which run, and the updated-since it lists from. A run
     /// that resumes a checkpoint keeps the original `run_since`.
     pub async fn begin_sync_run(

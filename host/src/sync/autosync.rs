@@ -22,6 +22,9 @@ use crate::store::records::{PageCheckpoint, RecordQuery};
 use crate::store::sync_state::RunEnd;
 use crate::store::{StoreError, new_id, now_ms};
 
+/// How long a variations job waits for the first product sync before looking again.
+const VARIATIONS_WAIT_MS: i64 = 2_000;
+
 /// Tunables of autosync, with their defaults.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -60,6 +63,8 @@ pub enum JobStatus {
     Failed(String),
     /// Stopped by shutdown after its last committed page; resumes from the checkpoint.
     Interrupted,
+    /// Not run: variations wait until products have been synced once.
+    Deferred,
 }
 
 /// The result of one job.
@@ -121,6 +126,27 @@ pub async fn run_job(
 ) -> Result<JobOutcome, StoreError> {
     let connection = hub.store.connection(connection_id).await?;
     let state = hub.store.sync_state(connection_id, resource).await?;
+    // Variations are listed per product of the local copy: wait for a first product sync.
+    if resource == ResourceKind::Variations && state.run_cursor.is_none() {
+        let products = hub
+            .store
+            .sync_state(connection_id, ResourceKind::Products)
+            .await;
+        let products_ready = products
+            .as_ref()
+            .is_ok_and(|p| p.high_water.is_some() || p.last_status.as_deref() == Some("succeeded"));
+        if products.is_ok() && !products_ready {
+            hub.store
+                .defer_job(connection_id, resource, now_ms() + VARIATIONS_WAIT_MS)
+                .await?;
+            return Ok(JobOutcome {
+                run_id: String::new(),
+                status: JobStatus::Deferred,
+                pages: 0,
+                records: 0,
+            });
+        }
+    }
     let run_id = new_id();
     hub.store
         .start_run(&run_id, connection_id, resource, trigger)
@@ -195,8 +221,15 @@ pub async fn run_job(
             (JobStatus::Failed(message), keep, failures, now + retry_ms)
         }
     };
+    // New or changed products may have new variations: list them now, not at their cadence.
+    if resource == ResourceKind::Products && status == JobStatus::Succeeded && records > 0 {
+        hub.store
+            .sync_now(connection_id, Some(ResourceKind::Variations))
+            .await?;
+    }
     let (status_word, error) = match &status {
         JobStatus::Succeeded => ("succeeded", None),
+        JobStatus::Deferred => ("deferred", None),
         JobStatus::Failed(m) => ("failed", Some(m.as_str())),
         JobStatus::Interrupted => (
             "interrupted",
