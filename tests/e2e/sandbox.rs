@@ -197,3 +197,24 @@ async fn misbehaving_calls_do_not_disturb_concurrent_good_calls() {
         assert_eq!(result.is_ok(), mode == "ok", "{mode}: {result:?}");
     }
 }
+
+#[tokio::test]
+async fn no_filesystem_environment_or_sockets() {
+    let server = common::file_server().await;
+    // SAFETY: set before any thread of this test reads the environment; the guest must
+    // not see it anyway.
+    unsafe { std::env::set_var("JUNCTION_TEST_SECRET_ENV", "leak") };
+    let connector = misbehave(common::test_limits()).await;
+    let options = connector
+        .prepare(&json!({"mode": "escape", "url": server.to_string()}))
+        .expect("config valid");
+    let page = connector
+        .list(&options, page_request())
+        .await
+        .value
+        .unwrap();
+    let junction::runtime::types::Entity::Product(report) = &page.entities[0] else {
+        panic!("expected the report")
+    };
+    assert_eq!(report.name, "fs=denied env=empty socket=denied");
+}

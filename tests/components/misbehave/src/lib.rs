@@ -39,7 +39,7 @@ impl Guest for Misbehave {
             config_schema: r#"{
                 "type": "object",
                 "properties": {
-                    "mode": {"enum": ["ok", "spin", "memory", "trap", "fetch"]},
+                    "mode": {"enum": ["ok", "spin", "memory", "trap", "fetch", "escape"]},
                     "allowed_url": {"type": "string"},
                     "url": {"type": "string"}
                 },
@@ -75,6 +75,16 @@ impl Guest for Misbehave {
                 }
             }
             "trap" => panic!("misbehave was told to trap"),
+            "escape" => {
+                let report = try_escape(config.url.as_deref().unwrap_or("127.0.0.1:80"));
+                Ok(Page {
+                    entities: vec![Entity::Product(Product {
+                        name: report,
+                        ..product(0)
+                    })],
+                    next_cursor: None,
+                })
+            }
             "fetch" => {
                 let url = config.url.unwrap_or_default();
                 let body = fetch(&url)?;
@@ -104,6 +114,24 @@ impl Guest for Misbehave {
             "misbehave writes nothing".into(),
         ))
     }
+}
+
+/// Try the filesystem, the environment and a raw socket; report what happened.
+fn try_escape(socket_target: &str) -> String {
+    let fs = match std::fs::read_dir("/") {
+        Ok(_) => "fs=OPEN".to_string(),
+        Err(_) => "fs=denied".to_string(),
+    };
+    let env = if std::env::vars().next().is_some() {
+        "env=VISIBLE"
+    } else {
+        "env=empty"
+    };
+    let socket = match std::net::TcpStream::connect(socket_target) {
+        Ok(_) => "socket=CONNECTED",
+        Err(_) => "socket=denied",
+    };
+    format!("{fs} {env} {socket}")
 }
 
 fn product(body_len: usize) -> Product {
