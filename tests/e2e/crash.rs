@@ -46,6 +46,21 @@ async fn latest_orders_run(client: &Client, base: &str, id: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkill_mid_sync_loses_and_duplicates_nothing() {
+    stop_mid_sync_and_resume(Stop::Kill).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_mid_sync_checkpoints_and_exits_cleanly() {
+    stop_mid_sync_and_resume(Stop::Terminate).await;
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Kill,
+    Terminate,
+}
+
+async fn stop_mid_sync_and_resume(how: Stop) {
     let shop = junction_emulators::start(
         WooConfig {
             orders: ORDERS,
@@ -110,8 +125,21 @@ async fn a_sigkill_mid_sync_loses_and_duplicates_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    first.child.kill().unwrap(); // SIGKILL
-    first.child.wait().unwrap();
+    match how {
+        Stop::Kill => {
+            first.child.kill().unwrap(); // SIGKILL: no chance to clean up
+            first.child.wait().unwrap();
+        }
+        Stop::Terminate => {
+            let pid = first.child.id().to_string();
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap();
+            let status = first.child.wait().unwrap();
+            assert!(status.success(), "a graceful stop exits 0, got {status}");
+        }
+    }
     assert!(committed_before_kill < ORDERS as i64);
 
     shop.clear_faults();
@@ -161,6 +189,13 @@ async fn a_sigkill_mid_sync_loses_and_duplicates_nothing() {
         .filter(|r| r["status"] == "interrupted")
         .collect();
     assert_eq!(interrupted.len(), 1, "{runs:#?}");
+    let why = interrupted[0]["error"].as_str().unwrap_or_default();
+    match how {
+        // Recorded at the next start.
+        Stop::Kill => assert!(why.contains("process stopped"), "{why}"),
+        // Recorded by the stopping process itself, after its last page committed.
+        Stop::Terminate => assert!(why.contains("stopped by shutdown"), "{why}"),
+    }
     let resumed = runs.iter().find(|r| r["status"] == "succeeded").unwrap();
     let fetched_after = resumed["records"].as_i64().unwrap();
     assert!(
