@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod hub;
+pub mod metrics;
 pub mod runtime;
 pub mod secrets;
 pub mod server;

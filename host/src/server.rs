@@ -37,6 +37,7 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             config.data_dir.display()
         )
     })?;
+    let metrics = crate::metrics::install()?;
     let store = Store::open(&config.database_url()).await?;
     let interrupted = store.recover_interrupted_runs().await?;
     if interrupted > 0 {
@@ -72,7 +73,13 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         scheduler: Some(scheduler_handle.clone()),
         admin_token,
     });
-    let app = router(registry, store.clone()).merge(api);
+    let app = router(registry, store.clone())
+        .merge(api)
+        .route_layer(axum::middleware::from_fn(crate::metrics::track_http))
+        .route(
+            "/metrics",
+            get(move || std::future::ready(metrics.render())),
+        );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;

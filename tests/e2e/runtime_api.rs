@@ -567,6 +567,54 @@ async fn the_runtime_api_end_to_end() {
         .unwrap();
     assert_eq!(no_admin.status(), StatusCode::UNAUTHORIZED);
 
+    // Prometheus metrics: runs, records, connector calls and API latency by route template.
+    let metrics = api
+        .client
+        .get(format!("{}/metrics", server.process.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = |name: &str, parts: &[&str]| {
+        metrics
+            .lines()
+            .any(|l| l.starts_with(name) && parts.iter().all(|p| l.contains(p)))
+    };
+    assert!(
+        line(
+            "junction_sync_runs_total",
+            &[r#"resource="orders""#, r#"status="succeeded""#]
+        ),
+        "{metrics}"
+    );
+    assert!(
+        line("junction_sync_records_total", &[r#"resource="orders""#]),
+        "{metrics}"
+    );
+    assert!(
+        line(
+            "junction_connector_calls_total",
+            &[r#"connector="woocommerce""#, r#"call="write""#]
+        ),
+        "{metrics}"
+    );
+    assert!(
+        line(
+            "junction_http_requests_total",
+            &[r#"route="/api/v1/api/orders/{id}""#, r#"status="200""#]
+        ),
+        "{metrics}"
+    );
+    assert!(
+        line(
+            "junction_http_request_duration_seconds_bucket",
+            &[r#"route="/api/v1/api/orders""#]
+        ),
+        "{metrics}"
+    );
+
     // Runs are recorded.
     let (_, runs) = api
         .admin(

@@ -45,6 +45,19 @@ pub(crate) enum Request {
     },
 }
 
+impl Request {
+    /// The call's name, for metrics and logs.
+    fn name(&self) -> &'static str {
+        match self {
+            Request::Manifest => "manifest",
+            Request::Check { .. } => "check",
+            Request::List { .. } => "list",
+            Request::Get { .. } => "get",
+            Request::Write { .. } => "write",
+        }
+    }
+}
+
 /// The guest's answer, before the contract-level result is unpacked.
 pub(crate) enum Reply {
     Manifest(Manifest),
@@ -52,6 +65,19 @@ pub(crate) enum Reply {
     List(Result<Page, ConnectorError>),
     Get(Result<Entity, ConnectorError>),
     Write(Result<WriteOutcome, ConnectorError>),
+}
+
+impl Reply {
+    /// True when the guest answered with one of the contract's errors.
+    fn is_contract_error(&self) -> bool {
+        match self {
+            Reply::Manifest(_) => false,
+            Reply::Check(r) => r.is_err(),
+            Reply::List(r) => r.is_err(),
+            Reply::Get(r) => r.is_err(),
+            Reply::Write(r) => r.is_err(),
+        }
+    }
 }
 
 /// Everything one call produced.
@@ -69,6 +95,8 @@ pub(crate) async fn run(
     allow: AllowList,
     request: Request,
 ) -> CallResult<Reply> {
+    let call_name = request.name();
+    let started = std::time::Instant::now();
     let policy = EgressPolicy::new(allow, runtime.limits());
     let mut store = new_store(runtime, connector, policy);
     let limit = runtime.limits().call_timeout();
@@ -82,6 +110,15 @@ pub(crate) async fn run(
         Ok(Err(error)) => Err(classify_failure(runtime, connector, &store, error)),
         Ok(Ok(reply)) => Ok(explain_refusals(reply, &report.refusals)),
     };
+    let outcome = match &value {
+        Ok(reply) if reply.is_contract_error() => "connector_error",
+        Ok(_) => "ok",
+        Err(_) => "failed",
+    };
+    metrics::counter!("junction_connector_calls_total", "connector" => connector.to_string(), "call" => call_name, "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("junction_connector_call_duration_seconds", "connector" => connector.to_string(), "call" => call_name)
+        .record(started.elapsed().as_secs_f64());
     let logs = std::mem::take(&mut store.data_mut().logs);
     CallResult {
         value,

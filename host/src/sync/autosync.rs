@@ -148,6 +148,7 @@ pub async fn run_job(
         }
     }
     let run_id = new_id();
+    let started = std::time::Instant::now();
     hub.store
         .start_run(&run_id, connection_id, resource, trigger)
         .await?;
@@ -252,6 +253,11 @@ pub async fn run_job(
         )
         .await?;
     hub.store.finish_run(&run_id, status_word, error).await?;
+    metrics::counter!("junction_sync_runs_total", "resource" => resource.as_str(), "status" => status_word).increment(1);
+    metrics::counter!("junction_sync_records_total", "resource" => resource.as_str())
+        .increment(records);
+    metrics::histogram!("junction_sync_run_duration_seconds", "resource" => resource.as_str())
+        .record(started.elapsed().as_secs_f64());
     match &status {
         JobStatus::Failed(message) => {
             tracing::warn!(pages, records, failures, retry_in_ms = next_run_ms - now, error = %message, "sync run failed")
