@@ -409,6 +409,23 @@ async fn the_runtime_api_end_to_end() {
         (json!(10), json!("9.99"))
     );
 
+    let (status, variations) = api
+        .get(&key_a, &format!("/products/{variable}/variations"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        variations["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["externalId"] == vid.to_string()),
+        "{variations}"
+    );
+    assert_eq!(
+        api.get(&key_a, "/products/999999/variations").await.0,
+        StatusCode::NOT_FOUND
+    );
+
     // Idempotency: the same key replays, a different body with it is refused.
     let requests = shop.request_count();
     let (s1, b1) = api

@@ -339,6 +339,16 @@ async fn list_variations(
     Path(product): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    let known = s
+        .hub
+        .store
+        .record(&o.connection_id, ResourceKind::Products, "", &product)
+        .await?;
+    if known.is_none() {
+        return Err(ApiError::not_found(format!(
+            "no product with externalId `{product}` in this connection"
+        )));
+    }
     list(&s, &o, ResourceKind::Variations, &q, Some(product)).await
 }
 
