@@ -418,7 +418,7 @@ async fn the_runtime_api_end_to_end() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|v| v["externalId"] == vid.to_string()),
+            .any(|v| v["externalId"].as_str() == Some(vid.to_string().as_str())),
         "{variations}"
     );
     assert_eq!(
