@@ -28,6 +28,9 @@ pub struct KeyOwner {
     pub connector_key: String,
 }
 
+/// How stale `last_used_ms` may get before a request refreshes it.
+const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+
 const COLUMNS: &str = "id, connection_id, name, prefix, created_ms, last_used_ms, revoked_ms";
 
 impl Store {
@@ -99,7 +102,7 @@ impl Store {
     /// the use.
     pub async fn resolve_api_key(&self, key_hash: &str) -> Result<Option<KeyOwner>, StoreError> {
         let row = sqlx::query(
-            "SELECT k.id, k.connection_id, c.tenant_id, c.connector_key FROM api_keys k \
+            "SELECT k.id, k.connection_id, k.last_used_ms, c.tenant_id, c.connector_key FROM api_keys k \
              JOIN connections c ON c.id = k.connection_id \
              WHERE k.key_hash = $1 AND k.revoked_ms IS NULL",
         )
@@ -113,11 +116,17 @@ impl Store {
             tenant_id: row.try_get("tenant_id")?,
             connector_key: row.try_get("connector_key")?,
         };
-        sqlx::query("UPDATE api_keys SET last_used_ms = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(&owner.key_id)
-            .execute(self.pool())
-            .await?;
+        // "Last used" is shown at minute precision; writing it on every request would put a
+        // database write (a write lock on SQLite) on the hot read path.
+        let last_used: Option<i64> = row.try_get("last_used_ms")?;
+        let now = now_ms();
+        if last_used.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS) {
+            sqlx::query("UPDATE api_keys SET last_used_ms = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&owner.key_id)
+                .execute(self.pool())
+                .await?;
+        }
         Ok(Some(owner))
     }
 }
