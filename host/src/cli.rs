@@ -36,6 +36,9 @@ pub enum Command {
     /// Tools for connector authors and operators.
     #[command(subcommand)]
     Connector(ConnectorCommand),
+    /// Operate a running server through its admin API: tenants, connectors, connections,
+    /// resources, sync now, runs, API keys.
+    Admin(crate::admin_cli::AdminArgs),
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +150,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             data_dir,
             json,
         }) => list(plugins_dir, data_dir, json).await,
+        Command::Admin(args) => crate::admin_cli::run(args).await,
     };
     match result {
         Ok(code) => code,
@@ -355,7 +359,7 @@ fn print_json(value: &Value) {
 }
 
 /// Inline JSON, or `@path` to a file holding it.
-fn parse_json_arg(name: &str, text: &str) -> anyhow::Result<Value> {
+pub(crate) fn parse_json_arg(name: &str, text: &str) -> anyhow::Result<Value> {
     let (source, content) = match text.strip_prefix('@') {
         Some(path) => (
             format!("{name} file {path}"),

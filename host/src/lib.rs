@@ -1,6 +1,7 @@
 //! Junction: a self-hosted connector hub whose connectors are sandboxed WebAssembly
 //! components. See ARCHITECTURE.md for the map of this crate.
 
+pub mod admin_cli;
 pub mod api;
 pub mod cli;
 pub mod config;

@@ -17,9 +17,14 @@ use utoipa::{OpenApi, ToSchema};
 use super::Verb::{Delete, Get, Patch, Post};
 use super::auth::generate_key;
 use super::error::ApiError;
-use super::schema::{AdminList, ApiError as ApiErrorDoc, ConnectionView, CreatedKey, SyncQueued};
+use super::schema::{
+    ApiError as ApiErrorDoc, ApiKeyList, ConnectionList, ConnectionView, ConnectorListing,
+    CreatedKey, RunList, SyncQueued, TenantList, UploadedConnector,
+};
 use super::{ApiState, RouteDef, at, build};
+use crate::runtime::LoadError;
 use crate::runtime::types::ResourceKind;
+use crate::store::{SyncState, Tenant};
 
 /// Proof that the request carries the admin token.
 pub struct Admin;
@@ -59,6 +64,7 @@ pub fn route_table() -> Vec<RouteDef> {
         at(Get, "/tenants", list_tenants),
         at(Post, "/tenants", create_tenant),
         at(Get, "/connectors", list_connectors),
+        at(Post, "/connectors", upload_connector).body_limit(MAX_COMPONENT_BYTES),
         at(Get, "/connections", list_connections),
         at(Post, "/connections", create_connection),
         at(Get, "/connections/{id}", show_connection),
@@ -87,6 +93,7 @@ pub fn routes() -> axum::Router<ApiState> {
     list_tenants,
     create_tenant,
     list_connectors,
+    upload_connector,
     list_connections,
     create_connection,
     show_connection,
@@ -124,7 +131,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &axum::body::Bytes) -> Result<T, 
     tag = "admin",
     summary = "List tenants",
     responses(
-        (status = 200, description = "the tenants", body = AdminList),
+        (status = 200, description = "the tenants", body = TenantList),
         (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
         (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
     ),
@@ -141,7 +148,7 @@ async fn list_tenants(_: Admin, State(s): State<ApiState>) -> Result<Json<Value>
     summary = "Create a tenant",
     request_body = NewTenant,
     responses(
-        (status = 201, description = "the new tenant", body = Object),
+        (status = 201, description = "the new tenant", body = Tenant),
         (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
         (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
         (status = 409, description = "conflicts with an existing tenant, connection or key", body = ApiErrorDoc),
@@ -168,13 +175,77 @@ async fn create_tenant(
     tag = "admin",
     summary = "List loaded connectors",
     responses(
-        (status = 200, description = "the connector registry", body = Object),
+        (status = 200, description = "the connector registry", body = ConnectorListing),
         (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
     ),
     security(("adminToken" = []))
 )]
 async fn list_connectors(_: Admin, State(s): State<ApiState>) -> Json<Value> {
     Json(crate::server::registry_listing(&s.hub.registry))
+}
+
+/// The largest component an upload accepts (Python components carry an interpreter).
+const MAX_COMPONENT_BYTES: usize = 64 << 20;
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/connectors",
+    tag = "admin",
+    summary = "Upload a connector component",
+    description = "The body is the component itself (`application/wasm`, at most 64 MiB). It is \
+        validated completely (a component of the junction:connector/plugin world with a valid \
+        manifest) before it replaces anything; then it is live at once, replacing the version \
+        serving the same key. Calls in flight finish on the version they started with.",
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "the .wasm component"),
+    responses(
+        (status = 201, description = "installed and serving", body = UploadedConnector),
+        (status = 400, description = "not a valid connector component (`message` says why)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 413, description = "larger than 64 MiB", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
+async fn upload_connector(
+    _: Admin,
+    State(s): State<ApiState>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::invalid(
+            "body",
+            "the body must be the connector component (.wasm bytes)",
+        ));
+    }
+    let installed = s
+        .hub
+        .registry
+        .install(body.to_vec())
+        .await
+        .map_err(|e| match e {
+            LoadError::Read { .. } | LoadError::Cache { .. } => ApiError::internal(e.to_string()),
+            other => ApiError {
+                field: Some("body".into()),
+                ..ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_component",
+                    other.to_string(),
+                )
+            },
+        })?;
+    let connector = &installed.connector;
+    tracing::info!(
+        connector = %connector.key(),
+        version = %connector.manifest.version,
+        previous = ?installed.previous_version,
+        "connector uploaded"
+    );
+    let mut described = crate::runtime::manifest::describe(&connector.manifest);
+    if let Some(obj) = described.as_object_mut() {
+        obj.insert("digest".into(), json!(connector.digest));
+        obj.insert("file".into(), json!(installed.file.display().to_string()));
+        obj.insert("previousVersion".into(), json!(installed.previous_version));
+    }
+    Ok((StatusCode::CREATED, Json(described)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -238,7 +309,7 @@ async fn create_connection(
         ("tenant" = Option<String>, Query, description = "Only this tenant (id or name)"),
     ),
     responses(
-        (status = 200, description = "the connections", body = AdminList),
+        (status = 200, description = "the connections", body = ConnectionList),
         (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
         (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
         (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
@@ -319,7 +390,7 @@ fn resource_param(name: &str) -> Result<ResourceKind, ApiError> {
     ),
     request_body = ResourceChange,
     responses(
-        (status = 200, description = "the resource's sync state", body = Object),
+        (status = 200, description = "the resource's sync state", body = SyncState),
         (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
         (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
         (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
@@ -399,7 +470,7 @@ async fn sync_now(
         ("limit" = Option<i64>, Query, description = "1-1000 (default 50)"),
     ),
     responses(
-        (status = 200, description = "the runs, newest first", body = AdminList),
+        (status = 200, description = "the runs, newest first", body = RunList),
         (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
         (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
         (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
@@ -484,7 +555,7 @@ async fn create_key(
         ("id" = String, Path, description = "The connection id"),
     ),
     responses(
-        (status = 200, description = "the keys (never the secret)", body = AdminList),
+        (status = 200, description = "the keys (never the secret)", body = ApiKeyList),
         (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
         (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
         (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
@@ -510,7 +581,7 @@ async fn list_keys(
         ("tenant" = Option<String>, Query, description = "Only this tenant (id or name)"),
     ),
     responses(
-        (status = 200, description = "the keys (never the secret)", body = AdminList),
+        (status = 200, description = "the keys (never the secret)", body = ApiKeyList),
         (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
         (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
         (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),

@@ -94,6 +94,16 @@ where
     }
 }
 
+impl RouteDef {
+    /// Accept request bodies up to `bytes` on this route (axum's default is 2 MiB).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.handler = self
+            .handler
+            .layer(axum::extract::DefaultBodyLimit::max(bytes));
+        self
+    }
+}
+
 /// A router serving every entry of a route table (same-path entries are merged).
 pub fn build(table: Vec<RouteDef>) -> Router<ApiState> {
     table.into_iter().fold(Router::new(), |router, def| {

@@ -295,18 +295,45 @@ list_envelope!(
 
 // ---- admin API -----------------------------------------------------------------------------
 
-/// `{"data": [...]}`: a list of admin objects (tenants, connections, runs, API keys).
-#[derive(Serialize, ToSchema)]
-pub struct AdminList {
-    pub data: Vec<Value>,
+macro_rules! data_list {
+    ($name:ident, $item:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Serialize, ToSchema)]
+        pub struct $name {
+            pub data: Vec<$item>,
+        }
+    };
 }
+
+data_list!(
+    TenantList,
+    crate::store::Tenant,
+    "`{\"data\": [...]}`: tenants."
+);
+data_list!(
+    ConnectionList,
+    crate::store::Connection,
+    "`{\"data\": [...]}`: connections (never their config or secrets)."
+);
+data_list!(
+    RunList,
+    crate::store::Run,
+    "`{\"data\": [...]}`: sync runs, newest first."
+);
+data_list!(
+    ApiKeyList,
+    crate::store::ApiKey,
+    "`{\"data\": [...]}`: API keys (prefix and metadata, never the key)."
+);
 
 /// A connection with its public config (secrets shown as `"***"`) and per-resource sync state.
 #[derive(Serialize, ToSchema)]
 pub struct ConnectionView {
-    pub connection: Value,
+    pub connection: crate::store::Connection,
+    /// The connection config; secret properties read `"***"`.
+    #[schema(value_type = Object)]
     pub config: Value,
-    pub resources: Vec<Value>,
+    pub resources: Vec<crate::store::SyncState>,
 }
 
 /// `POST .../connections/{id}/sync`: how many resources were queued.
@@ -321,6 +348,69 @@ pub struct SyncQueued {
 pub struct CreatedKey {
     /// The key itself, `jct_live_...`.
     pub key: String,
-    pub api_key: Value,
+    pub api_key: crate::store::ApiKey,
     pub warning: String,
+}
+
+/// A connector's rate limit as its manifest declares it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitDoc {
+    pub requests: u32,
+    pub per_seconds: u32,
+}
+
+/// A loaded connector: its manifest, where it came from and its content digest.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectorInfo {
+    pub key: String,
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    /// Readable resources: orders, customers, products, variations.
+    pub resources: Vec<String>,
+    /// Supported write operations, e.g. `order-status`, `variation-price`.
+    pub writes: Vec<String>,
+    /// The JSON Schema a connection config must satisfy.
+    #[schema(value_type = Object)]
+    pub config_schema: Value,
+    /// Config properties that are secrets (sealed at rest, never shown).
+    pub secret_fields: Vec<String>,
+    pub hosts: Vec<String>,
+    pub rate_limit: Option<RateLimitDoc>,
+    /// SHA-256 of the component.
+    pub digest: String,
+    pub file: String,
+}
+
+/// The answer to an upload: the connector now serving, and the version it replaced.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadedConnector {
+    #[serde(flatten)]
+    pub connector: ConnectorInfo,
+    pub previous_version: Option<String>,
+}
+
+/// One file of the plugins directory.
+#[derive(Serialize, ToSchema)]
+pub struct PluginFile {
+    pub file: String,
+    /// `loaded` or `failed`.
+    pub status: String,
+    pub key: Option<String>,
+    pub version: Option<String>,
+    pub digest: String,
+    /// Why it failed to load (a previous version of the same connector keeps serving).
+    pub error: Option<String>,
+}
+
+/// The connector registry: what is loaded, and the state of every file.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectorListing {
+    pub connectors: Vec<ConnectorInfo>,
+    pub files: Vec<PluginFile>,
+    /// How many files failed to load.
+    pub failed: u64,
 }

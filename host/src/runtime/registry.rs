@@ -77,6 +77,17 @@ pub struct ReconcileReport {
     pub failed: Vec<String>,
 }
 
+/// The outcome of [`Registry::install`].
+#[derive(Debug)]
+pub struct Installed {
+    /// The live connector now serving the uploaded component's key.
+    pub connector: Arc<LoadedConnector>,
+    /// The version it replaced, if the key was already served.
+    pub previous_version: Option<String>,
+    /// Where the component was written.
+    pub file: PathBuf,
+}
+
 /// Connectors loaded from a directory, hot-reloaded.
 pub struct Registry {
     runtime: Runtime,
@@ -251,6 +262,53 @@ impl Registry {
                 );
             }
         }
+    }
+
+    /// Install an uploaded component: validate it completely (header, world, manifest) before
+    /// anything touches the plugins directory, then write it atomically over the file that
+    /// serves the same key (or `<key>.wasm`) and reconcile, so it is live when this returns.
+    /// A component that fails validation changes nothing.
+    pub async fn install(&self, bytes: Vec<u8>) -> Result<Installed, LoadError> {
+        let upload = PathBuf::from("(upload)");
+        let candidate = LoadedConnector::load_bytes(&self.runtime, bytes.clone(), upload).await?;
+        let key = candidate.key().to_string();
+        let previous = self.get(&key);
+        let path = match &previous {
+            Some(live) if live.source.parent() == Some(self.dir.as_path()) => live.source.clone(),
+            _ => self.dir.join(format!("{key}.wasm")),
+        };
+        // A dot-file without the .wasm extension is invisible to the watcher until renamed.
+        let staging = self.dir.join(format!(".{key}.upload"));
+        let write = |p: &Path| std::fs::write(p, &bytes);
+        write(&staging)
+            .and_then(|()| std::fs::rename(&staging, &path))
+            .map_err(|source| {
+                let _ = std::fs::remove_file(&staging);
+                LoadError::Read {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+        self.reconcile().await;
+        let snapshot = self.snapshot();
+        match snapshot.files.get(&path).map(|e| &e.status) {
+            Some(FileStatus::Loaded { digest, .. }) if *digest == candidate.digest => {}
+            Some(FileStatus::Failed { error, .. }) => {
+                return Err(LoadError::NotAComponent {
+                    path,
+                    reason: error.clone(),
+                });
+            }
+            _ => {
+                // Replaced again by someone else between our write and our reconcile.
+                tracing::warn!(file = %path.display(), "an uploaded component was superseded at once");
+            }
+        }
+        Ok(Installed {
+            connector: snapshot.get(&key).cloned().unwrap_or(candidate),
+            previous_version: previous.map(|p| p.manifest.version.clone()),
+            file: path,
+        })
     }
 
     /// Watch the directory and reconcile on every change until the handle is dropped.

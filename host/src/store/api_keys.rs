@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::{Store, StoreError, new_id, now_ms};
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKey {
     pub id: String,

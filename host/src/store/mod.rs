@@ -22,7 +22,12 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use api_keys::ApiKey;
+pub use connections::Connection;
 pub use error::StoreError;
+pub use runs::Run;
+pub use sync_state::SyncState;
+pub use tenants::Tenant;
 
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::{Store, StoreError, now_ms};
 use crate::runtime::types::ResourceKind;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncState {
     pub connection_id: String,

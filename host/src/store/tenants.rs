@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::{Store, StoreError, new_id, now_ms};
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Tenant {
     pub id: String,

@@ -1,0 +1,418 @@
+//! `junction admin ...`: the operator's command line over the admin API of a running server
+//! (tenants, connectors, connections, resources, sync now, runs, API keys). Every
+//! subcommand is one admin API request, so the CLI and the API can never disagree about
+//! what is allowed; answers are printed as JSON on stdout, errors as the API's message (and
+//! the field it names) on stderr with a non-zero exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+/// Where the server is and how to authenticate.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Base URL of the running `junction serve`.
+    #[arg(long, env = "JUNCTION_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Admin token (default: read from `<data-dir>/admin.token`).
+    #[arg(long, env = "JUNCTION_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The server's data directory, to read its admin token from.
+    #[arg(long, env = "JUNCTION_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Tenants: list or create.
+    #[command(subcommand)]
+    Tenants(TenantCommand),
+    /// Connectors: list what is loaded, or upload a component.
+    #[command(subcommand)]
+    Connectors(ConnectorAdminCommand),
+    /// Connections: create, list, show, configure resources, sync now, run history.
+    #[command(subcommand)]
+    Connections(ConnectionCommand),
+    /// API keys: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Keys(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    List,
+    Create { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectorAdminCommand {
+    /// Loaded connectors (key, version, resources, writes) and files that failed to load.
+    List,
+    /// Upload a component; it is validated, then live on the server at once.
+    Upload { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionCommand {
+    List {
+        /// Only this tenant (id or name).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Create a connection; the config is checked against the connector's JSON Schema.
+    Create {
+        /// Tenant id or name.
+        #[arg(long)]
+        tenant: String,
+        /// Connector key, e.g. `woocommerce`.
+        #[arg(long)]
+        connector: String,
+        #[arg(long)]
+        name: String,
+        /// The config: inline JSON, or @path to a JSON file.
+        #[arg(long)]
+        config: String,
+    },
+    /// The connection, its config (secrets as ***) and per-resource sync state.
+    Show { id: String },
+    /// Enable or disable a resource's autosync, or change its cadence.
+    Resource {
+        id: String,
+        /// orders, customers, products or variations.
+        resource: String,
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        #[arg(long)]
+        disable: bool,
+        /// Seconds between runs (10..=604800).
+        #[arg(long)]
+        cadence: Option<i64>,
+    },
+    /// Queue a sync now (all enabled resources, or one).
+    Sync {
+        id: String,
+        #[arg(long)]
+        resource: Option<String>,
+    },
+    /// Recent runs, newest first.
+    Runs {
+        id: String,
+        #[arg(long)]
+        resource: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key for a connection; the key is printed once and never again.
+    Create {
+        /// The connection id.
+        connection: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys (prefix, name, created, last used, revoked), of one connection or all.
+    List {
+        #[arg(long, conflicts_with = "tenant")]
+        connection: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revoke a key by its id; it stops working at once.
+    Revoke { id: String },
+}
+
+/// Run one admin subcommand against the server.
+pub async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
+    let client = AdminClient::new(&args)?;
+    let answer = match args.command {
+        AdminCommand::Tenants(TenantCommand::List) => client.get("/tenants", &[]).await,
+        AdminCommand::Tenants(TenantCommand::Create { name }) => {
+            client
+                .send("POST", "/tenants", json!({ "name": name }))
+                .await
+        }
+        AdminCommand::Connectors(ConnectorAdminCommand::List) => {
+            client.get("/connectors", &[]).await
+        }
+        AdminCommand::Connectors(ConnectorAdminCommand::Upload { file }) => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            client.upload("/connectors", bytes).await
+        }
+        AdminCommand::Connections(command) => connections(&client, command).await,
+        AdminCommand::Keys(command) => keys(&client, command).await,
+    }?;
+    match answer {
+        Answer::Ok(Some(value)) => println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        ),
+        Answer::Ok(None) => {}
+        Answer::Refused {
+            status,
+            code,
+            message,
+            field,
+        } => {
+            let field = field.map(|f| format!(" (field `{f}`)")).unwrap_or_default();
+            eprintln!("error: {status} {code}: {message}{field}");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn connections(client: &AdminClient, command: ConnectionCommand) -> anyhow::Result<Answer> {
+    match command {
+        ConnectionCommand::List { tenant } => {
+            client
+                .get("/connections", &[("tenant", tenant.as_deref())])
+                .await
+        }
+        ConnectionCommand::Create {
+            tenant,
+            connector,
+            name,
+            config,
+        } => {
+            let config = crate::cli::parse_json_arg("--config", &config)?;
+            client
+                .send(
+                    "POST",
+                    "/connections",
+                    json!({ "tenant": tenant, "connector": connector, "name": name, "config": config }),
+                )
+                .await
+        }
+        ConnectionCommand::Show { id } => client.get(&format!("/connections/{id}"), &[]).await,
+        ConnectionCommand::Resource {
+            id,
+            resource,
+            enable,
+            disable,
+            cadence,
+        } => {
+            let mut change = serde_json::Map::new();
+            if enable || disable {
+                change.insert("enabled".into(), json!(enable));
+            }
+            if let Some(seconds) = cadence {
+                change.insert("cadenceSeconds".into(), json!(seconds));
+            }
+            if change.is_empty() {
+                anyhow::bail!("nothing to change: pass --enable, --disable or --cadence SECONDS");
+            }
+            client
+                .send(
+                    "PATCH",
+                    &format!("/connections/{id}/resources/{resource}"),
+                    Value::Object(change),
+                )
+                .await
+        }
+        ConnectionCommand::Sync { id, resource } => {
+            client
+                .send_with_query(
+                    "POST",
+                    &format!("/connections/{id}/sync"),
+                    &[("resource", resource.as_deref())],
+                    json!({}),
+                )
+                .await
+        }
+        ConnectionCommand::Runs {
+            id,
+            resource,
+            limit,
+        } => {
+            let limit = limit.map(|l| l.to_string());
+            client
+                .get(
+                    &format!("/connections/{id}/runs"),
+                    &[
+                        ("resource", resource.as_deref()),
+                        ("limit", limit.as_deref()),
+                    ],
+                )
+                .await
+        }
+    }
+}
+
+async fn keys(client: &AdminClient, command: KeyCommand) -> anyhow::Result<Answer> {
+    match command {
+        KeyCommand::Create { connection, name } => {
+            let answer = client
+                .send(
+                    "POST",
+                    &format!("/connections/{connection}/keys"),
+                    json!({ "name": name }),
+                )
+                .await?;
+            if let Answer::Ok(Some(created)) = &answer
+                && let Some(key) = created.get("key").and_then(Value::as_str)
+            {
+                eprintln!("API key (copy it now, it is shown only once): {key}");
+            }
+            Ok(answer)
+        }
+        KeyCommand::List {
+            connection: Some(connection),
+            ..
+        } => {
+            client
+                .get(&format!("/connections/{connection}/keys"), &[])
+                .await
+        }
+        KeyCommand::List {
+            connection: None,
+            tenant,
+        } => client.get("/keys", &[("tenant", tenant.as_deref())]).await,
+        KeyCommand::Revoke { id } => {
+            client
+                .send("DELETE", &format!("/keys/{id}"), json!({}))
+                .await
+        }
+    }
+}
+
+/// What the server answered.
+enum Answer {
+    /// 2xx, with the JSON body if there was one.
+    Ok(Option<Value>),
+    /// 4xx/5xx with the API's error shape.
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+        field: Option<String>,
+    },
+}
+
+struct AdminClient {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl AdminClient {
+    fn new(args: &AdminArgs) -> anyhow::Result<Self> {
+        let token = match &args.token {
+            Some(token) => token.clone(),
+            None => {
+                let path = args.data_dir.join("admin.token");
+                std::fs::read_to_string(&path)
+                    .map(|t| t.trim().to_string())
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "no admin token: pass --token (or JUNCTION_ADMIN_TOKEN), or \
+                             --data-dir pointing at the server's data directory \
+                             ({} is unreadable: {e})",
+                            path.display()
+                        )
+                    })?
+            }
+        };
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(120))
+            .build()?;
+        Ok(Self {
+            http,
+            base: format!(
+                "{}{}",
+                args.server.trim_end_matches('/'),
+                crate::api::admin::PREFIX
+            ),
+            token,
+        })
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, Option<&str>)]) -> anyhow::Result<Answer> {
+        let request = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .query(&present(query));
+        self.finish(request).await
+    }
+
+    async fn send(&self, method: &str, path: &str, body: Value) -> anyhow::Result<Answer> {
+        self.send_with_query(method, path, &[], body).await
+    }
+
+    async fn send_with_query(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, Option<&str>)],
+        body: Value,
+    ) -> anyhow::Result<Answer> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .query(&present(query));
+        if method != reqwest::Method::DELETE {
+            request = request.json(&body);
+        }
+        self.finish(request).await
+    }
+
+    async fn upload(&self, path: &str, bytes: Vec<u8>) -> anyhow::Result<Answer> {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/wasm")
+            .body(bytes);
+        self.finish(request).await
+    }
+
+    async fn finish(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Answer> {
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the server at {}: {e}", self.base))?;
+        let status = response.status();
+        let text = response.text().await?;
+        let body: Option<Value> = if text.trim().is_empty() {
+            None
+        } else {
+            Some(serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        };
+        if status.is_success() {
+            return Ok(Answer::Ok(body));
+        }
+        let field = |name: &str| {
+            body.as_ref()
+                .and_then(|b| b.get(name))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        Ok(Answer::Refused {
+            status: status.as_u16(),
+            code: field("code").unwrap_or_else(|| "error".into()),
+            message: field("message").unwrap_or_else(|| {
+                status
+                    .canonical_reason()
+                    .unwrap_or("request failed")
+                    .to_string()
+            }),
+            field: field("field"),
+        })
+    }
+}
+
+/// The query parameters that were given.
+fn present<'a>(query: &[(&'a str, Option<&'a str>)]) -> Vec<(&'a str, &'a str)> {
+    query
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| (*k, v)))
+        .collect()
+}
