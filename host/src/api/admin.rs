@@ -192,11 +192,11 @@ const MAX_COMPONENT_BYTES: usize = 64 << 20;
     path = "/api/v1/admin/connectors",
     tag = "admin",
     summary = "Upload a connector component",
-    description = "The body is the component itself (`application/wasm`, at most 64 MiB). It is \
+    description = "The body is the component itself (the .wasm bytes, at most 64 MiB). It is \
         validated completely (a component of the junction:connector/plugin world with a valid \
         manifest) before it replaces anything; then it is live at once, replacing the version \
         serving the same key. Calls in flight finish on the version they started with.",
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "the .wasm component"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the .wasm component (any content type is accepted, e.g. application/wasm)"),
     responses(
         (status = 201, description = "installed and serving", body = UploadedConnector),
         (status = 400, description = "not a valid connector component (`message` says why)", body = ApiErrorDoc),

@@ -1,6 +1,7 @@
 //! The one error shape of every API: `{"code": "...", "message": "...", "field": "..."}`
 //! with the right HTTP status, and the mapping of store, hub and connector failures onto
-//! it. Upstream failures become 502/504 carrying the external system's message.
+//! it. Upstream failures become 502/504 carrying the external system's message; an
+//! upstream 4xx refusing the change becomes 422 with its message.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -156,6 +157,14 @@ impl From<CallError> for ApiError {
                 ConnectorError::InvalidConfig(_) => {
                     ApiError::new(StatusCode::BAD_GATEWAY, "invalid_config", message)
                 }
+                // A 4xx from the external system means it refused this particular change
+                // (an id it does not accept, a value out of its range): the caller's request
+                // cannot succeed as it is, so it is a 422, not a failure of the gateway.
+                ConnectorError::Upstream(u) if (400..500).contains(&u.status) => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "upstream_rejected",
+                    format!("the external system refused the request ({}): {}", u.status, u.message),
+                ),
                 ConnectorError::Upstream(u) => ApiError::new(
                     StatusCode::BAD_GATEWAY,
                     "upstream_error",
@@ -195,5 +204,34 @@ impl From<CallError> for ApiError {
                 ApiError::new(StatusCode::BAD_GATEWAY, "connector_failed", message)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::types::UpstreamError;
+
+    fn upstream(status: u16) -> ApiError {
+        ApiError::from(CallError::Connector(ConnectorError::Upstream(UpstreamError {
+            status,
+            message: "Invalid ID.".into(),
+        })))
+    }
+
+    #[test]
+    fn an_upstream_refusal_is_a_422_and_an_upstream_failure_a_502() {
+        let refused = upstream(400);
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.code, "upstream_rejected");
+        assert!(refused.message.contains("Invalid ID."), "{}", refused.message);
+        let failed = upstream(500);
+        assert_eq!(failed.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(failed.code, "upstream_error");
+        assert!(failed.message.contains("500"), "{}", failed.message);
+        let timeout = ApiError::from(CallError::Connector(ConnectorError::Transport(
+            "timed out waiting for headers".into(),
+        )));
+        assert_eq!(timeout.status, StatusCode::GATEWAY_TIMEOUT);
     }
 }

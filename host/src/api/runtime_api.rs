@@ -23,7 +23,8 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::params::{ListParams, encode_cursor, parse_list};
 use super::schema::{
-    ApiError as ApiErrorDoc, Capabilities, Customer, CustomerList, Health, Me, Order, OrderList,
+    ApiError as ApiErrorDoc, Capabilities, Customer, CustomerList, Health, ListQuery, Me, Order,
+    OrderList, OrderListQuery,
     PriceBody, Product, ProductList, StatusBody, StockBody, TrackingBody, VariationList,
     WriteResult,
 };
@@ -160,7 +161,7 @@ async fn capabilities(
         (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such record or connection", body = ApiErrorDoc),
-        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, refused by the external system (its 4xx message), or Idempotency-Key reused for a different request", body = ApiErrorDoc),
         (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
         (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
@@ -237,11 +238,7 @@ async fn list(
     tag = "orders",
     summary = "List stored orders",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("pageSize" = Option<i64>, Query, description = "Records per page, 1-500 (default 50)"),
-        ("updatedSince" = Option<String>, Query, description = "Only records modified at or after this RFC 3339 timestamp"),
-        ("cursor" = Option<String>, Query, description = "A `nextCursor` from a previous page (keyset paging)"),
-        ("status" = Option<String>, Query, description = "Only orders with this status word, e.g. `processing`"),
+        OrderListQuery,
     ),
     responses(
         (status = 200, description = "a page of orders", body = OrderList),
@@ -265,10 +262,7 @@ async fn list_orders(
     tag = "customers",
     summary = "List stored customers",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("pageSize" = Option<i64>, Query, description = "Records per page, 1-500 (default 50)"),
-        ("updatedSince" = Option<String>, Query, description = "Only records modified at or after this RFC 3339 timestamp"),
-        ("cursor" = Option<String>, Query, description = "A `nextCursor` from a previous page (keyset paging)"),
+        ListQuery,
     ),
     responses(
         (status = 200, description = "a page of customers", body = CustomerList),
@@ -292,10 +286,7 @@ async fn list_customers(
     tag = "products",
     summary = "List stored products",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("pageSize" = Option<i64>, Query, description = "Records per page, 1-500 (default 50)"),
-        ("updatedSince" = Option<String>, Query, description = "Only records modified at or after this RFC 3339 timestamp"),
-        ("cursor" = Option<String>, Query, description = "A `nextCursor` from a previous page (keyset paging)"),
+        ListQuery,
     ),
     responses(
         (status = 200, description = "a page of products", body = ProductList),
@@ -320,15 +311,13 @@ async fn list_products(
     summary = "List a product's stored variations",
     params(
         ("id" = String, Path, description = "The product's externalId"),
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("pageSize" = Option<i64>, Query, description = "Records per page, 1-500 (default 50)"),
-        ("updatedSince" = Option<String>, Query, description = "Only records modified at or after this RFC 3339 timestamp"),
-        ("cursor" = Option<String>, Query, description = "A `nextCursor` from a previous page (keyset paging)"),
+        ListQuery,
     ),
     responses(
         (status = 200, description = "a page of variations", body = VariationList),
         (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 404, description = "no such product in the local copy", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
     ),
     security(("ApiKey" = []), ("apiKeyBearer" = []))
@@ -549,7 +538,7 @@ fn money(
     summary = "Change an order's status",
     params(
         ("id" = String, Path, description = "The order's externalId"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
     ),
     request_body = StatusBody,
     responses(
@@ -558,7 +547,7 @@ fn money(
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such record or connection", body = ApiErrorDoc),
         (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
-        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, refused by the external system (its 4xx message), or Idempotency-Key reused for a different request", body = ApiErrorDoc),
         (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
         (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
@@ -589,7 +578,7 @@ async fn order_status(
     summary = "Attach tracking to an order",
     params(
         ("id" = String, Path, description = "The order's externalId"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
     ),
     request_body = TrackingBody,
     responses(
@@ -598,7 +587,7 @@ async fn order_status(
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such record or connection", body = ApiErrorDoc),
         (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
-        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, refused by the external system (its 4xx message), or Idempotency-Key reused for a different request", body = ApiErrorDoc),
         (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
         (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
@@ -634,7 +623,7 @@ async fn order_tracking(
     summary = "Set a product's stock level",
     params(
         ("id" = String, Path, description = "The product's externalId"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
     ),
     request_body = StockBody,
     responses(
@@ -643,7 +632,7 @@ async fn order_tracking(
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such record or connection", body = ApiErrorDoc),
         (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
-        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, refused by the external system (its 4xx message), or Idempotency-Key reused for a different request", body = ApiErrorDoc),
         (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
         (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
@@ -674,7 +663,7 @@ async fn product_stock(
     summary = "Set a product's price",
     params(
         ("id" = String, Path, description = "The product's externalId"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
     ),
     request_body = PriceBody,
     responses(
@@ -683,7 +672,7 @@ async fn product_stock(
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such record or connection", body = ApiErrorDoc),
         (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
-        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, refused by the external system (its 4xx message), or Idempotency-Key reused for a different request", body = ApiErrorDoc),
         (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
         (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
@@ -716,7 +705,7 @@ async fn product_price(
     params(
         ("id" = String, Path, description = "The product's externalId"),
         ("vid" = String, Path, description = "The variation's externalId"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
     ),
     request_body = StockBody,
     responses(
@@ -725,7 +714,7 @@ async fn product_price(
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such record or connection", body = ApiErrorDoc),
         (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
-        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, refused by the external system (its 4xx message), or Idempotency-Key reused for a different request", body = ApiErrorDoc),
         (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
         (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
@@ -758,7 +747,7 @@ async fn variation_stock(
     params(
         ("id" = String, Path, description = "The product's externalId"),
         ("vid" = String, Path, description = "The variation's externalId"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, description = "1-255 characters; a repeat replays the first response (`Idempotent-Replayed: true`)"),
     ),
     request_body = PriceBody,
     responses(
@@ -767,7 +756,7 @@ async fn variation_stock(
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such record or connection", body = ApiErrorDoc),
         (status = 409, description = "conflicts with stored state", body = ApiErrorDoc),
-        (status = 422, description = "not supported by the connector, or Idempotency-Key reused for a different request", body = ApiErrorDoc),
+        (status = 422, description = "not supported by the connector, refused by the external system (its 4xx message), or Idempotency-Key reused for a different request", body = ApiErrorDoc),
         (status = 500, description = "the server cannot open the connection's secrets", body = ApiErrorDoc),
         (status = 502, description = "the external system or the connector failed", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),

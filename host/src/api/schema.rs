@@ -5,9 +5,9 @@
 
 #![allow(dead_code)]
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// The error body of every API.
 #[derive(Serialize, ToSchema)]
@@ -23,13 +23,56 @@ pub struct ApiError {
     pub field: Option<String>,
 }
 
+// ---- Runtime API list parameters ---------------------------------------------------------
+
+/// The parameters every Runtime API list accepts (anything else is refused with a 400).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    /// Page number, from 1 (default 1). Not together with `cursor`.
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// Records per page, 1-500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub page_size: Option<i64>,
+    /// Only records modified at or after this RFC 3339 / ISO 8601 UTC timestamp.
+    #[param(format = DateTime)]
+    pub updated_since: Option<String>,
+    /// A `nextCursor` from a previous page (exact keyset paging while records change).
+    #[param(min_length = 1)]
+    pub cursor: Option<String>,
+}
+
+/// [`ListQuery`] plus the order status filter.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderListQuery {
+    /// Page number, from 1 (default 1). Not together with `cursor`.
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// Records per page, 1-500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub page_size: Option<i64>,
+    /// Only records modified at or after this RFC 3339 / ISO 8601 UTC timestamp.
+    #[param(format = DateTime)]
+    pub updated_since: Option<String>,
+    /// A `nextCursor` from a previous page (exact keyset paging while records change).
+    #[param(min_length = 1)]
+    pub cursor: Option<String>,
+    /// Only orders with one of these status words, comma-separated, e.g. `processing,completed`.
+    #[param(pattern = r"^\s*[^,\s][^,]*(,\s*[^,\s][^,]*)*$")]
+    pub status: Option<String>,
+}
+
 // ---- Runtime API request bodies ----------------------------------------------------------
 
 /// `POST .../orders/{id}/status`.
 #[derive(Serialize, ToSchema)]
 pub struct StatusBody {
     /// The target system's status word, e.g. `completed`.
-    #[schema(example = "completed")]
+    #[schema(example = "completed", min_length = 1, pattern = r"\S")]
     pub status: String,
 }
 
@@ -38,6 +81,7 @@ pub struct StatusBody {
 #[serde(rename_all = "camelCase")]
 pub struct TrackingBody {
     /// The carrier's tracking number (non-empty).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub tracking_number: String,
     /// The carrier, e.g. `bpost` or `DHL`.
     pub tracking_provider: Option<String>,
