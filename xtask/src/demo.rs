@@ -6,7 +6,8 @@
 //! lines and keeps both processes running until Ctrl-C / SIGTERM.
 //!
 //! `--smoke` does the same in a fresh temporary data dir on free ports, then runs those
-//! requests itself, checks each returns 200, stops both processes and exits.
+//! requests itself, checks each returns 200, stops both processes and exits. `cargo xtask
+//! test` uses [`Mode::Fuzz`]: the smoke run, then schemathesis against the live server.
 
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -38,6 +39,16 @@ const DEMO_DATA: Dataset = Dataset {
     customers: 2_000,
     products: 500,
 };
+
+/// How the demo ends.
+pub enum Mode {
+    /// Keep running until Ctrl-C.
+    Interactive,
+    /// Run the example requests, then stop.
+    Smoke,
+    /// Smoke, then schemathesis (this executable) against both APIs.
+    Fuzz(PathBuf),
+}
 
 /// Where and how this demo runs.
 struct Setup {
@@ -121,11 +132,11 @@ fn demo_admin_token(data_dir: &Path) -> Result<String> {
 }
 
 /// Run the demo with the built binaries in `bin` and the connector component `wasm`.
-pub fn run(root: &Path, bin: &Path, wasm: &Path, smoke: bool) -> Result<()> {
-    let setup = Setup::new(root, smoke)?;
+pub fn run(root: &Path, bin: &Path, wasm: &Path, mode: Mode) -> Result<()> {
+    let setup = Setup::new(root, !matches!(mode, Mode::Interactive))?;
     let stop = StopFlag::install()?;
     let mut children = Children::default();
-    let outcome = run_with(&setup, bin, wasm, &mut children, &stop);
+    let outcome = run_with(&setup, bin, wasm, &mode, &mut children, &stop);
     children.stop_all();
     match outcome {
         Ok(()) => {
@@ -155,6 +166,7 @@ fn run_with(
     setup: &Setup,
     bin: &Path,
     wasm: &Path,
+    mode: &Mode,
     children: &mut Children,
     stop: &StopFlag,
 ) -> Result<()> {
@@ -289,7 +301,20 @@ fn run_with(
     print_ready(setup, &p.api_key, &p.connection_id, &examples, &logs);
 
     if setup.smoke {
-        return smoke(&http, setup, &p.api_key, &token, &examples);
+        smoke(&http, setup, &p.api_key, &token, &examples)?;
+        if let Mode::Fuzz(schemathesis) = mode {
+            // Reports outlive the temporary data directory.
+            let reports = crate::target_dir().join("reports");
+            std::fs::create_dir_all(&reports)?;
+            crate::api_fuzz::run(
+                schemathesis,
+                &setup.junction_url(),
+                &p.api_key,
+                &token,
+                &reports,
+            )?;
+        }
+        return Ok(());
     }
     println!("\nthe demo is running; press Ctrl-C to stop both processes");
     loop {

@@ -7,8 +7,12 @@
 //! - `cargo xtask run`      plugins, then the demo: WooCommerce emulator + `junction serve`,
 //!   provisioned, synced and ready to query (`--smoke`: the same on free ports in a
 //!   temporary data dir, then check the example requests and stop)
-//! - `cargo xtask bench`    the runtime benchmark (release build)
-//! - `cargo xtask ci`       fmt and clippy checks, then `test`
+//! - `cargo xtask bench`    the runtime and the API/ingest benchmarks (release builds;
+//!   `bench runtime [calls]` or `bench api [orders]` for one)
+//! - `cargo xtask api-fuzz` the smoke demo, then schemathesis against both APIs (part of
+//!   `test`)
+//! - `cargo xtask lint`     fmt and clippy (native and wasm32-wasip2)
+//! - `cargo xtask ci`       `lint`, then `test`
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,14 +20,21 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod api;
+mod api_fuzz;
 mod demo;
+mod polyglot;
 mod procs;
 mod progress;
+mod realsys;
 
 /// Rust crates built as components: (package, output name, destination folder under target/).
 const COMPONENTS: &[(&str, &str, &str)] = &[
     ("junction-plugin-woocommerce", "woocommerce", "plugins"),
     ("junction-plugin-hello-feed", "hello-feed", "plugins"),
+    ("junction-plugin-connectif", "connectif", "plugins"),
+    ("junction-plugin-bugalou", "bugalou", "plugins"),
+    ("junction-plugin-vendure", "vendure", "plugins"),
+    ("junction-plugin-tryton", "tryton", "plugins"),
     ("test-component-misbehave", "misbehave", "test-components"),
     ("test-component-minimal", "minimal", "test-components"),
     (
@@ -47,9 +58,11 @@ fn main() -> Result<()> {
         "test" => test(rest),
         "run" => run_demo(rest),
         "bench" => bench(rest),
+        "lint" => lint(),
         "ci" => ci(),
+        "api-fuzz" => build_plugins().and_then(|()| api_fuzz_run()),
         _ => {
-            eprintln!("usage: cargo xtask <plugins|test|run|bench|ci> [args]");
+            eprintln!("usage: cargo xtask <plugins|test|run|bench|api-fuzz|lint|ci> [args]");
             Ok(())
         }
     }
@@ -62,7 +75,7 @@ fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"))
@@ -74,7 +87,7 @@ fn cargo() -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> Result<()> {
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("xtask: running {cmd:?}");
     let status = cmd
         .status()
@@ -119,6 +132,7 @@ fn build_plugins() -> Result<()> {
         let to = dir.join(format!("{name}.wasm"));
         copy_if_changed(&from, &to)?;
     }
+    polyglot::build(&root(), &target_dir())?;
     eprintln!(
         "xtask: components in {}",
         target_dir().join("plugins").display()
@@ -141,31 +155,70 @@ pub(crate) fn copy_if_changed(from: &Path, to: &Path) -> Result<()> {
 
 fn test(extra: &[String]) -> Result<()> {
     build_plugins()?;
+    realsys::install_all(&target_dir())?;
     run(cargo().args(["build", "--package", "junction", "--bins"]))?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace"]).args(extra);
     cmd.env("JUNCTION_COMPONENTS_DIR", target_dir());
-    run(&mut cmd)
+    cmd.env("JUNCTION_REALSYS_DIR", realsys::dir(&target_dir()));
+    run(&mut cmd)?;
+    api_fuzz_run()
 }
 
-fn bench(extra: &[String]) -> Result<()> {
-    build_plugins()?;
-    let mut cmd = cargo();
-    cmd.args([
-        "run",
-        "--release",
+/// The served OpenAPI document against a live, synced server, with schemathesis.
+fn api_fuzz_run() -> Result<()> {
+    let schemathesis = api_fuzz::install(&target_dir())?;
+    build_demo_binaries()?;
+    demo::run(
+        &root(),
+        &target_dir().join("debug"),
+        &target_dir().join("plugins").join("woocommerce.wasm"),
+        demo::Mode::Fuzz(schemathesis),
+    )
+}
+
+fn build_demo_binaries() -> Result<()> {
+    run(cargo().args([
+        "build",
         "--package",
         "junction",
-        "--example",
-        "runtime_bench",
-        "--",
-    ])
-    .args(extra);
-    cmd.env("JUNCTION_COMPONENTS_DIR", target_dir());
-    run(&mut cmd)
+        "--package",
+        "junction-emulators",
+        "--bins",
+    ]))
 }
 
-fn ci() -> Result<()> {
+/// `cargo xtask bench [runtime|api] [args]`: both benchmarks by default (release builds).
+fn bench(extra: &[String]) -> Result<()> {
+    build_plugins()?;
+    let (which, args) = match extra.first().map(String::as_str) {
+        Some("runtime") => (vec!["runtime_bench"], &extra[1..]),
+        Some("api") => (vec!["api_bench"], &extra[1..]),
+        Some(other) if other.parse::<u64>().is_err() => {
+            bail!("usage: cargo xtask bench [runtime [calls] | api [orders]]")
+        }
+        _ => (vec!["runtime_bench", "api_bench"], &extra[..0]),
+    };
+    for example in which {
+        let mut cmd = cargo();
+        cmd.args([
+            "run",
+            "--release",
+            "--package",
+            "junction",
+            "--example",
+            example,
+            "--",
+        ])
+        .args(args);
+        cmd.env("JUNCTION_COMPONENTS_DIR", target_dir());
+        run(&mut cmd)?;
+    }
+    Ok(())
+}
+
+/// fmt and clippy (native, and for wasm32-wasip2 over the SDK and every Rust component).
+fn lint() -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
         "clippy",
@@ -182,30 +235,27 @@ fn ci() -> Result<()> {
         clippy_wasm.args(["--package", package]);
     }
     clippy_wasm.args(["--package", "junction-sdk", "--", "-D", "warnings"]);
-    run(&mut clippy_wasm)?;
+    run(&mut clippy_wasm)
+}
+
+fn ci() -> Result<()> {
+    lint()?;
     test(&[])
 }
 
 /// `cargo xtask run [--smoke]`: build, then the demo (see `demo.rs`).
 fn run_demo(extra: &[String]) -> Result<()> {
-    let smoke = match extra {
-        [] => false,
-        [flag] if flag == "--smoke" => true,
+    let mode = match extra {
+        [] => demo::Mode::Interactive,
+        [flag] if flag == "--smoke" => demo::Mode::Smoke,
         _ => bail!("usage: cargo xtask run [--smoke]"),
     };
     build_plugins()?;
-    run(cargo().args([
-        "build",
-        "--package",
-        "junction",
-        "--package",
-        "junction-emulators",
-        "--bins",
-    ]))?;
+    build_demo_binaries()?;
     demo::run(
         &root(),
         &target_dir().join("debug"),
         &target_dir().join("plugins").join("woocommerce.wasm"),
-        smoke,
+        mode,
     )
 }

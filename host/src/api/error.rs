@@ -163,7 +163,10 @@ impl From<CallError> for ApiError {
                 ConnectorError::Upstream(u) if (400..500).contains(&u.status) => ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "upstream_rejected",
-                    format!("the external system refused the request ({}): {}", u.status, u.message),
+                    format!(
+                        "the external system refused the request ({}): {}",
+                        u.status, u.message
+                    ),
                 ),
                 ConnectorError::Upstream(u) => ApiError::new(
                     StatusCode::BAD_GATEWAY,
@@ -213,10 +216,12 @@ mod tests {
     use crate::runtime::types::UpstreamError;
 
     fn upstream(status: u16) -> ApiError {
-        ApiError::from(CallError::Connector(ConnectorError::Upstream(UpstreamError {
-            status,
-            message: "Invalid ID.".into(),
-        })))
+        ApiError::from(CallError::Connector(ConnectorError::Upstream(
+            UpstreamError {
+                status,
+                message: "Invalid ID.".into(),
+            },
+        )))
     }
 
     #[test]
@@ -224,7 +229,11 @@ mod tests {
         let refused = upstream(400);
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(refused.code, "upstream_rejected");
-        assert!(refused.message.contains("Invalid ID."), "{}", refused.message);
+        assert!(
+            refused.message.contains("Invalid ID."),
+            "{}",
+            refused.message
+        );
         let failed = upstream(500);
         assert_eq!(failed.status, StatusCode::BAD_GATEWAY);
         assert_eq!(failed.code, "upstream_error");

@@ -24,9 +24,8 @@ use super::error::ApiError;
 use super::params::{ListParams, encode_cursor, parse_list};
 use super::schema::{
     ApiError as ApiErrorDoc, Capabilities, Customer, CustomerList, Health, ListQuery, Me, Order,
-    OrderList, OrderListQuery,
-    PriceBody, Product, ProductList, StatusBody, StockBody, TrackingBody, VariationList,
-    WriteResult,
+    OrderList, OrderListQuery, PriceBody, Product, ProductList, StatusBody, StockBody,
+    TrackingBody, VariationList, WriteResult,
 };
 use super::{ApiState, RouteDef, at, build};
 use crate::runtime::types::{

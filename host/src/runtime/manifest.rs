@@ -27,9 +27,10 @@ pub fn problems(manifest: &Manifest) -> Vec<String> {
             manifest.version
         ));
     }
-    if manifest.resources.is_empty() {
+    // A write-only target (e.g. a marketing platform without listings) reads nothing.
+    if manifest.resources.is_empty() && manifest.writes.is_empty() {
         problems.push(
-            "resources must list at least one of orders, customers, products, variations"
+            "resources or writes must list at least one entry (a connector must read or write something)"
                 .to_string(),
         );
     }
@@ -149,6 +150,7 @@ mod tests {
         m.key = "Bad Key".into();
         m.version = "one".into();
         m.resources.clear();
+        m.writes.clear();
         m.config_schema = "not json".into();
         m.hosts = vec!["http://x/y".into()];
         m.rate_limit = Some(RateLimit {

@@ -1,8 +1,8 @@
 //! The smallest useful connector, and the README's example: products from a JSON feed
-//! (`GET {feed_url}` → `[{"id", "name", "price", "updated"}]`), read-only, one page.
+//! (`GET {feed_url}` → `[{"id", "name", "price", "updated"}]`), read-only, paged.
 
 use junction_sdk::prelude::*;
-use junction_sdk::{config, decimal, time};
+use junction_sdk::{config, decimal, paging, time};
 
 #[derive(serde::Deserialize)]
 struct Config {
@@ -15,6 +15,13 @@ struct FeedItem {
     name: String,
     price: String,
     updated: String,
+}
+
+/// Where the next page starts: after this product in (modified, id) order.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct After {
+    modified: String,
+    id: String,
 }
 
 struct HelloFeed;
@@ -50,18 +57,37 @@ impl Connector for HelloFeed {
             .map(time::parse_utc)
             .transpose()
             .map_err(|e| ConnectorError::InvalidRequest(format!("updated-since: {e}")))?;
-        let mut entities = Vec::new();
+        let after = request.cursor.as_deref();
+        let after = after.map(paging::decode_cursor::<After>).transpose()?;
+        let after = after
+            .map(|a| time::parse_utc(&a.modified).map(|modified| (modified, a.id)))
+            .transpose()
+            .map_err(|e| ConnectorError::InvalidRequest(format!("invalid cursor: {e}")))?;
+        let mut products = Vec::new();
         for item in fetch(&config)? {
             let product = to_product(item)?;
             let modified =
                 time::parse_utc(&product.modified_at).map_err(|e| e.into_upstream(200))?;
-            if since.is_none_or(|s| modified >= s) {
-                entities.push(Entity::Product(product));
+            let key = (modified, product.external_id.clone());
+            if since.is_none_or(|s| modified >= s) && after.as_ref().is_none_or(|a| key > *a) {
+                products.push((key, product));
             }
         }
+        // Oldest change first, ties by id: a stable order the cursor can point into.
+        products.sort_by(|a, b| a.0.cmp(&b.0));
+        let more = products.len() > request.page_size.max(1) as usize;
+        products.truncate(request.page_size.max(1) as usize);
+        let next_cursor = match products.last() {
+            Some((_, last)) if more => Some(paging::encode_cursor(&After {
+                modified: last.modified_at.clone(),
+                id: last.external_id.clone(),
+            })?),
+            _ => None,
+        };
+        let entities = products.into_iter().map(|(_, p)| Entity::Product(p));
         Ok(Page {
-            entities,
-            next_cursor: None,
+            entities: entities.collect(),
+            next_cursor,
         })
     }
 

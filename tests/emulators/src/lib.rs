@@ -21,12 +21,22 @@
 //! `[{"kind":"rate_limited","retry_after_secs":2,"probability":1.0,"remaining":3}]`),
 //! `GET`/`DELETE /__emulator/faults`, and `GET /__emulator/stats` (`{"requests": N, ...}`).
 //!
-//! Available: [`woocommerce`] (WooCommerce REST v3).
+//! Available: [`woocommerce`] (WooCommerce REST v3), [`feeds`] (a JSON product feed and a
+//! CSV catalogue), [`connectif`] (Connectif contacts, products, purchases with its request
+//! budget), [`bugalou`] (Bugalou's Orders API).
+//!
+//! [`proxy`] puts a fault-injecting reverse proxy (401, 429, 500, stalls, latency, a request
+//! log) in front of any origin, emulated or real.
 
+pub mod bugalou;
+pub mod connectif;
 mod control;
 pub mod faults;
+pub mod feeds;
+pub mod proxy;
 mod rng;
 pub mod woocommerce;
 
 pub use faults::{Fault, FaultKind};
+pub use proxy::{FaultProxy, ProxyFault, ProxyFaultKind, SeenRequest, start_proxy};
 pub use woocommerce::{StoreCounts, WcError, WooConfig, WooEmulator, WooStore, start};

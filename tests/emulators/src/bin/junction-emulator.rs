@@ -5,7 +5,9 @@
 //!     --products 2000 --seed 42 --consumer-key ck_demo --consumer-secret cs_demo
 //! ```
 //!
-//! Prints `woocommerce emulator listening on http://...` once serving, and runs until
+//! `junction-emulator connectif --listen 127.0.0.1:8091 --budget 100 --window-secs 60` and
+//! `junction-emulator bugalou --listen 127.0.0.1:8092 --orders 50` start the target
+//! emulators. Prints `<system> emulator listening on http://...` once serving, and runs until
 //! SIGINT or SIGTERM. Faults are set over HTTP: `POST /__emulator/faults`.
 
 use std::net::SocketAddr;
@@ -29,6 +31,39 @@ struct Cli {
 enum System {
     /// A WooCommerce REST v3 shop.
     Woocommerce(WooArgs),
+    /// A Connectif account (contacts, products, purchases) with its request budget.
+    Connectif(ConnectifArgs),
+    /// A Bugalou dashboard's Orders API.
+    Bugalou(BugalouArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ConnectifArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8091")]
+    listen: SocketAddr,
+    /// The API key clients must present (`Authorization: apiKey <KEY>`).
+    #[arg(long, default_value = "cnf_test_key")]
+    api_key: String,
+    /// Requests allowed per key and window.
+    #[arg(long, default_value_t = 100)]
+    budget: u32,
+    /// The budget window in seconds.
+    #[arg(long, default_value_t = 60)]
+    window_secs: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct BugalouArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8092")]
+    listen: SocketAddr,
+    /// The API key clients must present (`X-API-Key` or bearer).
+    #[arg(long, default_value = "bg_live_test_key")]
+    api_key: String,
+    /// Number of seeded orders.
+    #[arg(long, default_value_t = 0)]
+    orders: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -87,6 +122,31 @@ async fn main() -> anyhow::Result<()> {
             println!("woocommerce emulator listening on {}", shop.base_url());
             stopped().await?;
             shop.shutdown().await;
+        }
+        System::Connectif(args) => {
+            let config = junction_emulators::connectif::ConnectifConfig {
+                api_key: args.api_key,
+                budget: junction_emulators::connectif::BudgetConfig {
+                    requests: args.budget,
+                    window: std::time::Duration::from_secs(args.window_secs),
+                },
+                ..Default::default()
+            };
+            let emu = junction_emulators::connectif::start(config, args.listen).await?;
+            println!("connectif emulator listening on {}", emu.base_url());
+            stopped().await?;
+            emu.shutdown().await;
+        }
+        System::Bugalou(args) => {
+            let config = junction_emulators::bugalou::BugalouConfig {
+                api_key: args.api_key,
+                seed_orders: args.orders,
+                ..Default::default()
+            };
+            let emu = junction_emulators::bugalou::start(config, args.listen).await?;
+            println!("bugalou emulator listening on {}", emu.base_url());
+            stopped().await?;
+            emu.shutdown().await;
         }
     }
     Ok(())

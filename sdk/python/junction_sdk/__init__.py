@@ -1,0 +1,10 @@
+"""Helpers for Junction connectors written in Python (componentize-py).
+
+- `junction_sdk.errors`: the contract's `connector-error` cases as exceptions to raise, and
+  the mapping of HTTP answers onto them.
+- `junction_sdk.http`: a small blocking HTTP client over `wasi:http` (the sandbox has no
+  sockets, so `urllib` and `requests` cannot work inside a connector).
+
+Both import the bindings componentize-py generates for the `junction:connector/plugin`
+world (`wit_world`), so they work in any connector built against `wit/connector.wit`.
+"""

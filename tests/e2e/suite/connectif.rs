@@ -1,0 +1,191 @@
+//! Conformance subject: the Connectif connector against the Connectif emulator. Connectif
+//! is a write target without listings, so the subject declares no readable resource and
+//! no expected ids; its write cases (a contact, a catalogue product, a purchase) are what
+//! is checked, each read back from the emulator's store directly.
+
+use std::sync::Arc;
+
+use anyhow::{Context, ensure};
+use junction::runtime::types::{
+    Address, Customer, CustomerUpsert, LineItem, Order, OrderUpsert, Product, ProductUpsert,
+};
+use junction_emulators::connectif::{ConnectifConfig, ConnectifStore};
+use serde_json::json;
+
+use super::{BoxFut, Subject, WriteCase, WriteKind, WriteOp};
+
+fn verify(
+    store: &ConnectifStore,
+    check: impl Fn(&ConnectifStore) -> anyhow::Result<()> + Send + Sync + 'static,
+) -> Box<dyn Fn() -> BoxFut<anyhow::Result<()>> + Send + Sync> {
+    let store = store.clone();
+    let check = Arc::new(check);
+    Box::new(move || {
+        let store = store.clone();
+        let check = check.clone();
+        Box::pin(async move { check(&store) })
+    })
+}
+
+fn customer() -> WriteOp {
+    WriteOp::UpsertCustomer(CustomerUpsert {
+        target_id: None,
+        customer: Customer {
+            external_id: "c-1".into(),
+            email: Some("conformance@example.com".into()),
+            first_name: Some("Conny".into()),
+            last_name: Some("Formance".into()),
+            company: None,
+            phone: None,
+            billing: None,
+            shipping: None,
+            created_at: "2025-01-01T00:00:00Z".into(),
+            modified_at: "2025-01-01T00:00:00Z".into(),
+            raw: "{}".into(),
+        },
+    })
+}
+
+fn product() -> WriteOp {
+    WriteOp::UpsertProduct(ProductUpsert {
+        target_id: None,
+        product: Product {
+            external_id: "p-1".into(),
+            sku: None,
+            name: "Conformance mug".into(),
+            status: None,
+            price: Some("9.95".into()),
+            regular_price: Some("9.95".into()),
+            sale_price: None,
+            currency: Some("EUR".into()),
+            stock_quantity: Some(3),
+            has_variations: false,
+            created_at: "2025-01-01T00:00:00Z".into(),
+            modified_at: "2025-01-01T00:00:00Z".into(),
+            raw: "{}".into(),
+        },
+    })
+}
+
+fn order() -> WriteOp {
+    WriteOp::UpsertOrder(OrderUpsert {
+        target_id: None,
+        order: Order {
+            external_id: "o-1".into(),
+            order_number: Some("O-1".into()),
+            status: "processing".into(),
+            currency: Some("EUR".into()),
+            total: "19.90".into(),
+            subtotal: None,
+            tax_total: None,
+            shipping_total: None,
+            discount_total: None,
+            customer_id: None,
+            // A buyer that is not a contact yet: the connector creates it.
+            customer_email: Some("buyer@example.com".into()),
+            billing: Some(Address {
+                first_name: Some("Bea".into()),
+                last_name: Some("Buyer".into()),
+                company: None,
+                line1: None,
+                line2: None,
+                city: None,
+                region: None,
+                postcode: None,
+                country: None,
+                email: None,
+                phone: None,
+            }),
+            shipping: None,
+            payment_status: None,
+            payment_method: None,
+            line_items: vec![LineItem {
+                external_id: None,
+                product_id: Some("p-1".into()),
+                variation_id: None,
+                sku: None,
+                name: "Conformance mug".into(),
+                quantity: "2".into(),
+                unit_price: "9.95".into(),
+                total: "19.90".into(),
+                tax: None,
+            }],
+            tracking: vec![],
+            created_at: "2025-01-02T00:00:00Z".into(),
+            modified_at: "2025-01-02T00:00:00Z".into(),
+            raw: "{}".into(),
+        },
+    })
+}
+
+fn write_cases(store: &ConnectifStore) -> Vec<WriteCase> {
+    vec![
+        WriteCase {
+            op: customer(),
+            verify: verify(store, |s| {
+                let c = s.contact("conformance@example.com").context("no contact")?;
+                ensure!(c["_name"] == "Conny", "contact name is {}", c["_name"]);
+                Ok(())
+            }),
+        },
+        WriteCase {
+            op: product(),
+            verify: verify(store, |s| {
+                let p = s.product("p-1").context("no catalogue product")?;
+                ensure!(p["unitPrice"] == 9.95, "unit price is {}", p["unitPrice"]);
+                Ok(())
+            }),
+        },
+        WriteCase {
+            op: order(),
+            verify: verify(store, |s| {
+                let purchases = s.purchases_with_id("o-1");
+                ensure!(purchases.len() == 1, "{} purchases o-1", purchases.len());
+                ensure!(
+                    purchases[0]["totalPrice"] == 19.9,
+                    "total is {}",
+                    purchases[0]["totalPrice"]
+                );
+                ensure!(s.has_contact("buyer@example.com"), "no buyer contact");
+                Ok(())
+            }),
+        },
+    ]
+}
+
+pub async fn subject() -> Subject {
+    let emu = junction_emulators::connectif::start(
+        ConnectifConfig::default(),
+        "127.0.0.1:0".parse().expect("address"),
+    )
+    .await
+    .expect("Connectif emulator");
+    let store = emu.store();
+    let config = |key: &'static str| {
+        move |origin: &str| {
+            json!({
+                "api_key": key,
+                "base_url": origin,
+                "product_url_template": "https://shop.example.com/p/{id}",
+            })
+        }
+    };
+    Subject {
+        component: "connectif".into(),
+        upstream: emu.base_url(),
+        config: Box::new(config("cnf_test_key")),
+        bad_credentials: Some(Box::new(config("cnf_wrong_key"))),
+        resources: vec![],
+        writes: vec![
+            WriteKind::UpsertCustomer,
+            WriteKind::UpsertProduct,
+            WriteKind::UpsertOrder,
+        ],
+        page_size: 10,
+        expected: vec![],
+        touch: None,
+        missing_id: "nobody@example.com".into(),
+        write_cases: write_cases(&store),
+        guard: Box::new(emu),
+    }
+}

@@ -1,0 +1,189 @@
+//! A Connectif API emulator (the marketing-automation target of seed 002): contacts by
+//! email, catalogue products by store id and purchases, behind `Authorization: apiKey
+//! <KEY>` and a per-key request budget (100 requests per 60 s by default, configurable for
+//! tests) that answers 429 problem+json once spent.
+//!
+//! [`start`] serves an empty account on a tokio task; the returned [`ConnectifEmulator`]
+//! gives its URL, its records ([`ConnectifStore`]), the budget's counters
+//! ([`BudgetStats`]: requests counted, 429s served, requests accepted over budget) and fault
+//! injection. Submodules: `api` (routes, auth, budget, handlers), [`budget`] (the fixed
+//! window and its audit), `input` (body validation), `error` (problem+json), `store`
+//! (records), `clock` (timestamps).
+//!
+//! Coupons are not emulated: Connectif's coupon API manages coupon *sets* fed by CSV imports,
+//! which no canonical Junction record maps to.
+
+mod api;
+pub mod budget;
+mod clock;
+mod error;
+mod input;
+mod store;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use budget::{BudgetConfig, BudgetStats};
+pub use store::{ConnectifStore, Upserted};
+
+use crate::faults::{Fault, FaultInjector};
+
+/// Keys, budget and account settings of an emulated Connectif account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectifConfig {
+    /// The API key with every permission.
+    pub api_key: String,
+    /// Keys that exist but lack permission (or whose account is blocked): 403.
+    pub forbidden_keys: Vec<String>,
+    /// The request budget per key.
+    pub budget: BudgetConfig,
+    /// Contact custom fields that exist in the account (others are refused).
+    pub custom_fields: Vec<String>,
+    /// URL prefixes product URLs must start with ("Authorized Domains"); empty = any.
+    pub authorized_domains: Vec<String>,
+    /// Seed of fault probabilities.
+    pub seed: u64,
+}
+
+impl Default for ConnectifConfig {
+    fn default() -> Self {
+        Self {
+            api_key: "cnf_test_key".to_owned(),
+            forbidden_keys: vec!["cnf_blocked_key".to_owned()],
+            budget: BudgetConfig::default(),
+            custom_fields: Vec::new(),
+            authorized_domains: Vec::new(),
+            seed: 42,
+        }
+    }
+}
+
+/// A running emulator; dropping it stops the server.
+#[derive(Debug)]
+pub struct ConnectifEmulator {
+    base_url: String,
+    store: ConnectifStore,
+    budget: Arc<budget::Budget>,
+    faults: Arc<FaultInjector>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// Serves an empty Connectif account described by `config` on `listen` (`127.0.0.1:0` for a
+/// free port).
+pub async fn start(
+    config: ConnectifConfig,
+    listen: SocketAddr,
+) -> anyhow::Result<ConnectifEmulator> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding the Connectif emulator to {listen}"))?;
+    let addr = listener
+        .local_addr()
+        .context("reading the emulator's local address")?;
+    let shown = if addr.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+    } else {
+        addr
+    };
+    let base_url = format!("http://{shown}");
+    let store = ConnectifStore::default();
+    let budget = Arc::new(budget::Budget::new(config.budget));
+    let faults = Arc::new(FaultInjector::new(config.seed));
+    let state = api::AppState {
+        store: store.clone(),
+        config: Arc::new(config),
+        budget: budget.clone(),
+        faults: faults.clone(),
+    };
+    let app = crate::control::router(faults.clone())
+        .merge(api::control_router(budget.clone()))
+        .merge(api::router(state));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "Connectif emulator stopped with an error");
+        }
+    });
+    Ok(ConnectifEmulator {
+        base_url,
+        store,
+        budget,
+        faults,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+impl ConnectifEmulator {
+    /// The API root, e.g. `http://127.0.0.1:41234` (the real one is
+    /// `https://api.connectif.cloud`).
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// Direct access to the account's records.
+    pub fn store(&self) -> ConnectifStore {
+        self.store.clone()
+    }
+
+    /// The budget's counters: requests counted, 429s served, requests accepted over budget.
+    pub fn budget_stats(&self) -> BudgetStats {
+        self.budget.stats()
+    }
+
+    /// Replaces the budget (windows restart; counters are kept).
+    pub fn set_budget(&self, config: BudgetConfig) {
+        self.budget.set_config(config);
+    }
+
+    /// Replaces the active faults.
+    pub fn set_faults(&self, faults: Vec<Fault>) {
+        self.faults.set(faults);
+    }
+
+    /// Removes all faults.
+    pub fn clear_faults(&self) {
+        self.faults.set(Vec::new());
+    }
+
+    /// API requests received so far (control endpoints excluded), whatever their answer.
+    pub fn request_count(&self) -> u64 {
+        self.faults.requests()
+    }
+
+    /// Stops the server and waits (up to 5 s) for it to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for ConnectifEmulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The emulated Connectif account's records: contacts (keyed by lowercased email), catalogue
+//! products (keyed by the store's product id) and purchases.
+//!
+//! Purchases are *not* de-duplicated: whether the real `POST /purchases` refuses or merges a
+//! second purchase with the same `purchaseId` is not documented, so every accepted POST is
+//! kept and tests can see duplicates ([`ConnectifStore::purchases_with_id`]).
+//!
+//! Records are kept as the JSON objects the API serves, with the server-side fields (`id`,
+//! `_email`/`productId`, `_createdAt`/`createdAt`, `_updatedAt`/`updatedAt`) filled in.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value};
+
+use super::clock;
+
+#[derive(Debug, Default)]
+struct Records {
+    contacts: BTreeMap<String, Map<String, Value>>,
+    products: BTreeMap<String, Map<String, Value>>,
+    purchases: Vec<Map<String, Value>>,
+    purchase_events: u64,
+    next_id: u64,
+}
+
+impl Records {
+    /// A Connectif-style 24-hex-digit internal id.
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("5cf8c05f{:016x}", self.next_id)
+    }
+}
+
+/// Shared access to the account's records (cheap to clone).
+#[derive(Debug, Clone, Default)]
+pub struct ConnectifStore {
+    inner: Arc<Mutex<Records>>,
+}
+
+/// Whether an upsert created the record or changed an existing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+}
+
+impl ConnectifStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Records> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The contact with this email (case-insensitive), as `GET /contacts/{email}` serves it.
+    pub fn contact(&self, email: &str) -> Option<Value> {
+        let key = email.trim().to_lowercase();
+        self.lock().contacts.get(&key).cloned().map(Value::Object)
+    }
+
+    /// The emails of all contacts, sorted.
+    pub fn contact_emails(&self) -> Vec<String> {
+        self.lock().contacts.keys().cloned().collect()
+    }
+
+    /// Whether a contact exists.
+    pub fn has_contact(&self, email: &str) -> bool {
+        self.lock()
+            .contacts
+            .contains_key(&email.trim().to_lowercase())
+    }
+
+    /// Applies a validated patch to the contact, creating it when absent.
+    pub(crate) fn patch_contact(
+        &self,
+        email: &str,
+        patch: Map<String, Value>,
+    ) -> (Upserted, Value) {
+        let key = email.trim().to_lowercase();
+        let now = clock::now_iso();
+        let mut records = self.lock();
+        let created = !records.contacts.contains_key(&key);
+        let id = if created {
+            Some(records.new_id())
+        } else {
+            None
+        };
+        let contact = records.contacts.entry(key.clone()).or_insert_with(|| {
+            let mut c = Map::new();
+            c.insert("id".into(), Value::from(id.unwrap_or_default()));
+            c.insert("_email".into(), Value::from(key.clone()));
+            c.insert("_createdAt".into(), Value::from(now.clone()));
+            c.insert("_emailStatus".into(), Value::from("active"));
+            c.insert("_newsletterSubscriptionStatus".into(), Value::from("none"));
+            c.insert("_smsSubscriptionStatus".into(), Value::from("none"));
+            c.insert("_points".into(), Value::from(0));
+            c.insert("_totalPurchases".into(), Value::from(0));
+            c
+        });
+        for (k, v) in patch {
+            contact.insert(k, v);
+        }
+        contact.insert("_updatedAt".into(), Value::from(now));
+        let outcome = if created {
+            Upserted::Created
+        } else {
+            Upserted::Updated
+        };
+        (outcome, Value::Object(contact.clone()))
+    }
+
+    /// Deletes a contact; whether it existed.
+    pub(crate) fn delete_contact(&self, email: &str) -> bool {
+        self.lock()
+            .contacts
+            .remove(&email.trim().to_lowercase())
+            .is_some()
+    }
+
+    /// The catalogue product with this store id.
+    pub fn product(&self, product_id: &str) -> Option<Value> {
+        self.lock()
+            .products
+            .get(product_id)
+            .cloned()
+            .map(Value::Object)
+    }
+
+    /// The store ids of all catalogue products, sorted.
+    pub fn product_ids(&self) -> Vec<String> {
+        self.lock().products.keys().cloned().collect()
+    }
+
+    pub(crate) fn has_product(&self, product_id: &str) -> bool {
+        self.lock().products.contains_key(product_id)
+    }
+
+    /// Applies a validated patch to the product, creating it when absent.
+    pub(crate) fn patch_product(
+        &self,
+        product_id: &str,
+        patch: Map<String, Value>,
+    ) -> (Upserted, Value) {
+        let now = clock::now_iso();
+        let mut records = self.lock();
+        let created = !records.products.contains_key(product_id);
+        let id = if created {
+            Some(records.new_id())
+        } else {
+            None
+        };
+        let product = records
+            .products
+            .entry(product_id.to_owned())
+            .or_insert_with(|| {
+                let mut p = Map::new();
+                p.insert("id".into(), Value::from(id.unwrap_or_default()));
+                p.insert("productId".into(), Value::from(product_id));
+                p.insert("availability".into(), Value::from("instock"));
+                p.insert("createdAt".into(), Value::from(now.clone()));
+                p
+            });
+        for (k, v) in patch {
+            product.insert(k, v);
+        }
+        product.insert("updatedAt".into(), Value::from(now));
+        let outcome = if created {
+            Upserted::Created
+        } else {
+            Upserted::Updated
+        };
+        (outcome, Value::Object(product.clone()))
+    }
+
+    /// Stores a validated purchase (duplicates included) and returns it as served.
+    pub(crate) fn add_purchase(
+        &self,
+        mut purchase: Map<String, Value>,
+        trigger_event: bool,
+    ) -> Value {
+        let now = clock::now_iso();
+        let mut records = self.lock();
+        let id = records.new_id();
+        purchase.insert("id".into(), Value::from(id));
+        purchase.insert("createdAt".into(), Value::from(now.clone()));
+        purchase.insert("updatedAt".into(), Value::from(now));
+        if let Some(email) = purchase.get("contactEmail").and_then(Value::as_str) {
+            let key = email.trim().to_lowercase();
+            if let Some(contact) = records.contacts.get_mut(&key) {
+                let total = contact
+                    .get("_totalPurchases")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                contact.insert("_totalPurchases".into(), Value::from(total + 1));
+                if let Some(cid) = contact.get("id").cloned() {
+                    purchase.insert("contactId".into(), cid);
+                }
+            }
+        }
+        if trigger_event {
+            records.purchase_events += 1;
+        }
+        records.purchases.push(purchase.clone());
+        Value::Object(purchase)
+    }
+
+    /// Every stored purchase, oldest first (duplicates included).
+    pub fn purchases(&self) -> Vec<Value> {
+        self.lock()
+            .purchases
+            .iter()
+            .cloned()
+            .map(Value::Object)
+            .collect()
+    }
+
+    /// The stored purchases with this store `purchaseId` (more than one means duplicates).
+    pub fn purchases_with_id(&self, purchase_id: &str) -> Vec<Value> {
+        self.lock()
+            .purchases
+            .iter()
+            .filter(|p| p.get("purchaseId").and_then(Value::as_str) == Some(purchase_id))
+            .cloned()
+            .map(Value::Object)
+            .collect()
+    }
+
+    /// The purchase with this Connectif id.
+    pub(crate) fn purchase_by_internal_id(&self, id: &str) -> Option<Value> {
+        self.lock()
+            .purchases
+            .iter()
+            .find(|p| p.get("id").and_then(Value::as_str) == Some(id))
+            .cloned()
+            .map(Value::Object)
+    }
+
+    /// Deletes every purchase with this store `purchaseId`; how many there were.
+    pub(crate) fn delete_purchases(&self, purchase_id: &str) -> usize {
+        let mut records = self.lock();
+        let before = records.purchases.len();
+        records
+            .purchases
+            .retain(|p| p.get("purchaseId").and_then(Value::as_str) != Some(purchase_id));
+        before - records.purchases.len()
+    }
+
+    /// How many purchase events (workflow "On purchase" triggers) purchases fired.
+    pub fn purchase_events(&self) -> u64 {
+        self.lock().purchase_events
+    }
+}
