@@ -35,6 +35,7 @@ pub mod faults;
 pub mod feeds;
 pub mod proxy;
 mod rng;
+pub mod serving;
 pub mod woocommerce;
 
 pub use faults::{Fault, FaultKind};

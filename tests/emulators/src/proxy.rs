@@ -22,8 +22,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+
+use crate::serving::{self, ServerTask};
 
 /// The largest request body the proxy forwards.
 const MAX_REQUEST_BODY: usize = 64 << 20;
@@ -149,8 +149,7 @@ impl Shared {
 pub struct FaultProxy {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: ServerTask,
 }
 
 /// Starts a proxy on a free loopback port in front of `origin` (e.g.
@@ -161,12 +160,7 @@ pub async fn start_proxy(origin: &str) -> anyhow::Result<FaultProxy> {
         origin.starts_with("http://") || origin.starts_with("https://"),
         "proxy origin `{origin}` must be an http:// or https:// URL"
     );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .context("binding the fault proxy")?;
-    let addr = listener
-        .local_addr()
-        .context("reading the proxy's local address")?;
+    let bound = serving::bind("fault proxy", SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let client = reqwest::Client::builder()
         // The client follows nothing itself: redirects go back to the caller as they are.
         .redirect(reqwest::redirect::Policy::none())
@@ -180,22 +174,11 @@ pub async fn start_proxy(origin: &str) -> anyhow::Result<FaultProxy> {
         requests: AtomicU64::new(0),
     });
     let app = Router::new().fallback(handle).with_state(shared.clone());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "fault proxy stopped with an error");
-        }
-    });
+    let (server, addr, _) = bound.serve(app);
     Ok(FaultProxy {
         addr,
         shared,
-        stop: Some(stop),
-        task: Some(task),
+        server,
     })
 }
 
@@ -250,29 +233,8 @@ impl FaultProxy {
     }
 
     /// Stops the server and waits (up to 5 s) for it to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-        {
-            task.abort();
-        }
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        // A stalled request would keep a graceful shutdown waiting: end the server now.
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 

@@ -10,19 +10,17 @@
 mod api;
 mod store;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
 use serde_json::{Map, Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub use api::{MAX_LIMIT, ORDER_STATUSES, PAYMENT_STATUSES};
 pub use store::{BugalouOrder, BugalouStore};
 
-use crate::faults::{Fault, FaultInjector};
+use crate::faults::FaultInjector;
+use crate::serving::{self, Served};
 use crate::woocommerce::{REFERENCE_INSTANT, format_wc};
 
 /// The key and seeded data of an emulated dashboard.
@@ -80,27 +78,20 @@ fn seeded(n: usize) -> Map<String, Value> {
 /// A running emulator; dropping it stops the server.
 #[derive(Debug)]
 pub struct BugalouEmulator {
-    base_url: String,
+    served: Served,
     store: BugalouStore,
-    faults: Arc<FaultInjector>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+}
+
+impl std::ops::Deref for BugalouEmulator {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 /// Serves the dashboard described by `config` on `listen` (`127.0.0.1:0` for a free port).
 pub async fn start(config: BugalouConfig, listen: SocketAddr) -> anyhow::Result<BugalouEmulator> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding the Bugalou emulator to {listen}"))?;
-    let addr = listener
-        .local_addr()
-        .context("reading the emulator's local address")?;
-    let shown = if addr.ip().is_unspecified() {
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
-    } else {
-        addr
-    };
-    let base_url = format!("http://{shown}");
+    let bound = serving::bind("Bugalou emulator", listen).await?;
     let store = BugalouStore::default();
     for n in 1..=config.seed_orders {
         // Seeded orders were placed a minute apart before the reference instant.
@@ -114,75 +105,20 @@ pub async fn start(config: BugalouConfig, listen: SocketAddr) -> anyhow::Result<
         faults: faults.clone(),
     };
     let app = crate::control::router(faults.clone()).merge(api::router(state));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "Bugalou emulator stopped with an error");
-        }
-    });
     Ok(BugalouEmulator {
-        base_url,
+        served: bound.serve_emulator(app, faults),
         store,
-        faults,
-        stop: Some(stop),
-        task: Some(task),
     })
 }
 
 impl BugalouEmulator {
-    /// The root, e.g. `http://127.0.0.1:41234` (the real one is `https://app.bugalou.com`);
-    /// the API is under `/api/v1/`.
-    pub fn base_url(&self) -> String {
-        self.base_url.clone()
-    }
-
     /// Direct access to the orders.
     pub fn store(&self) -> BugalouStore {
         self.store.clone()
     }
 
-    /// Replaces the active faults.
-    pub fn set_faults(&self, faults: Vec<Fault>) {
-        self.faults.set(faults);
-    }
-
-    /// Removes all faults.
-    pub fn clear_faults(&self) {
-        self.faults.set(Vec::new());
-    }
-
-    /// API requests received so far (control endpoints excluded).
-    pub fn request_count(&self) -> u64 {
-        self.faults.requests()
-    }
-
     /// Stops the server and waits (up to 5 s) for it to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-        {
-            task.abort();
-        }
-    }
-}
-
-impl Drop for BugalouEmulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }

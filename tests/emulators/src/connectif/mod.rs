@@ -20,18 +20,14 @@ mod error;
 mod input;
 mod store;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
-
-use anyhow::Context;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub use budget::{BudgetConfig, BudgetStats};
 pub use store::{ConnectifStore, Upserted};
 
-use crate::faults::{Fault, FaultInjector};
+use crate::faults::FaultInjector;
+use crate::serving::{self, Served};
 
 /// Keys, budget and account settings of an emulated Connectif account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,12 +62,16 @@ impl Default for ConnectifConfig {
 /// A running emulator; dropping it stops the server.
 #[derive(Debug)]
 pub struct ConnectifEmulator {
-    base_url: String,
+    served: Served,
     store: ConnectifStore,
     budget: Arc<budget::Budget>,
-    faults: Arc<FaultInjector>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+}
+
+impl std::ops::Deref for ConnectifEmulator {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 /// Serves an empty Connectif account described by `config` on `listen` (`127.0.0.1:0` for a
@@ -80,18 +80,7 @@ pub async fn start(
     config: ConnectifConfig,
     listen: SocketAddr,
 ) -> anyhow::Result<ConnectifEmulator> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding the Connectif emulator to {listen}"))?;
-    let addr = listener
-        .local_addr()
-        .context("reading the emulator's local address")?;
-    let shown = if addr.ip().is_unspecified() {
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
-    } else {
-        addr
-    };
-    let base_url = format!("http://{shown}");
+    let bound = serving::bind("Connectif emulator", listen).await?;
     let store = ConnectifStore::default();
     let budget = Arc::new(budget::Budget::new(config.budget));
     let faults = Arc::new(FaultInjector::new(config.seed));
@@ -104,34 +93,14 @@ pub async fn start(
     let app = crate::control::router(faults.clone())
         .merge(api::control_router(budget.clone()))
         .merge(api::router(state));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "Connectif emulator stopped with an error");
-        }
-    });
     Ok(ConnectifEmulator {
-        base_url,
+        served: bound.serve_emulator(app, faults),
         store,
         budget,
-        faults,
-        stop: Some(stop),
-        task: Some(task),
     })
 }
 
 impl ConnectifEmulator {
-    /// The API root, e.g. `http://127.0.0.1:41234` (the real one is
-    /// `https://api.connectif.cloud`).
-    pub fn base_url(&self) -> String {
-        self.base_url.clone()
-    }
-
     /// Direct access to the account's records.
     pub fn store(&self) -> ConnectifStore {
         self.store.clone()
@@ -147,43 +116,8 @@ impl ConnectifEmulator {
         self.budget.set_config(config);
     }
 
-    /// Replaces the active faults.
-    pub fn set_faults(&self, faults: Vec<Fault>) {
-        self.faults.set(faults);
-    }
-
-    /// Removes all faults.
-    pub fn clear_faults(&self) {
-        self.faults.set(Vec::new());
-    }
-
-    /// API requests received so far (control endpoints excluded), whatever their answer.
-    pub fn request_count(&self) -> u64 {
-        self.faults.requests()
-    }
-
     /// Stops the server and waits (up to 5 s) for it to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-        {
-            task.abort();
-        }
-    }
-}
-
-impl Drop for ConnectifEmulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }

@@ -24,17 +24,14 @@ mod store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::Context;
 use axum::middleware;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub use guard::API_KEY_HEADER;
 pub use store::{FeedProduct, FeedStore, FeedVariant, format_time};
 
-use crate::faults::{Fault, FaultInjector};
+use crate::faults::FaultInjector;
+use crate::serving::{self, Served};
 
 /// The size, seed and credentials of the emulated feeds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,23 +60,22 @@ impl Default for FeedConfig {
 /// The running feeds. Dropping it stops the server.
 #[derive(Debug)]
 pub struct FeedEmulator {
-    base_url: String,
+    served: Served,
     store: FeedStore,
-    faults: Arc<FaultInjector>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+}
+
+impl std::ops::Deref for FeedEmulator {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 /// Seeds the catalogue described by `config` and serves both feeds on `listen` (use
 /// `127.0.0.1:0` for a free port) from a tokio task.
 pub async fn start(config: FeedConfig, listen: SocketAddr) -> anyhow::Result<FeedEmulator> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding the feed emulator to {listen}"))?;
-    let addr = listener
-        .local_addr()
-        .context("reading the feed emulator's local address")?;
-    let base_url = format!("http://{addr}");
+    let bound = serving::bind("feed emulator", listen).await?;
+    let base_url = bound.base_url().to_string();
     let store = FeedStore::seeded(config.products, config.variable_every, config.seed);
     let faults = Arc::new(FaultInjector::new(config.seed));
     let guard = guard::Guard {
@@ -97,40 +93,21 @@ pub async fn start(config: FeedConfig, listen: SocketAddr) -> anyhow::Result<Fee
         ))
         .layer(middleware::from_fn_with_state(guard, guard::inject_faults));
     let app = crate::control::router(faults.clone()).merge(api);
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "feed emulator stopped with an error");
-        }
-    });
     Ok(FeedEmulator {
-        base_url,
+        served: bound.serve_emulator(app, faults),
         store,
-        faults,
-        stop: Some(stop),
-        task: Some(task),
     })
 }
 
 impl FeedEmulator {
-    /// The origin, e.g. `http://127.0.0.1:41234`.
-    pub fn base_url(&self) -> String {
-        self.base_url.clone()
-    }
-
     /// The JSON feed's root: `<origin>/feed/v1`.
     pub fn feed_url(&self) -> String {
-        format!("{}/feed/v1", self.base_url)
+        format!("{}/feed/v1", self.base_url())
     }
 
     /// The CSV catalogue's root: `<origin>/catalog`.
     pub fn catalog_url(&self) -> String {
-        format!("{}/catalog", self.base_url)
+        format!("{}/catalog", self.base_url())
     }
 
     /// Direct access to the catalogue.
@@ -138,43 +115,8 @@ impl FeedEmulator {
         self.store.clone()
     }
 
-    /// Replaces the active faults (resets the fault RNG).
-    pub fn set_faults(&self, faults: Vec<Fault>) {
-        self.faults.set(faults);
-    }
-
-    /// Removes all faults.
-    pub fn clear_faults(&self) {
-        self.faults.set(Vec::new());
-    }
-
-    /// API requests received so far (control endpoints excluded).
-    pub fn request_count(&self) -> u64 {
-        self.faults.requests()
-    }
-
     /// Stops the server and waits (up to 5 s) for it to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-        {
-            task.abort();
-        }
-    }
-}
-
-impl Drop for FeedEmulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }

@@ -21,19 +21,17 @@ mod store;
 pub mod time;
 mod views;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub use error::WcError;
 pub use store::{StoreCounts, WooStore};
 pub use time::{REFERENCE_INSTANT, format_wc, parse_rest_date};
 
-use crate::faults::{Fault, FaultInjector};
+use crate::faults::FaultInjector;
+use crate::serving::{self, Served};
 
 /// The size, seed and credentials of an emulated shop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,38 +67,26 @@ impl Default for WooConfig {
 }
 
 /// A running emulator. Dropping it stops the server (use [`WooEmulator::shutdown`] to wait
-/// for that).
+/// for that). Derefs to [`Served`]: `base_url`, `local_addr`, faults and request counts.
 #[derive(Debug)]
 pub struct WooEmulator {
-    addr: SocketAddr,
-    base_url: String,
+    served: Served,
     config: Arc<WooConfig>,
     store: WooStore,
-    faults: Arc<FaultInjector>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+}
+
+impl std::ops::Deref for WooEmulator {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 /// Generates the shop described by `config` and serves it on `listen` (use
 /// `127.0.0.1:0` for a free port) from a tokio task.
 pub async fn start(config: WooConfig, listen: SocketAddr) -> anyhow::Result<WooEmulator> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding the WooCommerce emulator to {listen}"))?;
-    let addr = listener
-        .local_addr()
-        .context("reading the emulator's local address")?;
-    let shown = match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port())
-        }
-        _ => addr,
-    };
-    let base_url = format!("http://{shown}");
-
+    let bound = serving::bind("WooCommerce emulator", listen).await?;
+    let base_url = bound.base_url().to_string();
     let seed_config = config.clone();
     let db = tokio::task::spawn_blocking(move || seed::generate(&seed_config))
         .await
@@ -115,69 +101,23 @@ pub async fn start(config: WooConfig, listen: SocketAddr) -> anyhow::Result<WooE
         default_base: Arc::from(base_url.as_str()),
     };
     let app = crate::control::router(faults.clone()).merge(api::router(state));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "WooCommerce emulator stopped with an error");
-        }
-    });
     tracing::debug!(%base_url, orders = config.orders, "WooCommerce emulator started");
     Ok(WooEmulator {
-        addr,
-        base_url,
+        served: bound.serve_emulator(app, faults),
         config,
         store,
-        faults,
-        stop: Some(stop),
-        task: Some(task),
     })
 }
 
 impl WooEmulator {
-    /// The shop root, e.g. `http://127.0.0.1:41234`; the API is under `/wp-json/wc/v3/`.
-    pub fn base_url(&self) -> String {
-        self.base_url.clone()
-    }
-
     /// The API root, e.g. `http://127.0.0.1:41234/wp-json/wc/v3`.
     pub fn api_url(&self) -> String {
-        format!("{}/wp-json/wc/v3", self.base_url)
-    }
-
-    /// The address the server is bound to.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        format!("{}/wp-json/wc/v3", self.base_url())
     }
 
     /// The configuration the shop was generated from.
     pub fn config(&self) -> &WooConfig {
         &self.config
-    }
-
-    /// Replaces the active faults (see [`Fault`]); resets the fault RNG, so the same list
-    /// misbehaves identically for the same request sequence.
-    pub fn set_faults(&self, faults: Vec<Fault>) {
-        self.faults.set(faults);
-    }
-
-    /// Removes all faults.
-    pub fn clear_faults(&self) {
-        self.faults.set(Vec::new());
-    }
-
-    /// The faults still active (exhausted `remaining` budgets are dropped).
-    pub fn faults(&self) -> Vec<Fault> {
-        self.faults.list()
-    }
-
-    /// API requests received so far (control endpoints excluded), faulted ones included.
-    pub fn request_count(&self) -> u64 {
-        self.faults.requests()
     }
 
     /// Direct access to the shop's records.
@@ -186,27 +126,7 @@ impl WooEmulator {
     }
 
     /// Stops the server and waits (up to 5 s) for it to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-        {
-            task.abort();
-        }
-    }
-}
-
-impl Drop for WooEmulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }
