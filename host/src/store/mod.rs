@@ -83,8 +83,11 @@ impl Store {
                 Box::pin(async move {
                     if sqlite {
                         // Writers wait for each other instead of failing; cascades work.
+                        // Reads of the local copy are the Runtime API's hot path: map the
+                        // file (no read() per page) and keep a larger page cache per connection.
                         conn.execute(
-                            "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                            "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                             PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768;",
                         )
                         .await?;
                     }
