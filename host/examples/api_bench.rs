@@ -28,6 +28,7 @@ use junction::store::Store;
 use junction::store::records::{PageCheckpoint, StoredRecord};
 use junction::sync::autosync::{SyncSettings, run_job};
 use junction_emulators::WooConfig;
+use junction_emulators::woocommerce::parse_rest_date;
 use serde_json::{Value, json};
 
 const PAGE_SIZE: u32 = 100;
@@ -256,11 +257,7 @@ async fn native_ingest(store: &Store, base: &str, shop: &WooConfig, orders: u64)
                 StoredRecord {
                     parent_id: String::new(),
                     external_id: order["id"].to_string(),
-                    modified_ms: jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M:%S", modified)
-                        .ok()
-                        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-                        .map(|z| z.timestamp().as_millisecond())
-                        .unwrap_or_default(),
+                    modified_ms: parse_rest_date(modified).unwrap_or_default() * 1000,
                     status: order["status"].as_str().map(str::to_string),
                     data: order.to_string(),
                 }

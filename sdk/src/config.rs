@@ -13,6 +13,8 @@
 //! let base = junction_sdk::config::http_url("base_url", &config.base_url)?;
 //! ```
 
+use std::time::Duration;
+
 use crate::url::Url;
 use serde::de::DeserializeOwned;
 
@@ -80,6 +82,23 @@ pub fn non_empty<'a>(field: &str, value: &'a str) -> ConnectorResult<&'a str> {
     }
 }
 
+/// The per-request timeout when a config's `timeout_seconds` is absent.
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
+/// The longest per-request timeout a config may ask for (the host's call limit bounds it too).
+pub const MAX_TIMEOUT_SECONDS: u64 = 300;
+
+/// The per-request timeout from an optional `timeout_seconds` property: the default when
+/// absent, otherwise 1..=[`MAX_TIMEOUT_SECONDS`] seconds or `invalid-config` naming the field.
+pub fn timeout_seconds(value: Option<u64>) -> ConnectorResult<Duration> {
+    match value.unwrap_or(DEFAULT_TIMEOUT_SECONDS) {
+        seconds @ 1..=MAX_TIMEOUT_SECONDS => Ok(Duration::from_secs(seconds)),
+        _ => Err(ConnectorError::invalid_config(
+            Some("timeout_seconds"),
+            format!("timeout_seconds must be between 1 and {MAX_TIMEOUT_SECONDS}"),
+        )),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -135,5 +154,18 @@ mod tests {
         }
         assert!(non_empty("k", "  ").is_err());
         assert_eq!(non_empty("k", " a ").unwrap(), "a");
+    }
+
+    #[test]
+    fn timeouts_default_and_are_bounded() {
+        assert_eq!(timeout_seconds(None).unwrap(), Duration::from_secs(30));
+        assert_eq!(
+            timeout_seconds(Some(300)).unwrap(),
+            Duration::from_secs(300)
+        );
+        for bad in [0, 301] {
+            let p = problem(timeout_seconds(Some(bad)).unwrap_err());
+            assert_eq!(p.field.as_deref(), Some("timeout_seconds"));
+        }
     }
 }

@@ -24,8 +24,8 @@ use super::error::ApiError;
 use super::params::{ListParams, encode_cursor, parse_list};
 use super::schema::{
     ApiError as ApiErrorDoc, Capabilities, Customer, CustomerList, Health, ListQuery, Me, Order,
-    OrderList, OrderListQuery, PriceBody, Product, ProductList, StatusBody, StockBody,
-    TrackingBody, VariationList, WriteResult,
+    OrderList, PriceBody, Product, ProductList, StatusBody, StockBody, TrackingBody, VariationList,
+    WriteResult,
 };
 use super::{ApiState, RouteDef, at, build};
 use crate::runtime::types::{
@@ -237,7 +237,9 @@ async fn list(
     tag = "orders",
     summary = "List stored orders",
     params(
-        OrderListQuery,
+        ListQuery,
+        ("status" = Option<String>, Query, pattern = r"^\s*[^,\s][^,]*(,\s*[^,\s][^,]*)*$",
+            description = "Only orders with one of these status words, comma-separated, e.g. `processing,completed`"),
     ),
     responses(
         (status = 200, description = "a page of orders", body = OrderList),

@@ -44,28 +44,6 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-/// [`ListQuery`] plus the order status filter.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderListQuery {
-    /// Page number, from 1 (default 1). Not together with `cursor`.
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    /// Records per page, 1-500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    pub page_size: Option<i64>,
-    /// Only records modified at or after this RFC 3339 / ISO 8601 UTC timestamp.
-    #[param(format = DateTime)]
-    pub updated_since: Option<String>,
-    /// A `nextCursor` from a previous page (exact keyset paging while records change).
-    #[param(min_length = 1)]
-    pub cursor: Option<String>,
-    /// Only orders with one of these status words, comma-separated, e.g. `processing,completed`.
-    #[param(pattern = r"^\s*[^,\s][^,]*(,\s*[^,\s][^,]*)*$")]
-    pub status: Option<String>,
-}
-
 // ---- Runtime API request bodies ----------------------------------------------------------
 
 /// `POST .../orders/{id}/status`.

@@ -279,8 +279,7 @@ impl Registry {
         };
         // A dot-file without the .wasm extension is invisible to the watcher until renamed.
         let staging = self.dir.join(format!(".{key}.upload"));
-        let write = |p: &Path| std::fs::write(p, &bytes);
-        write(&staging)
+        std::fs::write(&staging, &bytes)
             .and_then(|()| std::fs::rename(&staging, &path))
             .map_err(|source| {
                 let _ = std::fs::remove_file(&staging);

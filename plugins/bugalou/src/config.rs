@@ -10,8 +10,8 @@
 //! source system's status words into Bugalou's four (see [`crate::mapping`]).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
+use junction_sdk::config::DEFAULT_TIMEOUT_SECONDS;
 use junction_sdk::http::{Client, Url};
 use junction_sdk::types::ConnectorError;
 use serde::Deserialize;
@@ -20,8 +20,6 @@ use crate::mapping::ORDER_STATUSES;
 
 /// Bugalou's origin.
 pub const DEFAULT_BASE_URL: &str = "https://app.bugalou.com";
-/// Default timeout per request when the config sets none.
-pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
 
 /// The connection config.
 #[derive(Debug, Clone, Deserialize)]
@@ -98,14 +96,7 @@ impl Config {
                 ));
             }
         }
-        if let Some(t) = config.timeout_seconds
-            && !(1..=300).contains(&t)
-        {
-            return Err(ConnectorError::invalid_config(
-                Some("timeout_seconds"),
-                "timeout_seconds must be between 1 and 300",
-            ));
-        }
+        junction_sdk::config::timeout_seconds(config.timeout_seconds)?;
         Ok(config)
     }
 
@@ -128,7 +119,7 @@ impl Config {
 
     /// The API client: base URL, `X-API-Key`, timeouts.
     pub fn client(&self) -> Result<Client, ConnectorError> {
-        let timeout = Duration::from_secs(self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS));
+        let timeout = junction_sdk::config::timeout_seconds(self.timeout_seconds)?;
         Ok(Client::from_url(self.base()?)
             .header("x-api-key", self.api_key.trim())
             .header("accept", "application/json")

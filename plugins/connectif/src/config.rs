@@ -11,16 +11,13 @@
 //! (Connectif requires one): `{id}` and `{sku}` are replaced; without it a product's own
 //! `permalink`/`url` from its raw JSON is used.
 
-use std::time::Duration;
-
+use junction_sdk::config::DEFAULT_TIMEOUT_SECONDS;
 use junction_sdk::http::{Client, Url};
 use junction_sdk::types::ConnectorError;
 use serde::Deserialize;
 
 /// Connectif's API origin.
 pub const DEFAULT_BASE_URL: &str = "https://api.connectif.cloud";
-/// Default timeout per request when the config sets none.
-pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
 
 /// The connection config.
 #[derive(Debug, Clone, Deserialize)]
@@ -109,14 +106,7 @@ impl Config {
         if let Some(t) = &config.product_url_template {
             check_template(t)?;
         }
-        if let Some(t) = config.timeout_seconds
-            && !(1..=300).contains(&t)
-        {
-            return Err(ConnectorError::invalid_config(
-                Some("timeout_seconds"),
-                "timeout_seconds must be between 1 and 300",
-            ));
-        }
+        junction_sdk::config::timeout_seconds(config.timeout_seconds)?;
         Ok(config)
     }
 
@@ -130,7 +120,7 @@ impl Config {
 
     /// The API client: base URL, `Authorization: apiKey <KEY>`, timeouts.
     pub fn client(&self) -> Result<Client, ConnectorError> {
-        let timeout = Duration::from_secs(self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS));
+        let timeout = junction_sdk::config::timeout_seconds(self.timeout_seconds)?;
         Ok(Client::from_url(self.base()?)
             .header("authorization", format!("apiKey {}", self.api_key.trim()))
             .header("accept", "application/json")

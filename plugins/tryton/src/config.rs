@@ -7,12 +7,9 @@
 //!
 //! `base_url` is where trytond serves HTTP; JSON-RPC calls go to `{base_url}/{database}/rpc/`.
 
-use junction_sdk::config::{http_url, non_empty, parse};
+use junction_sdk::config::{DEFAULT_TIMEOUT_SECONDS, http_url, non_empty, parse};
 use junction_sdk::types::ConnectorError;
 use serde::Deserialize;
-
-/// Default timeout per request when the config sets none.
-pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
 
 /// The connection config.
 #[derive(Debug, Clone, Deserialize)]
@@ -53,13 +50,7 @@ pub fn settings(config: &str) -> Result<Settings, ConnectorError> {
             "password must not be empty",
         ));
     }
-    let timeout_seconds = config.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
-    if !(1..=300).contains(&timeout_seconds) {
-        return Err(ConnectorError::invalid_config(
-            Some("timeout_seconds"),
-            "timeout_seconds must be between 1 and 300",
-        ));
-    }
+    let timeout_seconds = junction_sdk::config::timeout_seconds(config.timeout_seconds)?.as_secs();
     url.push_segment(database);
     url.push_segment("rpc");
     // Tryton's route is `/<database>/rpc/`: without the slash it answers a redirect.

@@ -12,12 +12,11 @@
 
 use std::time::Duration;
 
+use junction_sdk::config::DEFAULT_TIMEOUT_SECONDS;
 use junction_sdk::http::Url;
 use junction_sdk::types::ConnectorError;
 use serde::Deserialize;
 
-/// Default timeout per request when the config sets none.
-pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
 /// Vendure's default Admin API path.
 pub const DEFAULT_ADMIN_API_PATH: &str = "admin-api";
 /// Vendure's default money precision: amounts are integers in hundredths.
@@ -107,14 +106,7 @@ impl Config {
         let config: Config = junction_sdk::config::parse(json)?;
         config.admin_url()?;
         config.credentials()?;
-        if let Some(t) = config.timeout_seconds
-            && !(1..=300).contains(&t)
-        {
-            return Err(ConnectorError::invalid_config(
-                Some("timeout_seconds"),
-                "timeout_seconds must be between 1 and 300",
-            ));
-        }
+        junction_sdk::config::timeout_seconds(config.timeout_seconds)?;
         if config.money_decimals.is_some_and(|d| d > 6) {
             return Err(ConnectorError::invalid_config(
                 Some("money_decimals"),

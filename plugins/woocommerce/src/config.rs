@@ -9,14 +9,10 @@
 //! that already ends in `/wp-json/wc/v3` (or `/wp-json`) is accepted as well. Credentials go
 //! as HTTP Basic auth (WooCommerce's scheme over HTTPS; the emulator accepts it over HTTP).
 
-use std::time::Duration;
-
+use junction_sdk::config::DEFAULT_TIMEOUT_SECONDS;
 use junction_sdk::http::{Client, Url};
 use junction_sdk::types::ConnectorError;
 use serde::Deserialize;
-
-/// Default timeout per request when the config sets none.
-pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
 
 /// The connection config.
 #[derive(Debug, Clone, Deserialize)]
@@ -103,14 +99,7 @@ impl Config {
         let config: Config = junction_sdk::config::parse(json)?;
         junction_sdk::config::non_empty("consumer_key", &config.consumer_key)?;
         junction_sdk::config::non_empty("consumer_secret", &config.consumer_secret)?;
-        if let Some(t) = config.timeout_seconds
-            && !(1..=300).contains(&t)
-        {
-            return Err(ConnectorError::invalid_config(
-                Some("timeout_seconds"),
-                "timeout_seconds must be between 1 and 300",
-            ));
-        }
+        junction_sdk::config::timeout_seconds(config.timeout_seconds)?;
         api_base(&config.base_url)?;
         Ok(config)
     }
@@ -118,7 +107,7 @@ impl Config {
     /// The API client: base URL, Basic auth, timeouts.
     pub fn client(&self) -> Result<Client, ConnectorError> {
         let base = api_base(&self.base_url)?;
-        let timeout = Duration::from_secs(self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS));
+        let timeout = junction_sdk::config::timeout_seconds(self.timeout_seconds)?;
         Ok(Client::from_url(base)
             .basic_auth(self.consumer_key.trim(), self.consumer_secret.trim())
             .header("accept", "application/json")
