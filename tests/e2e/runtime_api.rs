@@ -99,6 +99,156 @@ impl Api {
     }
 }
 
+/// B's key against every Runtime API route, aimed at A's records: reads answer only from
+/// B's copy (A's ids are 404), writes change nothing, and not one request reaches A's shop.
+/// Every route of the route table must be exercised here.
+async fn every_endpoint_is_isolated(
+    api: &Api,
+    key_b: &str,
+    conn_b: &str,
+    shop_a: &WooEmulator,
+    shop_b: &WooEmulator,
+) {
+    let (a, b) = (shop_a.store(), shop_b.store());
+    let only_a = |a_ids: Vec<u64>, b_ids: Vec<u64>| {
+        a_ids.into_iter().find(|id| !b_ids.contains(id)).unwrap()
+    };
+    let order = only_a(a.order_ids(), b.order_ids());
+    let product = a
+        .product_ids()
+        .into_iter()
+        .filter(|id| !b.product_ids().contains(id))
+        .find(|id| a.variation_ids(*id).is_some_and(|v| !v.is_empty()))
+        .expect("an A-only variable product");
+    let variation = a.variation_ids(product).unwrap()[0];
+    let customer = a.customer_ids()[0];
+    let before = (
+        a.order(order),
+        a.order_notes(order),
+        a.product(product),
+        a.variation(product, variation),
+    );
+    let a_requests = shop_a.request_count();
+
+    let get = |path: String| async move { api.get(key_b, &path).await };
+    let ids = |page: &Value| -> BTreeSet<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["externalId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let strings = |ids: Vec<u64>| ids.into_iter().map(|i| i.to_string()).collect();
+    let mut covered: BTreeSet<(&str, &str)> = BTreeSet::new();
+
+    let (status, me) = get("/me".into()).await;
+    assert_eq!(
+        (status, me["connectionId"].as_str()),
+        (StatusCode::OK, Some(conn_b))
+    );
+    covered.insert(("get", "/me"));
+    assert_eq!(get("/capabilities".into()).await.0, StatusCode::OK);
+    covered.insert(("get", "/capabilities"));
+    assert_eq!(get("/health/connection".into()).await.0, StatusCode::OK);
+    covered.insert(("get", "/health/connection"));
+
+    for (path, b_ids) in [
+        ("/orders", b.order_ids()),
+        ("/customers", b.customer_ids()),
+        ("/products", b.product_ids()),
+    ] {
+        let (status, page) = get(format!("{path}?pageSize=500")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(ids(&page), strings(b_ids), "{path} lists B's records only");
+        covered.insert(("get", path));
+    }
+    for (route, path) in [
+        ("/orders/{id}", format!("/orders/{order}")),
+        ("/products/{id}", format!("/products/{product}")),
+        (
+            "/products/{id}/variations",
+            format!("/products/{product}/variations"),
+        ),
+    ] {
+        assert_eq!(get(path.clone()).await.0, StatusCode::NOT_FOUND, "{path}");
+        covered.insert(("get", route));
+    }
+    // Customer ids overlap between the shops: B's key must get B's customer, never A's.
+    let (status, shown) = get(format!("/customers/{customer}")).await;
+    match b.customer(customer) {
+        Some(theirs) => {
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(
+                shown["email"], theirs["email"],
+                "B's own customer {customer}"
+            );
+        }
+        None => assert_eq!(status, StatusCode::NOT_FOUND),
+    }
+    covered.insert(("get", "/customers/{id}"));
+
+    let v = format!("/products/{product}/variations/{variation}");
+    for (route, path, body) in [
+        (
+            "/orders/{id}/status",
+            format!("/orders/{order}/status"),
+            json!({"status": "completed"}),
+        ),
+        (
+            "/orders/{id}/tracking",
+            format!("/orders/{order}/tracking"),
+            json!({"trackingNumber": "X1"}),
+        ),
+        (
+            "/products/{id}/stock",
+            format!("/products/{product}/stock"),
+            json!({"stockQuantity": 999}),
+        ),
+        (
+            "/products/{id}/price",
+            format!("/products/{product}/price"),
+            json!({"price": "1.23"}),
+        ),
+        (
+            "/products/{id}/variations/{vid}/stock",
+            format!("{v}/stock"),
+            json!({"stockQuantity": 999}),
+        ),
+        (
+            "/products/{id}/variations/{vid}/price",
+            format!("{v}/price"),
+            json!({"price": "1.23"}),
+        ),
+    ] {
+        // Forwarded (if at all) to B's own shop, which has no such record: a 4xx either way.
+        let (status, _) = api.post(key_b, &path, body, None).await;
+        assert!(status.is_client_error(), "B writing {path}: {status}");
+        covered.insert(("post", route));
+    }
+
+    let routes: BTreeSet<(&str, &str)> = junction::api::runtime_api::route_table()
+        .iter()
+        .map(|r| (r.verb.as_str(), r.path))
+        .collect();
+    assert_eq!(
+        covered, routes,
+        "every Runtime API route is checked for isolation"
+    );
+    let after = (
+        a.order(order),
+        a.order_notes(order),
+        a.product(product),
+        a.variation(product, variation),
+    );
+    assert_eq!(before, after, "A's records are unchanged");
+    assert_eq!(
+        shop_a.request_count(),
+        a_requests,
+        "no request reached A's shop"
+    );
+}
+
 /// Tenant + connection + key for a shop; waits until orders and products are synced.
 async fn connect(api: &Api, tenant: &str, shop: &WooEmulator) -> (String, String) {
     let (status, _) = api
@@ -252,6 +402,7 @@ async fn the_runtime_api_end_to_end() {
         shop.store().order(b_only.parse().unwrap()).unwrap()["status"],
         "completed"
     );
+    every_endpoint_is_isolated(&api, &key_b, &conn_b, &shop, &other_shop).await;
 
     // Single reads, filters.
     let (status, order) = api.get(&key_a, &format!("/orders/{}", ids[0])).await;
