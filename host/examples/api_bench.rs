@@ -76,11 +76,11 @@ async fn main() {
     let store = Store::open(&format!("sqlite://{}?mode=rwc", db.display()))
         .await
         .unwrap();
-    let hub = Hub {
-        store: store.clone(),
+    let hub = Hub::new(
+        store.clone(),
         registry,
-        vault: Vault::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap(),
-    };
+        Vault::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap(),
+    );
     let tenant = store.create_tenant("bench").await.unwrap();
     let config = json!({
         "base_url": shop.base_url(),
@@ -259,6 +259,7 @@ async fn native_ingest(store: &Store, base: &str, shop: &WooConfig, orders: u64)
                     external_id: order["id"].to_string(),
                     modified_ms: parse_rest_date(modified).unwrap_or_default() * 1000,
                     status: order["status"].as_str().map(str::to_string),
+                    sku: None,
                     data: order.to_string(),
                 }
             })

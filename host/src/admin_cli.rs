@@ -1,5 +1,5 @@
 //! `junction admin ...`: the operator's command line over the admin API of a running server
-//! (tenants, connectors, connections, resources, sync now, runs, API keys). Every
+//! (tenants, connectors, connections, resources, sync now, runs, API keys, webhooks). Every
 //! subcommand is one admin API request, so the CLI and the API can never disagree about
 //! what is allowed; answers are printed as JSON on stdout, errors as the API's message (and
 //! the field it names) on stderr with a non-zero exit code.
@@ -9,6 +9,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
+
+mod automations;
+mod webhooks;
+
+use automations::AutomationCommand;
+use webhooks::WebhookCommand;
 
 /// Where the server is and how to authenticate.
 #[derive(Debug, Args)]
@@ -40,6 +46,14 @@ pub enum AdminCommand {
     /// API keys: create (shown once), list, revoke.
     #[command(subcommand)]
     Keys(KeyCommand),
+    /// Webhooks: endpoints (create — secret shown once —, list, show, update, delete,
+    /// rotate-secret, test) and their deliveries (list with attempts, retry).
+    #[command(subcommand)]
+    Webhooks(WebhookCommand),
+    /// Automations between two connections: create (checked against both connectors),
+    /// list, show, update, delete, run now, runs, outbox, retry parked writes.
+    #[command(subcommand)]
+    Automations(AutomationCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +120,19 @@ pub enum ConnectionCommand {
         #[arg(long)]
         limit: Option<u32>,
     },
+    /// Show the connection's request budget, or override it (`--requests N --per-seconds S`,
+    /// `--unlimited`), or go back to the connector's (`--reset`).
+    RateLimit {
+        id: String,
+        #[arg(long, requires = "per_seconds", conflicts_with_all = ["unlimited", "reset"])]
+        requests: Option<u32>,
+        #[arg(long, requires = "requests")]
+        per_seconds: Option<u32>,
+        #[arg(long, conflicts_with = "reset")]
+        unlimited: bool,
+        #[arg(long)]
+        reset: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +175,8 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
         }
         AdminCommand::Connections(command) => connections(&client, command).await,
         AdminCommand::Keys(command) => keys(&client, command).await,
+        AdminCommand::Webhooks(command) => webhooks::webhooks(&client, command).await,
+        AdminCommand::Automations(command) => automations::automations(&client, command).await,
     }?;
     match answer {
         Answer::Ok(Some(value)) => println!(
@@ -192,6 +221,13 @@ async fn connections(client: &AdminClient, command: ConnectionCommand) -> anyhow
                 .await
         }
         ConnectionCommand::Show { id } => client.get(&format!("/connections/{id}"), &[]).await,
+        ConnectionCommand::RateLimit {
+            id,
+            requests,
+            per_seconds,
+            unlimited,
+            reset,
+        } => automations::rate_limit(client, &id, requests, per_seconds, unlimited, reset).await,
         ConnectionCommand::Resource {
             id,
             resource,

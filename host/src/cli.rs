@@ -187,6 +187,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         data_dir,
         sandbox,
         sync: file.sync,
+        webhooks: file.webhooks,
+        automations: file.automations,
     };
     crate::server::serve(config).await?;
     Ok(ExitCode::SUCCESS)

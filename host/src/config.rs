@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::runtime::SandboxLimits;
+use crate::sync::automation::AutomationSettings;
 use crate::sync::autosync::SyncSettings;
+use crate::webhooks::WebhookSettings;
 
 /// The contents of the `--config` file. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -27,6 +29,10 @@ pub struct FileConfig {
     pub sandbox: SandboxLimits,
     #[serde(default)]
     pub sync: SyncSettings,
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
+    #[serde(default)]
+    pub automations: AutomationSettings,
 }
 
 impl FileConfig {
@@ -50,6 +56,8 @@ pub struct ServerConfig {
     pub secret_key: Option<String>,
     pub sandbox: SandboxLimits,
     pub sync: SyncSettings,
+    pub webhooks: WebhookSettings,
+    pub automations: AutomationSettings,
 }
 
 impl ServerConfig {

@@ -13,6 +13,7 @@ use crate::runtime::{CallOptions, LoadedConnector, Registry, manifest};
 use crate::secrets::{SecretError, Vault};
 use crate::store::connections::{Connection, NewConnection};
 use crate::store::{Store, StoreError};
+use crate::sync::budgets::{Budgets, effective_limit};
 
 /// Default autosync cadence per resource, in seconds.
 pub fn default_cadence_secs(resource: ResourceKind) -> i64 {
@@ -36,15 +37,25 @@ pub enum HubError {
     Secrets(#[from] SecretError),
 }
 
-/// Store + registry + vault.
+/// Store + registry + vault, and the connections' request budgets.
 #[derive(Clone)]
 pub struct Hub {
     pub store: Store,
     pub registry: Arc<Registry>,
     pub vault: Vault,
+    pub budgets: Arc<Budgets>,
 }
 
 impl Hub {
+    pub fn new(store: Store, registry: Arc<Registry>, vault: Vault) -> Self {
+        Self {
+            store,
+            registry,
+            vault,
+            budgets: Arc::default(),
+        }
+    }
+
     /// The live connector behind a key.
     pub fn connector(&self, key: &str) -> Result<Arc<LoadedConnector>, HubError> {
         self.registry
@@ -123,11 +134,26 @@ impl Hub {
         &self,
         connection: &Connection,
     ) -> Result<(Arc<LoadedConnector>, CallOptions), HubError> {
+        self.prepare_with(connection, &Map::new())
+    }
+
+    /// As [`Hub::prepare`], with some config properties replaced (an automation's
+    /// per-target options); the result must still pass the connector's schema.
+    pub fn prepare_with(
+        &self,
+        connection: &Connection,
+        overrides: &Map<String, Value>,
+    ) -> Result<(Arc<LoadedConnector>, CallOptions), HubError> {
         let connector = self.connector(&connection.connector_key)?;
-        let config = self.full_config(connection)?;
-        let options = connector
+        let mut config = self.full_config(connection)?;
+        if let Some(object) = config.as_object_mut() {
+            object.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let mut options = connector
             .prepare(&config)
             .map_err(HubError::InvalidConfig)?;
+        let (limit, _) = effective_limit(connection, &connector.manifest);
+        options.budget = Some(self.budgets.for_connection(&connection.id, limit));
         Ok((connector, options))
     }
 }

@@ -12,3 +12,4 @@ pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod sync;
+pub mod webhooks;

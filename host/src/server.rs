@@ -1,7 +1,8 @@
 //! `junction serve`: opens the store, loads the connector registry (hot-reloaded), runs
-//! the autosync scheduler and serves HTTP: `/healthz` (the process is up), `/readyz`
-//! (database answering and connectors loaded), `/api/v1/connectors` (what is loaded and
-//! what failed), the Runtime API and the admin API. Stops gracefully on SIGINT or SIGTERM.
+//! the autosync scheduler and the webhook worker, and serves HTTP: `/healthz` (the process
+//! is up), `/readyz` (database answering and connectors loaded), `/api/v1/connectors` (what
+//! is loaded and what failed), the Runtime API and the admin API. Stops gracefully on
+//! SIGINT or SIGTERM.
 
 use std::sync::Arc;
 
@@ -19,7 +20,9 @@ use crate::runtime::registry::FileStatus;
 use crate::runtime::{Registry, Runtime, manifest};
 use crate::secrets::Vault;
 use crate::store::Store;
+use crate::sync::automation::scheduler::AutomationScheduler;
 use crate::sync::scheduler::Scheduler;
+use crate::webhooks::WebhookWorker;
 
 #[derive(Clone)]
 struct AppState {
@@ -39,7 +42,8 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     })?;
     let metrics = crate::metrics::install()?;
     let store = Store::open(&config.database_url()).await?;
-    let interrupted = store.recover_interrupted_runs().await?;
+    let interrupted = store.recover_interrupted_runs().await?
+        + store.recover_interrupted_automation_runs().await?;
     if interrupted > 0 {
         tracing::warn!(
             interrupted,
@@ -58,15 +62,22 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         "connector registry ready; watching for changes"
     );
 
-    let hub = Hub {
-        store: store.clone(),
-        registry: registry.clone(),
-        vault,
-    };
+    let hub = Hub::new(store.clone(), registry.clone(), vault);
     let owner = format!("{}-{}", hostname(), std::process::id());
-    let scheduler = Scheduler::new(hub.clone(), config.sync.clone(), owner);
+    let automations = AutomationScheduler::new(
+        hub.clone(),
+        config.automations.clone(),
+        config.sync.clone(),
+        owner.clone(),
+    );
+    let automations_handle = automations.handle();
+    let automations_task = tokio::spawn(automations.run());
+    let scheduler = Scheduler::new(hub.clone(), config.sync.clone(), owner.clone());
     let scheduler_handle = scheduler.handle();
     let scheduler_task = tokio::spawn(scheduler.run());
+    let webhooks = WebhookWorker::new(hub.clone(), config.webhooks.clone(), owner);
+    let webhooks_handle = webhooks.handle();
+    let webhooks_task = tokio::spawn(webhooks.run());
 
     let api = crate::api::router(ApiState {
         hub,
@@ -88,8 +99,18 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     scheduler_handle.stop();
+    automations_handle.stop();
+    webhooks_handle.stop();
+    if let Err(e) = automations_task.await {
+        tracing::error!(error = %e, "automation scheduler task failed");
+    }
     if let Err(e) = scheduler_task.await {
         tracing::error!(error = %e, "scheduler task failed");
+    }
+    match webhooks_task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "webhook worker failed"),
+        Err(e) => tracing::error!(error = %e, "webhook worker task failed"),
     }
     store.close().await;
     tracing::info!("junction stopped");

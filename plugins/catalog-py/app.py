@@ -11,10 +11,11 @@ WIT in Python: records are dataclasses with snake_case fields, variants one clas
 from __future__ import annotations
 
 import json
-from typing import Callable, Optional, TypeVar
+from typing import Callable, List, Optional, TypeVar
 from urllib.parse import urlencode
 
-from junction_sdk import errors, http
+from componentize_py_types import Result
+from junction_sdk import batch, errors, http
 from wit_world import exports
 from wit_world.imports import host
 from wit_world.imports import junction_connector_types as t
@@ -161,3 +162,6 @@ class Connector(exports.Connector):
 
     def write(self, config: str, op: t.WriteOp) -> t.WriteOutcome:
         raise errors.unsupported(f"the catalogue is read-only ({type(op).__name__})")
+
+    def write_batch(self, config: str, ops: List[t.WriteOp]) -> List[Result[t.WriteOutcome, t.ConnectorError]]:
+        return batch.write_each(ops, lambda op: self.write(config, op))

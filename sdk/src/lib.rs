@@ -17,6 +17,8 @@
 //!     fn get(config: String, resource: ResourceKind, id: String, parent_id: Option<String>)
 //!         -> Result<Entity, ConnectorError> { /* ... */ }
 //!     fn write(config: String, op: WriteOp) -> Result<WriteOutcome, ConnectorError> { /* ... */ }
+//!     // `write_batch` has a default (one `write` per op); override it when the system
+//!     // has batch endpoints.
 //! }
 //!
 //! junction_sdk::export_connector!(Shop);
@@ -26,6 +28,8 @@
 //!
 //! Modules:
 //! - [`types`] / [`prelude`]: the canonical records, requests and errors of the contract.
+//! - [`batch`]: `write-batch` bookkeeping (outcomes in op order, the rate-limit rule) and
+//!   the one-by-one default.
 //! - [`http`]: a small blocking HTTP client over raw `wasi:http` (the only egress a connector
 //!   has), with JSON bodies, auth helpers, timeouts and a body size cap.
 //! - [`error`]: constructors for [`types::ConnectorError`] and the mapping of HTTP answers
@@ -43,6 +47,7 @@
 // The generated export macro refers to this crate as `junction_sdk`, also from inside it.
 extern crate self as junction_sdk;
 
+pub mod batch;
 pub mod bindings;
 pub mod config;
 pub mod decimal;
@@ -61,7 +66,52 @@ pub mod types {
 }
 
 /// The trait a connector implements: the `junction:connector/connector` interface.
-pub use crate::bindings::exports::junction::connector::connector::Guest as Connector;
+///
+/// It mirrors the generated export trait, plus a default for
+/// [`write_batch`](Connector::write_batch), so a connector whose system has no batch
+/// endpoints implements only `write`. [`export_connector!`] connects it to the component's
+/// exports.
+pub trait Connector {
+    /// Describe the connector. Must not do I/O.
+    fn manifest() -> types::ConnectorManifest;
+
+    /// Verify that the config reaches the external system and its credentials work.
+    fn check(config: String) -> Result<types::CheckInfo, types::ConnectorError>;
+
+    /// Return one page of a resource.
+    fn list(
+        config: String,
+        request: types::ListRequest,
+    ) -> Result<types::Page, types::ConnectorError>;
+
+    /// Return one record by its external id (`parent_id`: the product, for variations).
+    fn get(
+        config: String,
+        resource: types::ResourceKind,
+        id: String,
+        parent_id: Option<String>,
+    ) -> Result<types::Entity, types::ConnectorError>;
+
+    /// Perform one write.
+    fn write(
+        config: String,
+        op: types::WriteOp,
+    ) -> Result<types::WriteOutcome, types::ConnectorError>;
+
+    /// Perform several writes, one outcome per op in the order of `ops`.
+    ///
+    /// The default performs them one by one with [`write`](Connector::write) (see
+    /// [`batch::write_each`]: after a `rate-limited` answer the rest are not sent and get
+    /// that error; bad config or credentials on the first op fail the whole call). A
+    /// connector whose system has batch endpoints overrides it, using [`batch::Outcomes`]
+    /// to keep the same rules.
+    fn write_batch(
+        config: String,
+        ops: Vec<types::WriteOp>,
+    ) -> Result<Vec<batch::WriteResult>, types::ConnectorError> {
+        batch::write_each(ops, |op| Self::write(config.clone(), op))
+    }
+}
 
 /// One import for a connector's usual needs.
 pub mod prelude {
@@ -84,10 +134,52 @@ pub mod __private {
 /// junction_sdk::export_connector!(WooCommerce);
 /// ```
 ///
-/// Use it once, at the crate root of a `cdylib`.
+/// Use it once, at the crate root of a `cdylib`. It implements the generated export trait
+/// by delegating every function to [`Connector`] (defaults included), then exports it.
 #[macro_export]
 macro_rules! export_connector {
     ($ty:ident) => {
+        impl $crate::bindings::exports::junction::connector::connector::Guest for $ty {
+            fn manifest() -> $crate::types::ConnectorManifest {
+                <$ty as $crate::Connector>::manifest()
+            }
+            fn check(
+                config: ::std::string::String,
+            ) -> ::std::result::Result<$crate::types::CheckInfo, $crate::types::ConnectorError>
+            {
+                <$ty as $crate::Connector>::check(config)
+            }
+            fn list(
+                config: ::std::string::String,
+                request: $crate::types::ListRequest,
+            ) -> ::std::result::Result<$crate::types::Page, $crate::types::ConnectorError> {
+                <$ty as $crate::Connector>::list(config, request)
+            }
+            fn get(
+                config: ::std::string::String,
+                resource: $crate::types::ResourceKind,
+                id: ::std::string::String,
+                parent_id: ::std::option::Option<::std::string::String>,
+            ) -> ::std::result::Result<$crate::types::Entity, $crate::types::ConnectorError> {
+                <$ty as $crate::Connector>::get(config, resource, id, parent_id)
+            }
+            fn write(
+                config: ::std::string::String,
+                op: $crate::types::WriteOp,
+            ) -> ::std::result::Result<$crate::types::WriteOutcome, $crate::types::ConnectorError>
+            {
+                <$ty as $crate::Connector>::write(config, op)
+            }
+            fn write_batch(
+                config: ::std::string::String,
+                ops: ::std::vec::Vec<$crate::types::WriteOp>,
+            ) -> ::std::result::Result<
+                ::std::vec::Vec<$crate::batch::WriteResult>,
+                $crate::types::ConnectorError,
+            > {
+                <$ty as $crate::Connector>::write_batch(config, ops)
+            }
+        }
         $crate::bindings::export!($ty with_types_in $crate::bindings);
     };
 }

@@ -58,11 +58,7 @@ async fn setup(orders: usize) -> Setup {
         .await
         .unwrap();
     let vault = Vault::open_or_create(None, dir.path()).unwrap();
-    let hub = Hub {
-        store,
-        registry,
-        vault,
-    };
+    let hub = Hub::new(store, registry, vault);
     let tenant = hub.store.create_tenant("acme").await.unwrap();
     let connection = hub
         .create_connection(&tenant.id, "woocommerce", "shop", &json!({"base_url": shop.base_url(), "consumer_key": "ck_test", "consumer_secret": SECRET}))

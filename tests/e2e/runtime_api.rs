@@ -227,6 +227,17 @@ async fn every_endpoint_is_isolated(
         covered.insert(("post", route));
     }
 
+    // A push names no connection: it lands in the key's own (B's), never in A's.
+    let pushed = json!({"platform": "custom", "orderNumber": order.to_string(), "orderStatus": "processing"});
+    let (status, answer) = api.post(key_b, "/orders", pushed, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (status, shown) = get(format!("/orders/custom:{order}")).await;
+    assert_eq!(
+        (status, shown["orderNumber"].as_str()),
+        (StatusCode::OK, Some(order.to_string().as_str()))
+    );
+    covered.insert(("post", "/orders"));
+
     let routes: BTreeSet<(&str, &str)> = junction::api::runtime_api::route_table()
         .iter()
         .map(|r| (r.verb.as_str(), r.path))

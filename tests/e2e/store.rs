@@ -44,6 +44,7 @@ fn record(id: &str, modified_ms: i64, status: &str) -> StoredRecord {
         external_id: id.into(),
         modified_ms,
         status: Some(status.into()),
+        sku: None,
         data: format!(r#"{{"externalId":"{id}","status":"{status}"}}"#),
     }
 }

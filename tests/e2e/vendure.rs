@@ -1,7 +1,8 @@
 //! The Vendure connector component against a real Vendure server (installed by
 //! `cargo xtask test`, started fresh per test from the seeded database), through the real
 //! runtime: paging every resource to the end, records changed between pages, updated-since,
-//! get, every write read back from Vendure's Admin API, and refused credentials.
+//! get, every write read back from Vendure's Admin API (one by one and in a batch), and
+//! refused credentials.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -643,4 +644,162 @@ async fn every_write_reaches_vendure() {
         ),
         "{many:?}"
     );
+}
+
+#[tokio::test]
+async fn a_batch_of_stock_and_price_writes_is_one_mutation() {
+    let s = setup().await;
+    let shop = &s.shop;
+    let (poster, _) = shop.biggest_product().await;
+    let variants: Vec<String> = shop.variant_ids(&poster).await.into_iter().collect();
+    let mut single = None;
+    for p in shop.product_ids().await {
+        let v = shop.variant_ids(&p).await;
+        if v.len() == 1 {
+            single = Some((p, v.into_iter().next().unwrap()));
+            break;
+        }
+    }
+    let (product, its_variant) = single.unwrap();
+    let variation_stock = |variant: &str, quantity: i64| {
+        WriteOp::VariationStock(VariationStockChange {
+            product_id: poster.clone(),
+            variation_id: variant.to_owned(),
+            quantity,
+        })
+    };
+    let variation_price = |variant: &str, price: &str| {
+        WriteOp::VariationPrice(VariationPriceChange {
+            product_id: poster.clone(),
+            variation_id: variant.to_owned(),
+            price: price.into(),
+            sale_price: None,
+        })
+    };
+    let ops = vec![
+        variation_stock(&variants[0], 11),
+        variation_price(&variants[0], "12.50"),
+        variation_stock(&variants[1], 12),
+        WriteOp::ProductStock(ProductStockChange {
+            product_id: product.clone(),
+            quantity: 13,
+        }),
+        variation_price(&variants[2], "7"),
+        // A variant named under another product: not-found, the others still go through.
+        WriteOp::VariationStock(VariationStockChange {
+            product_id: product.clone(),
+            variation_id: variants[3].clone(),
+            quantity: 1,
+        }),
+        // Product writes need a single-variant product.
+        WriteOp::ProductStock(ProductStockChange {
+            product_id: poster.clone(),
+            quantity: 1,
+        }),
+        // Refused before anything is sent: Vendure keeps two decimals.
+        variation_price(&variants[3], "1.999"),
+        WriteOp::ProductPrice(ProductPriceChange {
+            product_id: product.clone(),
+            price: "4.25".into(),
+            sale_price: None,
+        }),
+        variation_stock(&variants[3], 14),
+    ];
+    let result = s.connector.write_batch(&s.options, ops).await;
+    let outcomes = result.value.unwrap();
+    assert_eq!(outcomes.len(), 10);
+    let variation = |at: usize| match &outcomes[at] {
+        Ok(WriteOutcome {
+            entity: Some(Entity::Variation(v)),
+            ..
+        }) => v.clone(),
+        other => panic!("op {at}: {other:?}"),
+    };
+    // Both ops on variant 0 were one input: each outcome shows both changes.
+    for at in [0, 1] {
+        let v = variation(at);
+        assert_eq!(
+            (v.external_id.as_str(), v.stock_quantity, v.price.as_deref()),
+            (variants[0].as_str(), Some(11), Some("12.50")),
+            "op {at}"
+        );
+    }
+    assert_eq!(variation(2).stock_quantity, Some(12));
+    assert_eq!(variation(4).price.as_deref(), Some("7.00"));
+    assert_eq!(variation(9).stock_quantity, Some(14));
+    for at in [3, 8] {
+        match &outcomes[at] {
+            Ok(WriteOutcome {
+                external_id,
+                entity: Some(Entity::Product(p)),
+            }) => {
+                assert_eq!(external_id, &product);
+                assert_eq!(p.stock_quantity, Some(13), "op {at}");
+            }
+            other => panic!("op {at}: {other:?}"),
+        }
+    }
+    assert!(
+        matches!(&outcomes[5], Err(ConnectorError::NotFound(m)) if m.contains("does not belong")),
+        "{:?}",
+        outcomes[5]
+    );
+    assert!(
+        matches!(&outcomes[6], Err(ConnectorError::InvalidRequest(m)) if m.contains("variants")),
+        "{:?}",
+        outcomes[6]
+    );
+    assert!(
+        matches!(&outcomes[7], Err(ConnectorError::InvalidRequest(_))),
+        "{:?}",
+        outcomes[7]
+    );
+
+    // Each read back from Vendure.
+    let v0 = shop.variant(&variants[0]).await;
+    assert_eq!(
+        (&v0["stockOnHand"], &v0["price"]),
+        (&11.into(), &1250.into())
+    );
+    assert_eq!(shop.variant(&variants[1]).await["stockOnHand"], 12);
+    assert_eq!(shop.variant(&variants[2]).await["price"], 700);
+    assert_eq!(shop.variant(&variants[3]).await["stockOnHand"], 14);
+    let single = shop.variant(&its_variant).await;
+    assert_eq!(
+        (&single["stockOnHand"], &single["price"]),
+        (&13.into(), &425.into())
+    );
+
+    // Login, the variants and the products looked up, one mutation, the products read back.
+    assert_eq!(result.requests, 5);
+
+    // Order writes in a batch run one by one beside the mutation.
+    let authorized = shop.orders_in_state("PaymentAuthorized").await;
+    let outcomes = s
+        .connector
+        .write_batch(
+            &s.options,
+            vec![
+                WriteOp::OrderStatus(OrderStatusChange {
+                    order_id: authorized[0].clone(),
+                    status: "processing".into(),
+                }),
+                variation_stock(&variants[1], 21),
+            ],
+        )
+        .await
+        .value
+        .unwrap();
+    assert!(
+        matches!(&outcomes[0], Ok(WriteOutcome { entity: Some(Entity::Order(o)), .. }) if o.status == "PaymentSettled"),
+        "{:?}",
+        outcomes[0]
+    );
+    assert!(
+        matches!(&outcomes[1], Ok(o) if o.external_id == variants[1]),
+        "{:?}",
+        outcomes[1]
+    );
+    assert_eq!(shop.order(&authorized[0]).await["state"], "PaymentSettled");
+    assert_eq!(shop.variant(&variants[1]).await["stockOnHand"], 21);
 }

@@ -35,6 +35,7 @@ const COMPONENTS: &[(&str, &str, &str)] = &[
     ("junction-plugin-bugalou", "bugalou", "plugins"),
     ("junction-plugin-vendure", "vendure", "plugins"),
     ("junction-plugin-tryton", "tryton", "plugins"),
+    ("junction-plugin-push", "push", "plugins"),
     ("test-component-misbehave", "misbehave", "test-components"),
     ("test-component-minimal", "minimal", "test-components"),
     (
@@ -61,8 +62,11 @@ fn main() -> Result<()> {
         "lint" => lint(),
         "ci" => ci(),
         "api-fuzz" => build_plugins().and_then(|()| api_fuzz_run()),
+        "realsys" => realsys::install_all(&target_dir()),
         _ => {
-            eprintln!("usage: cargo xtask <plugins|test|run|bench|api-fuzz|lint|ci> [args]");
+            eprintln!(
+                "usage: cargo xtask <plugins|test|run|bench|api-fuzz|realsys|lint|ci> [args]"
+            );
             Ok(())
         }
     }
@@ -194,8 +198,11 @@ fn bench(extra: &[String]) -> Result<()> {
     let (which, args) = match extra.first().map(String::as_str) {
         Some("runtime") => (vec!["runtime_bench"], &extra[1..]),
         Some("api") => (vec!["api_bench"], &extra[1..]),
+        Some("automations") => (vec!["automation_bench"], &extra[1..]),
         Some(other) if other.parse::<u64>().is_err() => {
-            bail!("usage: cargo xtask bench [runtime [calls] | api [orders]]")
+            bail!(
+                "usage: cargo xtask bench [runtime [calls] | api [orders] | automations [seconds]]"
+            )
         }
         _ => (vec!["runtime_bench", "api_bench"], &extra[..0]),
     };

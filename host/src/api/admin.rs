@@ -80,6 +80,10 @@ pub fn route_table() -> Vec<RouteDef> {
         at(Get, "/keys", list_all_keys),
         at(Delete, "/keys/{id}", revoke_key),
     ]
+    .into_iter()
+    .chain(super::admin_webhooks::route_table())
+    .chain(super::admin_automations::route_table())
+    .collect()
 }
 
 /// The admin routes, relative to [`PREFIX`].
@@ -113,7 +117,9 @@ struct NewTenant {
     name: String,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &axum::body::Bytes) -> Result<T, ApiError> {
+pub(super) fn parse<T: serde::de::DeserializeOwned>(
+    body: &axum::body::Bytes,
+) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         let text = e.to_string();
         // serde names the field in "missing field `x`" / "unknown field `x`".

@@ -5,10 +5,13 @@
 //! Handlers talk to the hub, never to wasmtime directly.
 
 pub mod admin;
+pub mod admin_automations;
+pub mod admin_webhooks;
 pub mod auth;
 pub mod error;
 pub mod openapi;
 pub mod params;
+pub mod push;
 pub mod runtime_api;
 pub mod schema;
 

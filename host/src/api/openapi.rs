@@ -72,6 +72,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = Root::openapi();
     doc.merge(RuntimeApiDoc::openapi());
     doc.merge(AdminApiDoc::openapi());
+    doc.merge(super::admin_webhooks::AdminWebhooksDoc::openapi());
+    doc.merge(super::admin_automations::AdminAutomationsDoc::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc
 }

@@ -46,6 +46,7 @@ pub fn route_table() -> Vec<RouteDef> {
         at(Get, "/capabilities", capabilities),
         at(Get, "/health/connection", health),
         at(Get, "/orders", list_orders),
+        at(Post, "/orders", super::push::push_order),
         at(Get, "/orders/{id}", get_order),
         at(Post, "/orders/{id}/status", order_status),
         at(Post, "/orders/{id}/tracking", order_tracking),
@@ -81,6 +82,7 @@ pub fn routes() -> axum::Router<ApiState> {
     capabilities,
     health,
     list_orders,
+    super::push::push_order,
     get_order,
     order_status,
     order_tracking,
@@ -502,7 +504,7 @@ fn quantity(body: &serde_json::Map<String, Value>) -> Result<i64, ApiError> {
 }
 
 /// A money amount: a JSON number or a decimal string, not negative.
-fn money(
+pub(super) fn money(
     body: &serde_json::Map<String, Value>,
     field: &str,
     required: bool,
@@ -866,11 +868,18 @@ async fn write(
     if let Some(entity) = &outcome.entity {
         match to_stored(entity) {
             Ok(record) => {
-                state
+                if state
                     .hub
                     .store
                     .upsert_record(&owner.connection_id, entity.kind(), &record)
-                    .await?;
+                    .await?
+                {
+                    state
+                        .hub
+                        .store
+                        .wake_automations_on_change(&owner.connection_id)
+                        .await?;
+                }
                 data = serde_json::from_str(&record.data).unwrap_or(Value::Null);
             }
             Err(e) => {

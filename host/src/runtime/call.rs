@@ -2,25 +2,31 @@
 //! sandboxed store, under the wall-clock limit; and turning whatever went wrong (a trap, a
 //! spent CPU or memory budget, a refused request) into a [`CallError`] that says so.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use wasmtime::Store;
 
+use super::budget::RequestBudget;
 use super::egress::EgressPolicy;
 use super::engine::Runtime;
 use super::error::CallError;
 use super::hosts::AllowList;
 use super::sandbox::{CallState, GuestLog, new_store};
 use super::types::{
-    CheckInfo, ConnectorError, Entity, ListRequest, Manifest, Page, PluginPre, ResourceKind,
-    WriteOp, WriteOutcome,
+    CheckInfo, ConnectorError, Entity, ListRequest, Manifest, Page, PluginPre, RateLimitedInfo,
+    ResourceKind, WriteOp, WriteOutcome,
 };
 
 /// What a call runs with: the connection's config (secrets decrypted) and where it may
 /// connect to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CallOptions {
     /// The config as a JSON object string.
     pub config: String,
     pub allow: AllowList,
+    /// The connection's request budget, shared by all its calls; none: unpaced.
+    pub budget: Option<Arc<RequestBudget>>,
 }
 
 /// The call to make, with its arguments.
@@ -43,6 +49,11 @@ pub(crate) enum Request {
         config: String,
         op: Box<WriteOp>,
     },
+    /// Only ops the manifest lists; the caller answers the others itself.
+    WriteBatch {
+        config: String,
+        ops: Vec<WriteOp>,
+    },
 }
 
 impl Request {
@@ -54,6 +65,7 @@ impl Request {
             Request::List { .. } => "list",
             Request::Get { .. } => "get",
             Request::Write { .. } => "write",
+            Request::WriteBatch { .. } => "write_batch",
         }
     }
 }
@@ -65,6 +77,7 @@ pub(crate) enum Reply {
     List(Result<Page, ConnectorError>),
     Get(Result<Entity, ConnectorError>),
     Write(Result<WriteOutcome, ConnectorError>),
+    WriteBatch(Result<Vec<Result<WriteOutcome, ConnectorError>>, ConnectorError>),
 }
 
 impl Reply {
@@ -76,6 +89,9 @@ impl Reply {
             Reply::List(r) => r.is_err(),
             Reply::Get(r) => r.is_err(),
             Reply::Write(r) => r.is_err(),
+            // Per-op errors are outcomes of a call that worked; only the whole call failing
+            // counts.
+            Reply::WriteBatch(r) => r.is_err(),
         }
     }
 }
@@ -92,12 +108,16 @@ pub(crate) async fn run(
     runtime: &Runtime,
     pre: &PluginPre<CallState>,
     connector: &str,
-    allow: AllowList,
+    options: &CallOptions,
     request: Request,
 ) -> CallResult<Reply> {
     let call_name = request.name();
     let started = std::time::Instant::now();
-    let policy = EgressPolicy::new(allow, runtime.limits());
+    let policy = EgressPolicy::new(
+        options.allow.clone(),
+        options.budget.clone(),
+        runtime.limits(),
+    );
     let mut store = new_store(runtime, connector, policy);
     let limit = runtime.limits().call_timeout();
     let outcome = tokio::time::timeout(limit, invoke(pre, &mut store, request)).await;
@@ -108,7 +128,10 @@ pub(crate) async fn run(
             limit_ms: runtime.limits().call_timeout_ms,
         }),
         Ok(Err(error)) => Err(classify_failure(runtime, connector, &store, error)),
-        Ok(Ok(reply)) => Ok(explain_refusals(reply, &report.refusals)),
+        Ok(Ok(reply)) => Ok(explain_refusals(
+            explain_budget_pause(reply, report.budget_paused),
+            &report.refusals,
+        )),
     };
     let outcome = match &value {
         Ok(reply) if reply.is_contract_error() => "connector_error",
@@ -153,6 +176,9 @@ async fn invoke(
         Request::Write { config, op } => {
             Reply::Write(guest.call_write(&mut *store, &config, &op).await?)
         }
+        Request::WriteBatch { config, ops } => {
+            Reply::WriteBatch(guest.call_write_batch(&mut *store, &config, &ops).await?)
+        }
     })
 }
 
@@ -196,6 +222,37 @@ fn is_instantiation_error(error: &wasmtime::Error) -> bool {
     text.contains("instance") && (text.contains("pool") || text.contains("limit"))
 }
 
+/// A request held back by a paused budget reaches the guest as a refused request; whatever
+/// the guest made of it, the call's answer is "rate limited" with the pause's remaining wait,
+/// so callers wait it out like any 429.
+fn explain_budget_pause(reply: Reply, paused: Option<Duration>) -> Reply {
+    let Some(remaining) = paused else {
+        return reply;
+    };
+    let rate_limited = |_: ConnectorError| {
+        ConnectorError::RateLimited(RateLimitedInfo {
+            retry_after_ms: u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX),
+            message: "the connection's request budget is paused after a rate-limit answer".into(),
+        })
+    };
+    match reply {
+        Reply::Check(r) => Reply::Check(r.map_err(rate_limited)),
+        Reply::List(r) => Reply::List(r.map_err(rate_limited)),
+        Reply::Get(r) => Reply::Get(r.map_err(rate_limited)),
+        Reply::Write(r) => Reply::Write(r.map_err(rate_limited)),
+        Reply::WriteBatch(r) => Reply::WriteBatch(
+            r.map(|outcomes| {
+                outcomes
+                    .into_iter()
+                    .map(|o| o.map_err(rate_limited))
+                    .collect()
+            })
+            .map_err(rate_limited),
+        ),
+        other => other,
+    }
+}
+
 /// The guest only sees a wasi:http error code for a refused request; append the host's
 /// reason to the transport error the guest reported.
 fn explain_refusals(reply: Reply, refusals: &[String]) -> Reply {
@@ -213,6 +270,10 @@ fn explain_refusals(reply: Reply, refusals: &[String]) -> Reply {
         Reply::List(r) => Reply::List(r.map_err(explain)),
         Reply::Get(r) => Reply::Get(r.map_err(explain)),
         Reply::Write(r) => Reply::Write(r.map_err(explain)),
+        Reply::WriteBatch(r) => Reply::WriteBatch(
+            r.map(|outcomes| outcomes.into_iter().map(|o| o.map_err(explain)).collect())
+                .map_err(explain),
+        ),
         other => other,
     }
 }
@@ -222,6 +283,15 @@ impl<T> CallResult<T> {
     pub(crate) fn failed(error: CallError) -> Self {
         CallResult {
             value: Err(error),
+            logs: Vec::new(),
+            requests: 0,
+        }
+    }
+
+    /// A call answered by the host alone, without running the guest.
+    pub(crate) fn answered(value: T) -> Self {
+        CallResult {
+            value: Ok(value),
             logs: Vec::new(),
             requests: 0,
         }

@@ -16,11 +16,12 @@ use super::call::{self, CallResult, Reply, Request};
 use super::config_check::{self, FieldProblem};
 use super::engine::Runtime;
 use super::error::{CallError, LoadError};
-use super::hosts::{self, AllowList};
+use super::hosts;
 use super::manifest;
 use super::sandbox::CallState;
 use super::types::{
-    CheckInfo, Entity, ListRequest, Manifest, Page, PluginPre, ResourceKind, WriteOp, WriteOutcome,
+    CheckInfo, ConnectorError, Entity, ListRequest, Manifest, Page, PluginPre, ResourceKind,
+    WriteOp, WriteOutcome,
 };
 
 /// A component version ready to serve calls. Cheap to share behind an `Arc`; calls hold
@@ -107,7 +108,7 @@ impl LoadedConnector {
             runtime,
             &pre,
             "(loading)",
-            AllowList::default(),
+            &super::CallOptions::default(),
             Request::Manifest,
         )
         .await;
@@ -160,12 +161,13 @@ impl LoadedConnector {
         Ok(super::CallOptions {
             config: config.to_string(),
             allow,
+            budget: None,
         })
     }
 
     /// Call `manifest` in a fresh instance (used by benchmarks and health checks).
     pub async fn call_manifest(&self) -> CallResult<Manifest> {
-        self.run(AllowList::default(), Request::Manifest)
+        self.run(&super::CallOptions::default(), Request::Manifest)
             .await
             .map(|reply| match reply {
                 Reply::Manifest(m) => Ok(m),
@@ -177,12 +179,10 @@ impl LoadedConnector {
         let request = Request::Check {
             config: options.config.clone(),
         };
-        self.run(options.allow.clone(), request)
-            .await
-            .map(|reply| match reply {
-                Reply::Check(r) => r.map_err(CallError::Connector),
-                _ => Err(self.mismatch()),
-            })
+        self.run(options, request).await.map(|reply| match reply {
+            Reply::Check(r) => r.map_err(CallError::Connector),
+            _ => Err(self.mismatch()),
+        })
     }
 
     pub async fn list(
@@ -197,12 +197,10 @@ impl LoadedConnector {
             config: options.config.clone(),
             request,
         };
-        self.run(options.allow.clone(), request)
-            .await
-            .map(|reply| match reply {
-                Reply::List(r) => r.map_err(CallError::Connector),
-                _ => Err(self.mismatch()),
-            })
+        self.run(options, request).await.map(|reply| match reply {
+            Reply::List(r) => r.map_err(CallError::Connector),
+            _ => Err(self.mismatch()),
+        })
     }
 
     pub async fn get(
@@ -221,12 +219,10 @@ impl LoadedConnector {
             id,
             parent_id,
         };
-        self.run(options.allow.clone(), request)
-            .await
-            .map(|reply| match reply {
-                Reply::Get(r) => r.map_err(CallError::Connector),
-                _ => Err(self.mismatch()),
-            })
+        self.run(options, request).await.map(|reply| match reply {
+            Reply::Get(r) => r.map_err(CallError::Connector),
+            _ => Err(self.mismatch()),
+        })
     }
 
     /// Perform a write; refused up front when the manifest does not list it.
@@ -246,12 +242,75 @@ impl LoadedConnector {
             config: options.config.clone(),
             op: Box::new(op),
         };
-        self.run(options.allow.clone(), request)
-            .await
-            .map(|reply| match reply {
-                Reply::Write(r) => r.map_err(CallError::Connector),
-                _ => Err(self.mismatch()),
-            })
+        self.run(options, request).await.map(|reply| match reply {
+            Reply::Write(r) => r.map_err(CallError::Connector),
+            _ => Err(self.mismatch()),
+        })
+    }
+
+    /// Perform several writes in one call; one outcome per op, in the order of `ops`.
+    ///
+    /// Ops whose kind the manifest does not list are answered `unsupported` here and never
+    /// reach the guest (when none is listed, or `ops` is empty, the guest is not called at
+    /// all); the rest go to the guest's `write-batch` in their original order. A guest
+    /// answering with another number of outcomes than it was sent ops breaks the contract:
+    /// the call fails as a connector bug rather than pairing outcomes with the wrong ops.
+    pub async fn write_batch(
+        &self,
+        options: &super::CallOptions,
+        ops: Vec<WriteOp>,
+    ) -> CallResult<Vec<Result<WriteOutcome, ConnectorError>>> {
+        let total = ops.len();
+        let mut outcomes: Vec<Option<Result<WriteOutcome, ConnectorError>>> =
+            Vec::with_capacity(total);
+        let mut sent = Vec::new();
+        for op in ops {
+            let kind = op.kind();
+            if self.manifest.writes.contains(&kind) {
+                outcomes.push(None);
+                sent.push(op);
+            } else {
+                outcomes.push(Some(Err(ConnectorError::Unsupported(format!(
+                    "connector `{}` does not support the `{}` write",
+                    self.manifest.key,
+                    kind.as_str()
+                )))));
+            }
+        }
+        if sent.is_empty() {
+            return CallResult::answered(outcomes.into_iter().flatten().collect());
+        }
+        let sent_count = sent.len();
+        let request = Request::WriteBatch {
+            config: options.config.clone(),
+            ops: sent,
+        };
+        self.run(options, request).await.map(|reply| match reply {
+            Reply::WriteBatch(Ok(answers)) if answers.len() != sent_count => {
+                Err(CallError::Connector(ConnectorError::Internal(format!(
+                    "connector `{}` broke the contract: write-batch was sent {sent_count} \
+                     op(s) and answered with {} outcome(s), but must answer exactly one \
+                     outcome per op, in order (a bug in the connector)",
+                    self.manifest.key,
+                    answers.len()
+                ))))
+            }
+            Reply::WriteBatch(Ok(answers)) => {
+                let mut answers = answers.into_iter();
+                Ok(outcomes
+                    .into_iter()
+                    .map(|slot| match slot {
+                        Some(refused) => refused,
+                        // Counted above: there is one answer per sent op.
+                        None => answers.next().unwrap_or_else(|| {
+                            Err(ConnectorError::Internal("missing outcome".into()))
+                        }),
+                    })
+                    .collect())
+            }
+            Reply::WriteBatch(Err(e)) => Err(CallError::Connector(e)),
+            _ => Err(self.mismatch()),
+        })
     }
 
     fn supports_resource(&self, resource: ResourceKind) -> Result<(), CallError> {
@@ -265,8 +324,15 @@ impl LoadedConnector {
         }
     }
 
-    async fn run(&self, allow: AllowList, request: Request) -> CallResult<Reply> {
-        call::run(&self.runtime, &self.pre, &self.manifest.key, allow, request).await
+    async fn run(&self, options: &super::CallOptions, request: Request) -> CallResult<Reply> {
+        call::run(
+            &self.runtime,
+            &self.pre,
+            &self.manifest.key,
+            options,
+            request,
+        )
+        .await
     }
 
     fn mismatch(&self) -> CallError {

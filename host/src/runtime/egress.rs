@@ -24,6 +24,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use super::budget::{RequestBudget, retry_after};
 use super::hosts::AllowList;
 use super::limits::SandboxLimits;
 
@@ -37,11 +38,18 @@ pub struct EgressPolicy {
     pub between_bytes_timeout: Duration,
     pub max_response_bytes: u64,
     pub max_requests: u32,
+    /// The connection's request budget: one permit per request; 429s pause it.
+    pub budget: Option<Arc<RequestBudget>>,
 }
 
 impl EgressPolicy {
-    pub fn new(allow: AllowList, limits: &SandboxLimits) -> Self {
+    pub fn new(
+        allow: AllowList,
+        budget: Option<Arc<RequestBudget>>,
+        limits: &SandboxLimits,
+    ) -> Self {
         Self {
+            budget,
             allow,
             allow_private_networks: limits.allow_private_networks,
             connect_timeout: limits.connect_timeout(),
@@ -59,6 +67,9 @@ pub struct EgressReport {
     pub requests: u32,
     /// Human-readable reasons for refused requests and cut-off responses.
     pub refusals: Vec<String>,
+    /// Set when a request was not sent because the connection's budget is paused after a
+    /// rate-limit answer: how long the pause still lasts.
+    pub budget_paused: Option<Duration>,
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
@@ -161,6 +172,22 @@ async fn send(
         return Err(HttpError::HttpRequestDenied);
     }
 
+    if let Some(budget) = &policy.budget
+        && let Err(paused) = budget.acquire().await
+    {
+        if let Ok(mut r) = report.lock() {
+            r.budget_paused = Some(paused.remaining);
+        }
+        record(
+            &report,
+            format!(
+                "request to {host}:{port} not sent: the connection's request budget is paused for {} ms after a rate-limit answer",
+                paused.remaining.as_millis()
+            ),
+        );
+        return Err(HttpError::HttpRequestDenied);
+    }
+
     let connect_timeout = shorter(
         options.and_then(|o| o.connect_timeout),
         policy.connect_timeout,
@@ -208,6 +235,16 @@ async fn send(
     let response = tokio::time::timeout(first_byte, sender.send_request(request))
         .await
         .map_err(|_| HttpError::ConnectionReadTimeout)??;
+
+    if let Some(budget) = &policy.budget
+        && response.status() == http::StatusCode::TOO_MANY_REQUESTS
+    {
+        // Without a header, wait one budget interval (or a second when unlimited).
+        let fallback = budget.limit().map_or(Duration::from_secs(1), |l| {
+            l.interval().max(Duration::from_secs(1))
+        });
+        budget.pause_for(retry_after(response.headers(), fallback));
+    }
 
     let declared = response
         .headers()

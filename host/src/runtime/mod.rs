@@ -6,6 +6,7 @@
 //! of loaded connectors with hot reload ([`registry`]). Nothing here knows about HTTP routes
 //! or SQL; callers get plain canonical types ([`types`]) and typed errors ([`error`]).
 
+pub mod budget;
 pub mod cache;
 pub mod call;
 pub mod config_check;

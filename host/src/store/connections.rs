@@ -2,10 +2,11 @@
 //! stored in two halves: the public properties as JSON, the secret ones sealed (the store
 //! never sees them in plaintext; see `crate::secrets`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{Store, StoreError, new_id, now_ms};
+use crate::runtime::budget::RateLimit;
 use crate::runtime::types::ResourceKind;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -23,6 +24,49 @@ pub struct Connection {
     pub sealed_secrets: String,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// A request budget replacing the connector manifest's, if the operator set one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitOverride>,
+}
+
+/// An operator's request budget for one connection: `requests` per `perSeconds`, or
+/// `unlimited`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimitOverride {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlimited: bool,
+}
+
+impl RateLimitOverride {
+    /// The budget it sets (none: unlimited), or what is wrong with it, naming the field.
+    pub fn limit(&self) -> Result<Option<RateLimit>, (String, String)> {
+        match (self.unlimited, self.requests, self.per_seconds) {
+            (true, None, None) => Ok(None),
+            (true, _, _) => Err((
+                "unlimited".into(),
+                "`unlimited: true` cannot be combined with requests/perSeconds".into(),
+            )),
+            (false, Some(requests), Some(per_seconds)) if requests > 0 && per_seconds > 0 => {
+                Ok(Some(RateLimit {
+                    requests,
+                    per_seconds,
+                }))
+            }
+            (false, None, _) | (false, Some(0), _) => Err((
+                "requests".into(),
+                "give a positive number of requests per `perSeconds`, or `unlimited: true`".into(),
+            )),
+            (false, _, _) => Err((
+                "perSeconds".into(),
+                "give the budget's window as a positive number of seconds".into(),
+            )),
+        }
+    }
 }
 
 /// What a new connection is made of (config already validated and split).
@@ -36,7 +80,8 @@ pub struct NewConnection<'a> {
     pub resources: Vec<(ResourceKind, bool, i64)>,
 }
 
-const COLUMNS: &str = "id, tenant_id, connector_key, name, config, secrets, created_ms, updated_ms";
+const COLUMNS: &str =
+    "id, tenant_id, connector_key, name, config, secrets, created_ms, updated_ms, rate_limit";
 
 impl Store {
     /// Create a connection and its per-resource sync state in one transaction.
@@ -64,11 +109,13 @@ impl Store {
             sealed_secrets: new.sealed_secrets.to_string(),
             created_ms: now,
             updated_ms: now,
+            rate_limit: None,
         };
         let mut tx = self.pool().begin().await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO connections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        )))
+        sqlx::query(
+            "INSERT INTO connections (id, tenant_id, connector_key, name, config, secrets, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
         .bind(&connection.id)
         .bind(&connection.tenant_id)
         .bind(&connection.connector_key)
@@ -143,6 +190,29 @@ impl Store {
         rows.iter().map(connection_from_row).collect()
     }
 
+    /// Set (or with `None`, remove) a connection's request budget override.
+    pub async fn set_connection_rate_limit(
+        &self,
+        id: &str,
+        rate_limit: Option<&RateLimitOverride>,
+    ) -> Result<(), StoreError> {
+        let text = rate_limit
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let done =
+            sqlx::query("UPDATE connections SET rate_limit = $1, updated_ms = $2 WHERE id = $3")
+                .bind(text)
+                .bind(now_ms())
+                .bind(id)
+                .execute(self.pool())
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("connection", id));
+        }
+        Ok(())
+    }
+
     /// Replace a connection's config halves.
     pub async fn update_connection_config(
         &self,
@@ -167,8 +237,17 @@ impl Store {
 }
 
 fn connection_from_row(row: &sqlx::any::AnyRow) -> Result<Connection, StoreError> {
+    let id: String = row.try_get("id")?;
+    let rate_limit: Option<String> = row.try_get("rate_limit")?;
+    let rate_limit = rate_limit
+        .map(|text| {
+            serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("connection {id} rate_limit: {e}")))
+        })
+        .transpose()?;
     Ok(Connection {
-        id: row.try_get("id")?,
+        rate_limit,
+        id,
         tenant_id: row.try_get("tenant_id")?,
         connector_key: row.try_get("connector_key")?,
         name: row.try_get("name")?,

@@ -7,13 +7,16 @@
 //! and plain row types; each table's queries live in their own module.
 
 pub mod api_keys;
+pub mod automations;
 pub mod connections;
 pub mod error;
 pub mod idempotency;
+pub mod outbox;
 pub mod records;
 pub mod runs;
 pub mod sync_state;
 pub mod tenants;
+pub mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;

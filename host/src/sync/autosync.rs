@@ -332,7 +332,7 @@ fn failure_plan(
 }
 
 /// A random delay in `[0, max_ms]`, so jobs scheduled together drift apart.
-fn jitter_ms(max_ms: i64) -> i64 {
+pub(crate) fn jitter_ms(max_ms: i64) -> i64 {
     if max_ms <= 0 {
         return 0;
     }
@@ -396,7 +396,8 @@ impl Job<'_> {
                 ),
                 None => next.clone(),
             };
-            self.hub
+            let changed = self
+                .hub
                 .store
                 .commit_page(PageCheckpoint {
                     connection_id: self.connection_id,
@@ -406,6 +407,12 @@ impl Job<'_> {
                     next_cursor: checkpoint.as_deref(),
                 })
                 .await?;
+            if changed > 0 {
+                self.hub
+                    .store
+                    .wake_automations_on_change(self.connection_id)
+                    .await?;
+            }
             self.pages += 1;
             self.records += records.len() as u64;
             let lease_ms = self.settings.lease_secs * 1000;

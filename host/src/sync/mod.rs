@@ -3,6 +3,8 @@
 //! through the connector and commits each page with its checkpoint ([`autosync`]);
 //! [`record_json`] turns canonical entities into the stored, served JSON.
 
+pub mod automation;
 pub mod autosync;
+pub mod budgets;
 pub mod record_json;
 pub mod scheduler;

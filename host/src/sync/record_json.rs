@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::runtime::types::Entity;
+use crate::runtime::types::{Entity, ResourceKind};
 use crate::store::records::StoredRecord;
 
 /// Convert an entity; fails when the connector returned an unusable timestamp.
@@ -16,16 +16,23 @@ pub fn to_stored(entity: &Entity) -> Result<StoredRecord, String> {
             entity.modified_at()
         )
     })?;
-    let (value, parent_id, status) = match entity {
+    let (value, parent_id, status, sku) = match entity {
         Entity::Order(o) => (
             serde_json::to_value(o),
             String::new(),
             Some(o.status.clone()),
+            None,
         ),
-        Entity::Customer(c) => (serde_json::to_value(c), String::new(), None),
-        Entity::Product(p) => (serde_json::to_value(p), String::new(), None),
-        Entity::Variation(v) => (serde_json::to_value(v), v.product_id.clone(), None),
+        Entity::Customer(c) => (serde_json::to_value(c), String::new(), None, None),
+        Entity::Product(p) => (serde_json::to_value(p), String::new(), None, p.sku.clone()),
+        Entity::Variation(v) => (
+            serde_json::to_value(v),
+            v.product_id.clone(),
+            None,
+            v.sku.clone(),
+        ),
     };
+    let sku = sku.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let value =
         value.map_err(|e| format!("record `{}` cannot be rendered: {e}", entity.external_id()))?;
     Ok(StoredRecord {
@@ -33,8 +40,74 @@ pub fn to_stored(entity: &Entity) -> Result<StoredRecord, String> {
         external_id: entity.external_id().to_string(),
         modified_ms,
         status,
+        sku,
         data: camel_case(value).to_string(),
     })
+}
+
+/// A stored record back to its canonical entity (what automations read from a local copy).
+pub fn from_stored(resource: ResourceKind, data: &str) -> Result<Entity, String> {
+    let value: Value =
+        serde_json::from_str(data).map_err(|e| format!("stored record is not JSON: {e}"))?;
+    let value = snake_case(value);
+    let entity = match resource {
+        ResourceKind::Orders => serde_json::from_value(value).map(Entity::Order),
+        ResourceKind::Customers => serde_json::from_value(value).map(Entity::Customer),
+        ResourceKind::Products => serde_json::from_value(value).map(Entity::Product),
+        ResourceKind::Variations => serde_json::from_value(value).map(Entity::Variation),
+    };
+    entity.map_err(|e| {
+        format!(
+            "stored {} record does not fit the contract: {e}",
+            resource.as_str()
+        )
+    })
+}
+
+/// The inverse of [`camel_case`]: snake_case keys, `raw` back to a string, attributes back
+/// to pairs.
+fn snake_case(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (key, value) in map {
+                let value = match (key.as_str(), value) {
+                    ("raw", Value::String(raw)) => Value::String(raw),
+                    ("raw", other) => Value::String(other.to_string()),
+                    ("attributes", Value::Array(items)) => Value::Array(
+                        items
+                            .into_iter()
+                            .map(|item| match item {
+                                Value::Object(mut pair) => Value::Array(vec![
+                                    pair.remove("name").unwrap_or(Value::Null),
+                                    pair.remove("value").unwrap_or(Value::Null),
+                                ]),
+                                other => other,
+                            })
+                            .collect(),
+                    ),
+                    (_, value) => snake_case(value),
+                };
+                out.insert(to_snake(&key), value);
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(snake_case).collect()),
+        other => other,
+    }
+}
+
+fn to_snake(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Milliseconds since the epoch of an RFC 3339 timestamp.
@@ -105,6 +178,37 @@ fn to_camel(key: &str) -> String {
 mod tests {
     use super::*;
     use crate::runtime::types::Variation;
+
+    #[test]
+    fn stored_records_read_back_as_the_same_entity() {
+        let variation = Entity::Variation(Variation {
+            external_id: "9".into(),
+            product_id: "4".into(),
+            sku: Some("TS-RED".into()),
+            name: Some("T-shirt".into()),
+            attributes: vec![("Colour".into(), "Red".into())],
+            price: Some("9.99".into()),
+            regular_price: None,
+            sale_price: Some("8.00".into()),
+            stock_quantity: Some(3),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            modified_at: "2026-01-02T00:00:00Z".into(),
+            raw: r#"{"id":9,"meta_data":[]}"#.into(),
+        });
+        let stored = to_stored(&variation).unwrap();
+        assert_eq!(stored.sku.as_deref(), Some("TS-RED"));
+        let back = from_stored(ResourceKind::Variations, &stored.data).unwrap();
+        let Entity::Variation(v) = back else {
+            panic!("not a variation")
+        };
+        assert_eq!(
+            v.attributes,
+            vec![("Colour".to_string(), "Red".to_string())]
+        );
+        assert_eq!(v.sale_price.as_deref(), Some("8.00"));
+        let raw: Value = serde_json::from_str(&v.raw).unwrap();
+        assert_eq!(raw["meta_data"], serde_json::json!([]));
+    }
 
     #[test]
     fn variations_become_camel_case_json_with_their_parent() {

@@ -239,6 +239,15 @@ pub fn purchase(order: &Order, purchase_id: &str) -> Result<PurchaseWrite, Conne
     let mut total_quantity = 0u64;
     for (i, line) in order.line_items.iter().enumerate() {
         let field = |f: &str| format!("order.line-items[{i}].{f}");
+        // A line with nothing left on it (removed or fully cancelled in the shop) was not
+        // purchased; shops keep such lines, Connectif has no use for them.
+        if decimal::normalize(&line.quantity).is_ok_and(|q| {
+            q.trim_start_matches('-')
+                .bytes()
+                .all(|b| b == b'0' || b == b'.')
+        }) {
+            continue;
+        }
         let product_id = non_empty(line.product_id.as_deref()).ok_or_else(|| {
             invalid(format!(
                 "{} is required: purchases reference catalogue products",
@@ -256,6 +265,11 @@ pub fn purchase(order: &Order, purchase_id: &str) -> Result<PurchaseWrite, Conne
             "unitPrice": money(&field("unit-price"), &line.unit_price)?,
             "price": money(&field("total"), &line.total)?,
         }));
+    }
+    if products.is_empty() {
+        return Err(invalid(
+            "order.line-items: no line has a quantity above 0, so nothing was purchased",
+        ));
     }
     let mut body = Map::new();
     body.insert("purchaseId".into(), json!(purchase_id));

@@ -8,6 +8,7 @@
 
 import { log } from 'junction:connector/host@0.1.0';
 
+import { writeEach } from '../../../sdk/javascript/lib/batch.js';
 import { asConnectorError, invalidRequest, unsupported, upstream } from '../../../sdk/javascript/lib/errors.js';
 import {
   MAX_PAGE_SIZE,
@@ -113,5 +114,9 @@ export const connector = {
 
   async write(_configJson, op) {
     throw unsupported(`the feed is read-only (${op.tag})`);
+  },
+
+  async writeBatch(configJson, ops) {
+    return writeEach(ops, (op) => connector.write(configJson, op));
   },
 };

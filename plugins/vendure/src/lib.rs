@@ -5,16 +5,20 @@
 //! - Writes: order status (Vendure state transitions), order tracking (a fulfillment with the
 //!   tracking code, then shipped), variant stock and price, and product stock and price for
 //!   products with a single variant.
+//! - Batches: every stock and price write of a batch goes into one `updateProductVariants`
+//!   mutation (see [`batch`]); order writes run one by one.
 //! - Auth: an administrator's login (session token) or a Vendure API key.
 //! - Paging: a keyset cursor on `updatedAt` plus the ids seen at the boundary instant, which
 //!   neither skips nor repeats records while the shop changes; see [`keyset`].
 //!
 //! Modules: [`config`] (config and schema), [`gql`] (the GraphQL client, auth, error mapping),
-//! [`api`] (check, list, get), [`writes`], [`keyset`] (paging decisions), [`mapping`] (Vendure
-//! JSON → canonical records), [`money`] (minor units ↔ decimals). Everything but the requests
-//! is unit tested natively (`cargo test -p junction-plugin-vendure`).
+//! [`api`] (check, list, get), [`writes`], [`batch`] (batch writes), [`keyset`] (paging
+//! decisions), [`mapping`] (Vendure JSON → canonical records), [`money`] (minor units ↔
+//! decimals). Everything but the requests is unit tested natively
+//! (`cargo test -p junction-plugin-vendure`).
 
 pub mod api;
+pub mod batch;
 pub mod config;
 pub mod gql;
 pub mod keyset;
@@ -83,6 +87,13 @@ impl junction_sdk::Connector for Vendure {
 
     fn write(config: String, op: WriteOp) -> Result<WriteOutcome, ConnectorError> {
         api::Api::new(&config)?.write(&op)
+    }
+
+    fn write_batch(
+        config: String,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<junction_sdk::batch::WriteResult>, ConnectorError> {
+        api::Api::new(&config)?.write_batch(&ops)
     }
 }
 

@@ -108,7 +108,7 @@ impl Api {
         }
     }
 
-    fn check_quantity(&self, quantity: i64) -> Result<(), ConnectorError> {
+    pub(crate) fn check_quantity(&self, quantity: i64) -> Result<(), ConnectorError> {
         if quantity < 0 || quantity > i64::from(i32::MAX) {
             return Err(ConnectorError::invalid_request(format!(
                 "quantity {quantity} is out of range (0 to {})",
@@ -118,7 +118,11 @@ impl Api {
         Ok(())
     }
 
-    fn price_minor(&self, price: &str, sale_price: Option<&str>) -> Result<i64, ConnectorError> {
+    pub(crate) fn price_minor(
+        &self,
+        price: &str,
+        sale_price: Option<&str>,
+    ) -> Result<i64, ConnectorError> {
         if sale_price.is_some_and(|s| !s.trim().is_empty()) {
             return Err(ConnectorError::invalid_request(
                 "sale-price: Vendure has no sale prices (use a promotion); send price alone",

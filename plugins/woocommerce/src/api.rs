@@ -1,11 +1,13 @@
-//! The calls to WooCommerce: `check`, `list`, `get` and `write` over the SDK's HTTP client.
+//! The calls to WooCommerce: `check`, `list`, `get`, `write` and `write_batch` over the
+//! SDK's HTTP client.
 //!
 //! All HTTP errors go through the SDK's mapping (401/403 → unauthorized, 404 → not-found,
 //! 429 → rate-limited, 5xx → upstream, malformed JSON → upstream "invalid JSON", dropped
 //! connections → transport). The paging logic is in [`crate::keyset`], the JSON mapping in
-//! [`crate::mapping`], the write bodies in [`crate::writes`]; this module only strings them
-//! together with requests.
+//! [`crate::mapping`], the write bodies in [`crate::writes`], the batch plan in
+//! [`crate::batch`]; this module only strings them together with requests.
 
+use junction_sdk::batch::{Outcomes, Requests, WriteResult};
 use junction_sdk::http::{Client, Response};
 use junction_sdk::paging::{decode_cursor, encode_cursor};
 use junction_sdk::time;
@@ -18,7 +20,7 @@ use crate::config::{Config, host_label};
 use crate::keyset::{self, Cursor, Key, Order, Step, Window};
 use crate::mapping::{self, entity_id_and_modified};
 use crate::model::{WcOrder, WcSystemStatus};
-use crate::writes;
+use crate::{batch, writes};
 
 /// Requests one `list` call may make before it returns what it has (possibly an empty page
 /// with a cursor): retries after concurrent changes and skipping already-returned records.
@@ -393,6 +395,54 @@ impl Api {
                 "the WooCommerce connector does not create or replace products (upsert-product)",
             )),
         }
+    }
+}
+
+impl Api {
+    /// Performs several writes, using WooCommerce's batch endpoints where they exist (see
+    /// [`crate::batch`]); one result per op, in the order of `ops`.
+    ///
+    /// Batch requests go first (per endpoint, chunks of [`batch::MAX_BATCH_ITEMS`]), then the
+    /// ops without a batch form, one by one. A request that fails as a whole fails the ops
+    /// it carried; after a `rate-limited` answer nothing more is sent and every op still
+    /// open gets that error. When the very first request is refused for its credentials,
+    /// the whole call fails with that error (every other request would be refused too).
+    pub fn write_batch(&self, ops: &[WriteOp]) -> Result<Vec<WriteResult>, ConnectorError> {
+        let plan = batch::plan(ops);
+        let mut outcomes = Outcomes::new(ops.len());
+        for (index, error) in plan.refused {
+            outcomes.record(index, Err(error));
+        }
+        let mut requests = Requests::new();
+        for (endpoint, items) in &plan.groups {
+            for chunk in items.chunks(batch::MAX_BATCH_ITEMS) {
+                let answer = requests.send(|| {
+                    self.client
+                        .post(endpoint.segments())
+                        .json(&batch::request_body(chunk))?
+                        .send_ok()?
+                        .json::<batch::Answer>()
+                })?;
+                match answer {
+                    Ok(answer) => {
+                        for (index, result) in batch::read_answer(*endpoint, chunk, &answer) {
+                            outcomes.record(index, result);
+                        }
+                    }
+                    Err(error) => {
+                        let indexes: Vec<usize> = chunk.iter().map(|i| i.index).collect();
+                        outcomes.record_all(&indexes, &Err(error));
+                    }
+                }
+            }
+        }
+        for index in plan.single {
+            if let Some(op) = ops.get(index) {
+                let result = requests.send(|| self.write(op))?;
+                outcomes.record(index, result);
+            }
+        }
+        Ok(outcomes.finish())
     }
 }
 

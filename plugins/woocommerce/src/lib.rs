@@ -4,16 +4,20 @@
 //! - Writes: order status, order tracking (a private order note plus the `_junction_tracking`
 //!   meta list, so tracking shows up in the canonical order), product and variation stock
 //!   and prices.
+//! - Batches: stock, price and order-status writes go through WooCommerce's batch endpoints
+//!   (`products/batch`, `products/{id}/variations/batch`, `orders/batch`; see [`batch`]).
 //! - Auth: HTTP Basic with the consumer key and secret.
 //! - Paging: a keyset cursor over `modified_after` + `offset` that neither skips nor repeats
 //!   records while the shop changes underneath; see [`keyset`].
 //!
 //! Modules: [`config`] (config, schema, client), [`api`] (the requests), [`keyset`] (paging
 //! decisions), [`mapping`] (WooCommerce JSON → canonical records), [`writes`] (write
-//! bodies), [`model`] (the WooCommerce JSON read). Everything but [`api`] is pure and unit
-//! tested natively (`cargo test -p junction-plugin-woocommerce`).
+//! bodies), [`batch`] (which ops go into which batch request, and the answers), [`model`]
+//! (the WooCommerce JSON read). Everything but [`api`] is pure and unit tested natively
+//! (`cargo test -p junction-plugin-woocommerce`).
 
 pub mod api;
+pub mod batch;
 pub mod config;
 pub mod keyset;
 pub mod mapping;
@@ -81,6 +85,13 @@ impl junction_sdk::Connector for WooCommerce {
 
     fn write(config: String, op: WriteOp) -> Result<WriteOutcome, ConnectorError> {
         api::Api::new(&config)?.write(&op)
+    }
+
+    fn write_batch(
+        config: String,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<junction_sdk::batch::WriteResult>, ConnectorError> {
+        api::Api::new(&config)?.write_batch(&ops)
     }
 }
 

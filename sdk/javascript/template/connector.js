@@ -15,6 +15,7 @@
 
 import { log } from 'junction:connector/host@0.1.0';
 
+import { writeEach } from '../lib/batch.js';
 import { asConnectorError, invalidConfig, invalidRequest, unsupported, upstream } from '../lib/errors.js';
 import { getJson } from '../lib/http.js';
 
@@ -110,5 +111,11 @@ export const connector = {
 
   async write(_configJson, _op) {
     throw unsupported('read-only');
+  },
+
+  // One result per op, in order. A system with a batch endpoint would send the ops in one
+  // request here; without one, the shared default performs them one by one.
+  async writeBatch(configJson, ops) {
+    return writeEach(ops, (op) => connector.write(configJson, op));
   },
 };

@@ -4,7 +4,9 @@
   the mapping of HTTP answers onto them.
 - `junction_sdk.http`: a small blocking HTTP client over `wasi:http` (the sandbox has no
   sockets, so `urllib` and `requests` cannot work inside a connector).
+- `junction_sdk.batch`: `write_each`, the one-by-one default of `write_batch` (results in op
+  order, nothing sent after a `rate-limited` answer).
 
-Both import the bindings componentize-py generates for the `junction:connector/plugin`
+All import the bindings componentize-py generates for the `junction:connector/plugin`
 world (`wit_world`), so they work in any connector built against `wit/connector.wit`.
 """

@@ -13,10 +13,11 @@ Build (from the repository root, after `cargo xtask plugins` installed the toolc
 from __future__ import annotations
 
 import json
-from typing import Callable, Optional, TypeVar
+from typing import Callable, List, Optional, TypeVar
 from urllib.parse import quote, urlencode
 
-from junction_sdk import errors, http
+from componentize_py_types import Result
+from junction_sdk import batch, errors, http
 from wit_world import exports
 from wit_world.imports import junction_connector_types as t
 
@@ -118,3 +119,8 @@ class Connector(exports.Connector):
 
     def write(self, config: str, op: t.WriteOp) -> t.WriteOutcome:
         raise errors.unsupported("read-only")
+
+    def write_batch(self, config: str, ops: List[t.WriteOp]) -> List[Result[t.WriteOutcome, t.ConnectorError]]:
+        # One result per op, in order. A system with a batch endpoint would send the ops in
+        # one request here; without one, the shared default performs them one by one.
+        return batch.write_each(ops, lambda op: self.write(config, op))

@@ -17,11 +17,16 @@ const PAGE_SIZE: u32 = 4;
 const KEY: &str = "bg_live_test_key";
 
 fn order() -> WriteOp {
+    order_numbered("7001")
+}
+
+/// The upsert of order `WC-<id>` (external id `<id>`).
+fn order_numbered(id: &str) -> WriteOp {
     WriteOp::UpsertOrder(OrderUpsert {
         target_id: None,
         order: Order {
-            external_id: "7001".into(),
-            order_number: Some("WC-7001".into()),
+            external_id: id.into(),
+            order_number: Some(format!("WC-{id}")),
             status: "processing".into(),
             currency: Some("EUR".into()),
             total: "29.99".into(),
@@ -67,6 +72,31 @@ fn verify_order(store: &BugalouStore) -> Box<dyn Fn() -> BoxFut<anyhow::Result<(
             Ok(())
         })
     })
+}
+
+/// The batch (no batch endpoint: the SDK's default upserts one by one): two other orders.
+fn batch_cases(store: &BugalouStore) -> Vec<WriteCase> {
+    ["7002", "7003"]
+        .into_iter()
+        .map(|id| {
+            let store = store.clone();
+            let number = format!("WC-{id}");
+            WriteCase {
+                op: order_numbered(id),
+                verify: Box::new(move || {
+                    let store = store.clone();
+                    let number = number.clone();
+                    Box::pin(async move {
+                        let o = store
+                            .order("woocommerce", &number)
+                            .with_context(|| format!("order {number} is not in the dashboard"))?;
+                        ensure!(o.order_status == "processing", "status {}", o.order_status);
+                        Ok(())
+                    })
+                }),
+            }
+        })
+        .collect()
 }
 
 pub async fn subject() -> Subject {
@@ -120,6 +150,7 @@ pub async fn subject() -> Subject {
             op: order(),
             verify: verify_order(&store),
         }],
+        batch_cases: batch_cases(&store),
         guard: Box::new(emu),
     }
 }

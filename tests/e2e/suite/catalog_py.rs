@@ -72,6 +72,7 @@ pub async fn subject() -> Subject {
         })),
         missing_id: "999999".into(),
         write_cases: vec![],
+        batch_cases: vec![],
         guard: Box::new(emulator),
     }
 }

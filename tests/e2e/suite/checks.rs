@@ -679,6 +679,65 @@ impl Ctx {
         }
     }
 
+    /// Every declared write also works through `write-batch`: the subject's batch cases in
+    /// one call, one successful outcome per op in order, each effect in the system.
+    pub async fn batch_writes(&self) {
+        let name = &self.name;
+        let cases = &self.subject.batch_cases;
+        let declared: BTreeSet<String> = self
+            .connector
+            .manifest
+            .writes
+            .iter()
+            .map(|w| format!("{w:?}"))
+            .collect();
+        if declared.is_empty() {
+            assert!(
+                cases.is_empty(),
+                "[{name}] batch writes: batch cases for a connector that declares no writes"
+            );
+            return;
+        }
+        let covered: BTreeSet<String> =
+            cases.iter().map(|c| format!("{:?}", c.op.kind())).collect();
+        assert_eq!(
+            covered, declared,
+            "[{name}] batch writes: the batch cases must cover every declared write"
+        );
+        assert!(
+            cases.len() >= 2,
+            "[{name}] batch writes: a batch needs at least two ops, the subject has {}",
+            cases.len()
+        );
+        let ops: Vec<_> = cases.iter().map(|c| c.op.clone()).collect();
+        let result = self.connector.write_batch(&self.options, ops).await.value;
+        let outcomes =
+            result.unwrap_or_else(|e| panic!("[{name}] batch writes: the batch failed: {e}"));
+        assert_eq!(
+            outcomes.len(),
+            cases.len(),
+            "[{name}] batch writes: {} outcomes for {} ops",
+            outcomes.len(),
+            cases.len()
+        );
+        for (at, (case, outcome)) in cases.iter().zip(&outcomes).enumerate() {
+            let kind = case.op.kind();
+            let outcome = outcome.as_ref().unwrap_or_else(|e| {
+                panic!(
+                    "[{name}] batch writes: op {at} ({kind:?}) failed: {}",
+                    e.describe()
+                )
+            });
+            assert!(
+                !outcome.external_id.is_empty(),
+                "[{name}] batch writes: op {at} ({kind:?}) returned an empty external-id"
+            );
+            (case.verify)().await.unwrap_or_else(|e| {
+                panic!("[{name}] batch writes: op {at} ({kind:?}) is not in the system: {e:#}")
+            });
+        }
+    }
+
     /// Stop the proxy (at once: the stall check may have left a request hanging in it),
     /// then release the subject's servers.
     pub async fn finish(self) {

@@ -153,6 +153,68 @@ fn write_cases(store: &ConnectifStore) -> Vec<WriteCase> {
     ]
 }
 
+/// The batch (Connectif takes one record per request: the SDK's default writes one by one):
+/// another contact, product and purchase than the single writes'.
+fn batch_cases(store: &ConnectifStore) -> Vec<WriteCase> {
+    let mut contact = customer();
+    if let WriteOp::UpsertCustomer(c) = &mut contact {
+        c.customer.external_id = "c-2".into();
+        c.customer.email = Some("batch@example.com".into());
+        c.customer.first_name = Some("Batty".into());
+    }
+    let mut item = product();
+    if let WriteOp::UpsertProduct(p) = &mut item {
+        p.product.external_id = "p-2".into();
+        p.product.name = "Batch mug".into();
+        p.product.price = Some("4.50".into());
+        p.product.regular_price = Some("4.50".into());
+    }
+    let mut purchase = order();
+    if let WriteOp::UpsertOrder(o) = &mut purchase {
+        o.order.external_id = "o-2".into();
+        o.order.order_number = Some("O-2".into());
+        o.order.customer_email = Some("batch@example.com".into());
+        o.order.total = "9.00".into();
+        for line in &mut o.order.line_items {
+            line.product_id = Some("p-2".into());
+            line.name = "Batch mug".into();
+            line.unit_price = "4.50".into();
+            line.total = "9.00".into();
+        }
+    }
+    vec![
+        WriteCase {
+            op: contact,
+            verify: verify(store, |s| {
+                let c = s.contact("batch@example.com").context("no contact")?;
+                ensure!(c["_name"] == "Batty", "contact name is {}", c["_name"]);
+                Ok(())
+            }),
+        },
+        WriteCase {
+            op: item,
+            verify: verify(store, |s| {
+                let p = s.product("p-2").context("no catalogue product")?;
+                ensure!(p["unitPrice"] == 4.5, "unit price is {}", p["unitPrice"]);
+                Ok(())
+            }),
+        },
+        WriteCase {
+            op: purchase,
+            verify: verify(store, |s| {
+                let purchases = s.purchases_with_id("o-2");
+                ensure!(purchases.len() == 1, "{} purchases o-2", purchases.len());
+                ensure!(
+                    purchases[0]["totalPrice"] == 9.0,
+                    "total is {}",
+                    purchases[0]["totalPrice"]
+                );
+                Ok(())
+            }),
+        },
+    ]
+}
+
 pub async fn subject() -> Subject {
     let emu = junction_emulators::connectif::start(
         ConnectifConfig::default(),
@@ -186,6 +248,7 @@ pub async fn subject() -> Subject {
         touch: None,
         missing_id: "nobody@example.com".into(),
         write_cases: write_cases(&store),
+        batch_cases: batch_cases(&store),
         guard: Box::new(emu),
     }
 }

@@ -92,6 +92,7 @@ pub async fn subject() -> Subject {
         })),
         missing_id: "no-such-product".into(),
         write_cases: vec![],
+        batch_cases: vec![],
         guard: Box::new(AbortOnDrop(server)),
     }
 }

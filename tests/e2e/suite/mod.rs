@@ -13,7 +13,10 @@
 //! - errors: refused credentials and an injected 401 are `unauthorized`, 429 is
 //!   `rate-limited` with the `Retry-After` wait, 500 is `upstream` 500, a stalled answer is
 //!   `transport`;
-//! - writes: every declared write has a case, succeeds, and its effect is in the system.
+//! - writes: every declared write has a case, succeeds, and its effect is in the system;
+//! - batch writes: every declared write also works through `write-batch`, in one batch of
+//!   at least two ops (other values than the single writes'), one outcome per op in order,
+//!   each effect read back from the system.
 //!
 //! Every assertion message starts with `[<component>] <check>:`. Each connector adds a
 //! subject module here (one `pub mod` line) and one test in `tests/e2e/conformance.rs`.
@@ -84,6 +87,10 @@ pub struct Subject {
     pub missing_id: String,
     /// One per declared write; `verify` reads the effect back from the system.
     pub write_cases: Vec<WriteCase>,
+    /// Sent together in one `write-batch` after the single writes: at least two ops, every
+    /// declared write among them, with values the single writes did not set (so the read
+    /// back proves the batch did it). Empty for a connector without writes.
+    pub batch_cases: Vec<WriteCase>,
     /// Keeps the system's servers alive.
     pub guard: Box<dyn std::any::Any + Send>,
 }
@@ -111,5 +118,7 @@ pub async fn run(subject: Subject) {
     lap("updated-since");
     ctx.writes().await;
     lap("writes");
+    ctx.batch_writes().await;
+    lap("batch writes");
     ctx.finish().await;
 }

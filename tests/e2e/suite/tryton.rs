@@ -19,6 +19,8 @@ const PAGE_SIZE: u32 = 10;
 
 /// The reference the upserted order gets (the source order's id).
 const UPSERTED: &str = "CONFORMANCE-1";
+/// The reference of the order the batch upserts.
+const BATCH_UPSERTED: &str = "CONFORMANCE-BATCH-1";
 
 type Check = Arc<dyn Fn(Arc<TrytonServer>) -> BoxFut<anyhow::Result<()>> + Send + Sync>;
 
@@ -34,9 +36,9 @@ fn strings(ids: Vec<i64>) -> BTreeSet<String> {
     ids.into_iter().map(|id| id.to_string()).collect()
 }
 
-fn order_to_upsert() -> Order {
+fn order_to_upsert(reference: &str) -> Order {
     Order {
-        external_id: UPSERTED.into(),
+        external_id: reference.into(),
         order_number: Some("#1".into()),
         status: "processing".into(),
         currency: Some("EUR".into()),
@@ -121,7 +123,7 @@ async fn write_cases(erp: &Arc<TrytonServer>) -> Vec<WriteCase> {
         WriteCase {
             op: WriteOp::UpsertOrder(OrderUpsert {
                 target_id: None,
-                order: order_to_upsert(),
+                order: order_to_upsert(UPSERTED),
             }),
             verify: verify(
                 erp,
@@ -144,6 +146,67 @@ async fn write_cases(erp: &Arc<TrytonServer>) -> Vec<WriteCase> {
                             "upserted sale party: {}",
                             sale["sale"]
                         );
+                        Ok(())
+                    })
+                }),
+            ),
+        },
+    ]
+}
+
+/// The batch (Tryton has no batch endpoint: the SDK's default writes one by one): other
+/// products and another order than the single writes'.
+async fn batch_cases(erp: &Arc<TrytonServer>) -> Vec<WriteCase> {
+    let products = erp.ids("product.product").await;
+    let (stocked, priced) = (products[7], products[8]);
+    vec![
+        WriteCase {
+            op: WriteOp::ProductStock(ProductStockChange {
+                product_id: stocked.to_string(),
+                quantity: 43,
+            }),
+            verify: verify(
+                erp,
+                Arc::new(move |erp| {
+                    Box::pin(async move {
+                        let quantity = erp.product_quantity(stocked).await;
+                        ensure!(quantity == 43.0, "product {stocked} quantity is {quantity}");
+                        Ok(())
+                    })
+                }),
+            ),
+        },
+        WriteCase {
+            op: WriteOp::UpsertOrder(OrderUpsert {
+                target_id: None,
+                order: order_to_upsert(BATCH_UPSERTED),
+            }),
+            verify: verify(
+                erp,
+                Arc::new(|erp| {
+                    Box::pin(async move {
+                        let sales = erp.sales_with_reference(BATCH_UPSERTED).await;
+                        ensure!(
+                            sales.len() == 1,
+                            "sales with reference {BATCH_UPSERTED}: {sales:?}"
+                        );
+                        Ok(())
+                    })
+                }),
+            ),
+        },
+        WriteCase {
+            op: WriteOp::ProductPrice(ProductPriceChange {
+                product_id: priced.to_string(),
+                price: "21.99".into(),
+                sale_price: None,
+            }),
+            verify: verify(
+                erp,
+                Arc::new(move |erp| {
+                    Box::pin(async move {
+                        let price = erp.product_price(priced).await;
+                        ensure!(price == "21.99", "product {priced} list price is {price}");
                         Ok(())
                     })
                 }),
@@ -214,6 +277,7 @@ pub async fn subject() -> Subject {
         },
     ];
     let write_cases = write_cases(&erp).await;
+    let batch_cases = batch_cases(&erp).await;
     let touch_erp = erp.clone();
     Subject {
         component: "tryton".into(),
@@ -244,6 +308,7 @@ pub async fn subject() -> Subject {
         })),
         missing_id: "999999".into(),
         write_cases,
+        batch_cases,
         guard: Box::new(erp),
     }
 }

@@ -140,6 +140,122 @@ async fn write_cases(shop: &Arc<VendureServer>) -> Vec<WriteCase> {
     ]
 }
 
+/// A check that an order reached `state`.
+fn expect_order_state(id: String, state: &'static str) -> Check {
+    Arc::new(move |shop| {
+        let id = id.clone();
+        Box::pin(async move {
+            let got = shop.order(&id).await["state"].clone();
+            ensure!(got == state, "order {id} is {got}, not {state}");
+            Ok(())
+        })
+    })
+}
+
+/// The batch: other orders and values than the single writes'; a stock and a price op on
+/// one variant (merged into one input of the mutation), another variant's price, and the
+/// stock and price of a single-variant product (another one than the single writes' when
+/// the shop has one).
+async fn batch_cases(shop: &Arc<VendureServer>) -> Vec<WriteCase> {
+    let settled = shop.orders_in_state("PaymentSettled").await;
+    let (completed, tracked) = (settled[2].clone(), settled[3].clone());
+    let (poster, _) = shop.biggest_product().await;
+    let variants: Vec<String> = shop.variant_ids(&poster).await.into_iter().collect();
+    let (v0, v1) = (variants[0].clone(), variants[1].clone());
+    let mut singles = Vec::new();
+    for p in shop.product_ids().await {
+        let v = shop.variant_ids(&p).await;
+        if v.len() == 1 {
+            singles.push((p, v.into_iter().next().unwrap()));
+        }
+    }
+    let (product, its_variant) = singles
+        .get(1)
+        .or(singles.first())
+        .cloned()
+        .expect("a single-variant product");
+    let tracked_check = tracked.clone();
+    vec![
+        WriteCase {
+            op: WriteOp::VariationStock(VariationStockChange {
+                product_id: poster.clone(),
+                variation_id: v1.clone(),
+                quantity: 8,
+            }),
+            verify: verify(shop, expect_variant(v1.clone(), "stockOnHand", 8)),
+        },
+        WriteCase {
+            op: WriteOp::OrderStatus(OrderStatusChange {
+                order_id: completed.clone(),
+                status: "completed".into(),
+            }),
+            verify: verify(shop, expect_order_state(completed, "Delivered")),
+        },
+        WriteCase {
+            op: WriteOp::ProductStock(ProductStockChange {
+                product_id: product.clone(),
+                quantity: 43,
+            }),
+            verify: verify(shop, expect_variant(its_variant.clone(), "stockOnHand", 43)),
+        },
+        WriteCase {
+            op: WriteOp::VariationPrice(VariationPriceChange {
+                product_id: poster.clone(),
+                variation_id: v1.clone(),
+                price: "10.49".into(),
+                sale_price: None,
+            }),
+            verify: verify(shop, expect_variant(v1, "price", 1049)),
+        },
+        WriteCase {
+            op: WriteOp::OrderTracking(OrderTrackingChange {
+                order_id: tracked.clone(),
+                tracking: Tracking {
+                    number: "BE-BATCH-43".into(),
+                    provider: Some("DHL".into()),
+                    url: None,
+                    shipped_at: None,
+                },
+            }),
+            verify: verify(
+                shop,
+                Arc::new(move |shop| {
+                    let id = tracked_check.clone();
+                    Box::pin(async move {
+                        let order = shop.order(&id).await;
+                        let shipped = order["fulfillments"]
+                            .as_array()
+                            .context("no fulfillments")?
+                            .iter()
+                            .any(|f: &Value| {
+                                f["trackingCode"] == "BE-BATCH-43" && f["state"] == "Shipped"
+                            });
+                        ensure!(shipped, "no shipped fulfillment with the code: {order}");
+                        Ok(())
+                    })
+                }),
+            ),
+        },
+        WriteCase {
+            op: WriteOp::ProductPrice(ProductPriceChange {
+                product_id: product,
+                price: "21.50".into(),
+                sale_price: None,
+            }),
+            verify: verify(shop, expect_variant(its_variant, "price", 2150)),
+        },
+        WriteCase {
+            op: WriteOp::VariationPrice(VariationPriceChange {
+                product_id: poster,
+                variation_id: v0.clone(),
+                price: "10.99".into(),
+                sale_price: None,
+            }),
+            verify: verify(shop, expect_variant(v0, "price", 1099)),
+        },
+    ]
+}
+
 /// Changes one record upstream so that its `updatedAt` moves; returns its id. Orders: the
 /// last settled one is cancelled (the write cases use the first ones).
 async fn touch(shop: &VendureServer, resource: ResourceKind) -> anyhow::Result<String> {
@@ -197,6 +313,7 @@ pub async fn subject() -> Subject {
         },
     ];
     let write_cases = write_cases(&shop).await;
+    let batch_cases = batch_cases(&shop).await;
     let touch_shop = shop.clone();
     Subject {
         component: "vendure".into(),
@@ -229,6 +346,7 @@ pub async fn subject() -> Subject {
         })),
         missing_id: "999999".into(),
         write_cases,
+        batch_cases,
         guard: Box::new(shop),
     }
 }

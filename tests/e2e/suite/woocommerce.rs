@@ -160,6 +160,168 @@ fn write_cases(store: &WooStore) -> anyhow::Result<Vec<WriteCase>> {
     ])
 }
 
+/// A check that a record's field holds `want`.
+fn expect_field(
+    store: &WooStore,
+    what: String,
+    read: impl Fn(&WooStore) -> Option<Value> + Send + Sync + 'static,
+    name: &'static str,
+    want: Value,
+) -> Box<dyn Fn() -> BoxFut<anyhow::Result<()>> + Send + Sync> {
+    verify(store, move |s| {
+        let got = field(read(s), &what, name)?;
+        ensure!(got == want, "{what} {name} is {got}, not {want}");
+        Ok(())
+    })
+}
+
+/// The batch: other records or other values than the single writes', two products in the
+/// products batch, two variations (one with both a stock and a price op) in the variations
+/// batch, an order in the orders batch and its tracking one by one.
+fn batch_cases(store: &WooStore) -> anyhow::Result<Vec<WriteCase>> {
+    let order = store
+        .order_ids()
+        .into_iter()
+        .skip(1)
+        .find(|o| store.order(*o).is_some_and(|v| v["status"] != "on-hold"))
+        .context("no second order")?;
+    let simple: Vec<u64> = store
+        .product_ids()
+        .into_iter()
+        .filter(|p| store.product(*p).is_some_and(|v| v["type"] == "simple"))
+        .take(2)
+        .collect();
+    ensure!(simple.len() == 2, "fewer than two simple products");
+    let (variable, variations) = store
+        .product_ids()
+        .into_iter()
+        .find_map(|p| Some((p, store.variation_ids(p).filter(|v| v.len() >= 2)?)))
+        .context("no product with two variations")?;
+    let (v0, v1) = (variations[0], variations[1]);
+    let tracking_number = "BE-BATCH-43";
+    let (a, b) = (simple[0], simple[1]);
+    Ok(vec![
+        WriteCase {
+            op: WriteOp::ProductStock(ProductStockChange {
+                product_id: a.to_string(),
+                quantity: 43,
+            }),
+            verify: expect_field(
+                store,
+                format!("product {a}"),
+                move |s| s.product(a),
+                "stock_quantity",
+                json!(43),
+            ),
+        },
+        WriteCase {
+            op: WriteOp::VariationStock(VariationStockChange {
+                product_id: variable.to_string(),
+                variation_id: v0.to_string(),
+                quantity: 8,
+            }),
+            verify: expect_field(
+                store,
+                format!("variation {v0}"),
+                move |s| s.variation(variable, v0),
+                "stock_quantity",
+                json!(8),
+            ),
+        },
+        WriteCase {
+            op: WriteOp::OrderStatus(OrderStatusChange {
+                order_id: order.to_string(),
+                status: "on-hold".into(),
+            }),
+            verify: expect_field(
+                store,
+                format!("order {order}"),
+                move |s| s.order(order),
+                "status",
+                json!("on-hold"),
+            ),
+        },
+        WriteCase {
+            op: WriteOp::ProductStock(ProductStockChange {
+                product_id: b.to_string(),
+                quantity: 44,
+            }),
+            verify: expect_field(
+                store,
+                format!("product {b}"),
+                move |s| s.product(b),
+                "stock_quantity",
+                json!(44),
+            ),
+        },
+        WriteCase {
+            op: WriteOp::OrderTracking(OrderTrackingChange {
+                order_id: order.to_string(),
+                tracking: Tracking {
+                    number: tracking_number.into(),
+                    provider: Some("DHL".into()),
+                    url: None,
+                    shipped_at: None,
+                },
+            }),
+            verify: verify(store, move |s| {
+                let notes = s.order_notes(order).context("the order is gone")?;
+                ensure!(
+                    notes.iter().any(|n| n["note"]
+                        .as_str()
+                        .is_some_and(|t| t.contains(tracking_number))),
+                    "no note of order {order} names {tracking_number}: {notes:?}"
+                );
+                Ok(())
+            }),
+        },
+        WriteCase {
+            op: WriteOp::ProductPrice(ProductPriceChange {
+                product_id: b.to_string(),
+                price: "21.50".into(),
+                sale_price: None,
+            }),
+            verify: expect_field(
+                store,
+                format!("product {b}"),
+                move |s| s.product(b),
+                "regular_price",
+                json!("21.50"),
+            ),
+        },
+        WriteCase {
+            op: WriteOp::VariationPrice(VariationPriceChange {
+                product_id: variable.to_string(),
+                variation_id: v1.to_string(),
+                price: "10.49".into(),
+                sale_price: None,
+            }),
+            verify: expect_field(
+                store,
+                format!("variation {v1}"),
+                move |s| s.variation(variable, v1),
+                "regular_price",
+                json!("10.49"),
+            ),
+        },
+        WriteCase {
+            op: WriteOp::VariationPrice(VariationPriceChange {
+                product_id: variable.to_string(),
+                variation_id: v0.to_string(),
+                price: "10.99".into(),
+                sale_price: None,
+            }),
+            verify: expect_field(
+                store,
+                format!("variation {v0}"),
+                move |s| s.variation(variable, v0),
+                "regular_price",
+                json!("10.99"),
+            ),
+        },
+    ])
+}
+
 /// Touches the first record of a resource in the store; returns its id.
 fn touch(store: &WooStore, resource: ResourceKind) -> anyhow::Result<String> {
     let error = |e| anyhow!("{e:?}");
@@ -255,6 +417,7 @@ pub async fn subject() -> Subject {
         })),
         missing_id: "999999999".into(),
         write_cases: write_cases(&store).expect("write cases"),
+        batch_cases: batch_cases(&store).expect("batch cases"),
         guard: Box::new(emulator),
     }
 }

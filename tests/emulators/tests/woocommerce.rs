@@ -829,6 +829,162 @@ async fn writes_bump_date_modified_and_are_visible() {
 }
 
 #[tokio::test]
+async fn batch_endpoints_answer_like_woocommerce() {
+    let shop = shop(WooConfig::default()).await;
+    let store = shop.store();
+    let post = reqwest::Method::POST;
+    let simple: Vec<u64> = store
+        .product_ids()
+        .into_iter()
+        .filter(|p| store.product(*p).unwrap()["type"] == "simple")
+        .take(2)
+        .collect();
+    let (a, b) = (simple[0], simple[1]);
+
+    // Products: one answer item per update, in order; a refused item carries its error and
+    // leaves the others alone; the status is 200 either way.
+    let before = newest_modified(&shop, "products").await;
+    let (status, answer) = send(
+        &shop,
+        post.clone(),
+        "products/batch",
+        json!({"update": [
+            {"id": a, "manage_stock": true, "stock_quantity": 11},
+            {"id": 999_999, "stock_quantity": 1},
+            {"id": b, "regular_price": "12.50", "sale_price": ""}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer.as_object().unwrap().len(), 1, "{answer}");
+    let update = answer["update"].as_array().unwrap();
+    assert_eq!(update.len(), 3);
+    assert_eq!(update[0]["id"], a);
+    assert_eq!(update[0]["stock_quantity"], 11);
+    assert_eq!(
+        update[1],
+        json!({"id": 999_999, "error": {"code": "woocommerce_rest_product_invalid_id",
+               "message": "Invalid ID.", "data": {"status": 400}}})
+    );
+    assert_eq!(update[2]["regular_price"], "12.50");
+    assert_eq!(store.product(a).unwrap()["stock_quantity"], 11);
+    assert_eq!(store.product(b).unwrap()["regular_price"], "12.50");
+    // Like single writes, each update moves date_modified.
+    assert!(date(&update[0]["date_modified"]) > before);
+    assert!(date(&update[2]["date_modified"]) > date(&update[0]["date_modified"]));
+    let (_, h, _) = get_json(
+        &shop,
+        &format!("products?modified_after={}", format_wc(before)),
+    )
+    .await;
+    assert_eq!(header(&h, "x-wp-total"), "2");
+
+    // Variations, per product; an invalid value is refused for that item only.
+    let (parent, variations) = store
+        .product_ids()
+        .into_iter()
+        .find_map(|p| Some((p, store.variation_ids(p).filter(|v| v.len() >= 2)?)))
+        .unwrap();
+    let (status, answer) = send(
+        &shop,
+        reqwest::Method::PUT,
+        &format!("products/{parent}/variations/batch"),
+        json!({"update": [
+            {"id": variations[0], "manage_stock": true, "stock_quantity": 4},
+            {"id": variations[1], "regular_price": "abc"}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["update"][0]["stock_quantity"], 4);
+    assert_eq!(answer["update"][1]["id"], variations[1]);
+    assert_eq!(answer["update"][1]["error"]["code"], "rest_invalid_param");
+    assert_eq!(answer["update"][1]["error"]["data"]["status"], 400);
+    assert_eq!(
+        store.variation(parent, variations[0]).unwrap()["stock_quantity"],
+        4
+    );
+
+    // Orders: a status change through the batch has the single write's side effects.
+    let order = store
+        .order_ids()
+        .into_iter()
+        .find(|id| store.order(*id).unwrap()["status"] == "processing")
+        .unwrap();
+    let (status, answer) = send(
+        &shop,
+        post.clone(),
+        "orders/batch",
+        json!({"update": [{"id": order, "status": "completed"}]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["update"][0]["status"], "completed");
+    assert!(!answer["update"][0]["date_completed"].is_null());
+
+    // Create and update together: members in create, update order; nothing: `[]`.
+    let (_, answer) = send(
+        &shop,
+        post.clone(),
+        "products/batch",
+        json!({"create": [{"name": "Batch-made", "regular_price": "3.00"}],
+               "update": [{"id": a, "stock_quantity": 12}]}),
+    )
+    .await;
+    let keys: Vec<&String> = answer.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["create", "update"]);
+    let made = answer["create"][0]["id"].as_u64().unwrap();
+    assert_eq!(store.product(made).unwrap()["name"], "Batch-made");
+    let (status, answer) = send(&shop, post.clone(), "products/batch", json!({})).await;
+    assert_eq!((status, answer), (StatusCode::OK, json!([])));
+
+    // More than 100 items in all: 413, nothing applied.
+    let items: Vec<Value> = (0..101)
+        .map(|_| json!({"id": a, "stock_quantity": 99}))
+        .collect();
+    let (status, answer) = send(
+        &shop,
+        post.clone(),
+        "products/batch",
+        json!({"update": items}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer["code"], "woocommerce_rest_request_entity_too_large");
+    assert_eq!(
+        answer["message"],
+        "Unable to accept more than 100 items for this request."
+    );
+    assert_eq!(store.product(a).unwrap()["stock_quantity"], 12);
+
+    // Not a list: 400; no credentials: 401 cannot_batch.
+    let (status, answer) = send(
+        &shop,
+        post.clone(),
+        "orders/batch",
+        json!({"update": {"id": order}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer["code"], "rest_invalid_param");
+    let resp = client()
+        .post(url(&shop, "orders/batch"))
+        .json(&json!({"update": [{"id": order, "status": "on-hold"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "woocommerce_rest_cannot_batch");
+    assert_eq!(store.order(order).unwrap()["status"], "completed");
+
+    // The index lists the batch routes.
+    let (_, _, index) = get_json(&shop, "").await;
+    assert!(index["routes"]["/wc/v3/products/batch"].is_object());
+    assert!(index["routes"]["/wc/v3/orders/batch"].is_object());
+}
+
+#[tokio::test]
 async fn invalid_writes_are_rejected() {
     let shop = shop(WooConfig::default()).await;
     let store = shop.store();

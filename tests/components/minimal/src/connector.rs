@@ -54,6 +54,16 @@ impl Guest for Minimal {
     fn write(_config: String, _op: WriteOp) -> Result<WriteOutcome, ConnectorError> {
         Err(ConnectorError::Unsupported("minimal writes nothing".into()))
     }
+
+    fn write_batch(
+        _config: String,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<Result<WriteOutcome, ConnectorError>>, ConnectorError> {
+        Ok(ops
+            .iter()
+            .map(|_| Err(ConnectorError::Unsupported("minimal writes nothing".into())))
+            .collect())
+    }
 }
 
 export!(Minimal);

@@ -2,6 +2,11 @@
 //! picks the misdeed `list` commits: spin forever, allocate without end, trap, or fetch a
 //! URL (to try a host outside the allow-list, a loopback address, or an oversized
 //! response). `manifest` and `check` behave, so the component loads like any other.
+//!
+//! Writes: it declares `product-stock` and "performs" it without I/O (the outcome names
+//! the product), so the host's batch handling can be tested. `write-batch` answers one
+//! outcome per op, except in mode `short-batch`, where it drops the last one (a contract
+//! breach the host must catch).
 
 wit_bindgen::generate!({
     world: "plugin",
@@ -13,7 +18,7 @@ use exports::junction::connector::connector::{
     CheckInfo, ConnectorError, ConnectorManifest as Manifest, Entity, Guest, ListRequest, Page,
     ResourceKind, WriteOp, WriteOutcome,
 };
-use junction::connector::types::{Product, UpstreamError};
+use junction::connector::types::{Product, UpstreamError, WriteKind};
 
 #[derive(serde::Deserialize)]
 struct Config {
@@ -35,11 +40,11 @@ impl Guest for Misbehave {
             version: "0.1.0".into(),
             description: "Misbehaves on purpose to test the sandbox.".into(),
             resources: vec![ResourceKind::Products],
-            writes: vec![],
+            writes: vec![WriteKind::ProductStock],
             config_schema: r#"{
                 "type": "object",
                 "properties": {
-                    "mode": {"enum": ["ok", "spin", "memory", "trap", "fetch", "escape"]},
+                    "mode": {"enum": ["ok", "spin", "memory", "trap", "fetch", "escape", "short-batch"]},
                     "allowed_url": {"type": "string"},
                     "url": {"type": "string"}
                 },
@@ -109,10 +114,32 @@ impl Guest for Misbehave {
         Err(ConnectorError::NotFound(id))
     }
 
-    fn write(_config: String, _op: WriteOp) -> Result<WriteOutcome, ConnectorError> {
-        Err(ConnectorError::Unsupported(
-            "misbehave writes nothing".into(),
-        ))
+    fn write(_config: String, op: WriteOp) -> Result<WriteOutcome, ConnectorError> {
+        match op {
+            WriteOp::ProductStock(change) => Ok(WriteOutcome {
+                external_id: change.product_id,
+                entity: None,
+            }),
+            _ => Err(ConnectorError::Unsupported(
+                "misbehave writes product stock only".into(),
+            )),
+        }
+    }
+
+    fn write_batch(
+        config: String,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<Result<WriteOutcome, ConnectorError>>, ConnectorError> {
+        let config: Config = serde_json::from_str(&config)
+            .map_err(|e| ConnectorError::Internal(format!("bad config: {e}")))?;
+        let mut outcomes: Vec<_> = ops
+            .into_iter()
+            .map(|op| Self::write(String::new(), op))
+            .collect();
+        if config.mode == "short-batch" {
+            outcomes.pop();
+        }
+        Ok(outcomes)
     }
 }
 

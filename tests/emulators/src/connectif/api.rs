@@ -2,11 +2,17 @@
 //! per-key request budget with its `X-RateLimit-*` headers, fault injection and the
 //! handlers.
 //!
-//! Order of checks for an API request: injected faults first (as a flaky network would),
-//! then the key (unknown or missing: 401, not counted against any budget), then the budget
-//! (spent: 429 problem+json, no `Retry-After`, clients wait until `X-RateLimit-Reset`), then
-//! the key's permission (403), then the handler. Every answer to a known key carries
+//! Order of checks for an API request: the client audit of early arrivals after a 429 (see
+//! [`super::budget`]), then injected faults (as a flaky network would), then the key
+//! (unknown or missing: 401, not counted against any budget), then the budget (spent: 429
+//! problem+json, no `Retry-After`, clients wait until `X-RateLimit-Reset`), then the key's
+//! permission (403), then the handler. Every answer to a known key carries
 //! `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
+//!
+//! Injected faults answer the Connectif way: `rate_limited` is the budget's 429 problem+json
+//! with `X-RateLimit-Limit`, `X-RateLimit-Remaining: 0`, `X-RateLimit-Reset: floor(now) +
+//! retry_after_secs` and `Retry-After: retry_after_secs`, so clients honouring either header
+//! wait (almost) alike; `server_error` is a 500 problem+json.
 //!
 //! Routes (as documented at api-docs.connectif.cloud): `GET`/`PATCH`/`DELETE
 //! /contacts/{email}` (PATCH creates a missing contact), `GET`/`PATCH
@@ -94,22 +100,25 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
     resp
 }
 
-/// Counts API requests and applies the configured faults to them.
+/// Audits early arrivals, counts API requests and applies the configured faults to them.
 async fn inject_faults(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let key = api_key(&req);
+    if let Some(key) = &key {
+        st.budget.audit_arrival(key);
+    }
     let decision = st.faults.decide();
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
     match decision.terminal {
         None | Some(FaultKind::Latency { .. }) => next.run(req).await,
-        Some(FaultKind::ServerError) => Problem::new(
-            500,
-            "Internal Server Error",
-            "An unexpected error occurred.",
-        )
-        .into_response(),
+        Some(FaultKind::ServerError) => Problem::internal_error().into_response(),
         Some(FaultKind::RateLimited { retry_after_secs }) => {
+            let reset = st
+                .budget
+                .injected_rejection(key.as_deref(), retry_after_secs);
             let mut resp = Problem::too_many_requests().into_response();
+            rate_headers(&mut resp, st.budget.config().requests, 0, reset);
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             resp
@@ -356,4 +365,159 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
         .with_state(state)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use reqwest::StatusCode;
+    use serde_json::Value;
+
+    use crate::connectif::{BudgetConfig, ConnectifConfig, ConnectifEmulator};
+    use crate::faults::{Fault, FaultKind};
+
+    async fn account(budget: BudgetConfig) -> ConnectifEmulator {
+        let config = ConnectifConfig {
+            budget,
+            ..ConnectifConfig::default()
+        };
+        crate::connectif::start(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// `GET /contacts/nobody@example.com` (404 when let through): status, headers, body.
+    async fn get(
+        emu: &ConnectifEmulator,
+        key: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req =
+            reqwest::Client::new().get(format!("{}/contacts/nobody@example.com", emu.base_url()));
+        if let Some(k) = key {
+            req = req.header("Authorization", format!("apiKey {k}"));
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.json().await.unwrap();
+        (status, headers, body)
+    }
+
+    fn num(headers: &reqwest::header::HeaderMap, name: &str) -> u64 {
+        headers[name].to_str().unwrap().parse().unwrap()
+    }
+
+    fn now_ms() -> u64 {
+        let ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        u64::try_from(ms.as_millis()).unwrap()
+    }
+
+    /// Sleeps until the epoch second `reset` has started.
+    async fn sleep_until_second(reset: u64) {
+        let wait = (reset * 1000).saturating_sub(now_ms()) + 20;
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+    }
+
+    const KEY: Option<&str> = Some("cnf_test_key");
+
+    #[tokio::test]
+    async fn injected_429_is_connectifs_and_early_retries_are_audited() {
+        let emu = account(BudgetConfig {
+            requests: 7,
+            window: Duration::from_secs(60),
+        })
+        .await;
+        emu.set_faults(vec![Fault::times(
+            FaultKind::RateLimited {
+                retry_after_secs: 2,
+            },
+            1,
+        )]);
+        let before_secs = now_ms() / 1000;
+        let (status, headers, body) = get(&emu, KEY).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(body["status"], 429);
+        assert_eq!(body["title"], "Too Many Requests");
+        assert_eq!(body["code"], "E0429");
+        assert!(body["detail"].is_string());
+        assert_eq!(num(&headers, "x-ratelimit-limit"), 7);
+        assert_eq!(num(&headers, "x-ratelimit-remaining"), 0);
+        assert_eq!(num(&headers, "retry-after"), 2);
+        let reset = num(&headers, "x-ratelimit-reset");
+        let after_secs = now_ms() / 1000;
+        assert!(
+            (before_secs + 2..=after_secs + 2).contains(&reset),
+            "reset {reset} is now + retry_after_secs"
+        );
+
+        // Coming back at once (well within the second before the reset) is early (answered normally: the fault is spent).
+        let (status, ..) = get(&emu, KEY).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(emu.budget_stats().early_after_429, 1);
+        // Waiting until the named second is not.
+        sleep_until_second(reset).await;
+        let (status, ..) = get(&emu, KEY).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let stats = emu.budget_stats();
+        assert_eq!(stats.early_after_429, 1);
+        assert_eq!(stats.injected_rejected, 1);
+        assert_eq!(stats.rejected, 0, "the budget itself refused nothing");
+        let v: Value = reqwest::get(format!("{}/__emulator/budget", emu.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["stats"]["early_after_429"], 1);
+        assert_eq!(v["stats"]["injected_rejected"], 1);
+    }
+
+    #[tokio::test]
+    async fn early_requests_after_a_budget_429_are_counted_though_refused_again() {
+        let emu = account(BudgetConfig {
+            requests: 1,
+            window: Duration::from_secs(2),
+        })
+        .await;
+        assert_eq!(get(&emu, KEY).await.0, StatusCode::NOT_FOUND);
+        let (status, headers, body) = get(&emu, KEY).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(body["code"], "E0429");
+        assert!(headers.get("retry-after").is_none());
+        let reset = num(&headers, "x-ratelimit-reset");
+        assert_eq!(
+            emu.budget_stats().early_after_429,
+            0,
+            "the first 429 is not early"
+        );
+        // Another key and keyless requests are not audited against this key's 429.
+        get(&emu, Some("cnf_blocked_key")).await;
+        get(&emu, None).await;
+        assert_eq!(emu.budget_stats().early_after_429, 0);
+        // Early, and refused again (the window is still spent or just renewed).
+        get(&emu, KEY).await;
+        assert_eq!(emu.budget_stats().early_after_429, 1);
+        sleep_until_second(reset).await;
+        assert_eq!(get(&emu, KEY).await.0, StatusCode::NOT_FOUND);
+        let stats = emu.budget_stats();
+        assert_eq!(stats.early_after_429, 1);
+        assert_eq!(stats.accepted_over_budget, 0);
+    }
+
+    #[tokio::test]
+    async fn injected_500_is_problem_json() {
+        let emu = account(BudgetConfig::default()).await;
+        emu.set_faults(vec![Fault::times(FaultKind::ServerError, 1)]);
+        let (status, headers, body) = get(&emu, KEY).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(body["status"], 500);
+        assert_eq!(body["title"], "Internal Server Error");
+        assert!(body["detail"].is_string());
+        assert_eq!(emu.budget_stats().early_after_429, 0);
+    }
 }

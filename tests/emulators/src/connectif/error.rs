@@ -48,11 +48,23 @@ impl Problem {
         )
     }
 
+    /// The budget's (and an injected fault's) 429. Connectif documents no custom code for
+    /// it; `E0429` is the emulator's, so clients see the full `{status,title,detail,code}`.
     pub(crate) fn too_many_requests() -> Self {
         Self::new(
             429,
             "Too Many Requests",
             "Requests rate limit reached. Wait until X-RateLimit-Reset.",
+        )
+        .with_code("E0429")
+    }
+
+    /// An injected server failure.
+    pub(crate) fn internal_error() -> Self {
+        Self::new(
+            500,
+            "Internal Server Error",
+            "An unexpected error occurred.",
         )
     }
 

@@ -5,8 +5,9 @@
 //!
 //! [`start`] serves an empty account on a tokio task; the returned [`ConnectifEmulator`]
 //! gives its URL, its records ([`ConnectifStore`]), the budget's counters
-//! ([`BudgetStats`]: requests counted, 429s served, requests accepted over budget) and fault
-//! injection. Submodules: `api` (routes, auth, budget, handlers), [`budget`] (the fixed
+//! ([`BudgetStats`]: requests counted, 429s served, requests accepted over budget, requests
+//! that came back before a 429's announced reset) and fault injection (answered the Connectif
+//! way: 429s with `X-RateLimit-*` and `Retry-After`, 500s as problem+json). Submodules: `api` (routes, auth, budget, handlers), [`budget`] (the fixed
 //! window and its audit), `input` (body validation), `error` (problem+json), `store`
 //! (records), `clock` (timestamps).
 //!
@@ -106,7 +107,8 @@ impl ConnectifEmulator {
         self.store.clone()
     }
 
-    /// The budget's counters: requests counted, 429s served, requests accepted over budget.
+    /// The budget's counters: requests counted, 429s served (by the budget and injected),
+    /// requests accepted over budget, requests early after a 429.
     pub fn budget_stats(&self) -> BudgetStats {
         self.budget.stats()
     }

@@ -3,7 +3,12 @@
 //!
 //! Purchases are *not* de-duplicated: whether the real `POST /purchases` refuses or merges a
 //! second purchase with the same `purchaseId` is not documented, so every accepted POST is
-//! kept and tests can see duplicates ([`ConnectifStore::purchases_with_id`]).
+//! kept and tests can see duplicates ([`ConnectifStore::purchases_with_id`],
+//! [`ConnectifStore::duplicate_purchase_ids`]).
+//!
+//! For "exactly once" assertions the store also counts accepted writes per record: contact
+//! and product upserts, and purchase creations per `purchaseId`. These counters only grow
+//! (deletes do not lower them), so a purchase created, deleted and created again counts 2.
 //!
 //! Records are kept as the JSON objects the API serves, with the server-side fields (`id`,
 //! `_email`/`productId`, `_createdAt`/`createdAt`, `_updatedAt`/`updatedAt`) filled in.
@@ -22,6 +27,12 @@ struct Records {
     purchases: Vec<Map<String, Value>>,
     purchase_events: u64,
     next_id: u64,
+    /// Accepted `PATCH /contacts/{email}` per lowercased email.
+    contact_writes: BTreeMap<String, u64>,
+    /// Accepted `PATCH /products/product-id/{id}` per product id.
+    product_writes: BTreeMap<String, u64>,
+    /// Accepted `POST /purchases` per `purchaseId`.
+    purchase_creations: BTreeMap<String, u64>,
 }
 
 impl Records {
@@ -101,12 +112,14 @@ impl ConnectifStore {
             contact.insert(k, v);
         }
         contact.insert("_updatedAt".into(), Value::from(now));
+        let contact = Value::Object(contact.clone());
+        *records.contact_writes.entry(key).or_insert(0) += 1;
         let outcome = if created {
             Upserted::Created
         } else {
             Upserted::Updated
         };
-        (outcome, Value::Object(contact.clone()))
+        (outcome, contact)
     }
 
     /// Deletes a contact; whether it existed.
@@ -164,12 +177,17 @@ impl ConnectifStore {
             product.insert(k, v);
         }
         product.insert("updatedAt".into(), Value::from(now));
+        let product = Value::Object(product.clone());
+        *records
+            .product_writes
+            .entry(product_id.to_owned())
+            .or_insert(0) += 1;
         let outcome = if created {
             Upserted::Created
         } else {
             Upserted::Updated
         };
-        (outcome, Value::Object(product.clone()))
+        (outcome, product)
     }
 
     /// Stores a validated purchase (duplicates included) and returns it as served.
@@ -200,6 +218,12 @@ impl ConnectifStore {
         if trigger_event {
             records.purchase_events += 1;
         }
+        let purchase_id = purchase
+            .get("purchaseId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        *records.purchase_creations.entry(purchase_id).or_insert(0) += 1;
         records.purchases.push(purchase.clone());
         Value::Object(purchase)
     }
@@ -248,5 +272,130 @@ impl ConnectifStore {
     /// How many purchase events (workflow "On purchase" triggers) purchases fired.
     pub fn purchase_events(&self) -> u64 {
         self.lock().purchase_events
+    }
+
+    /// How many contacts exist.
+    pub fn contact_count(&self) -> usize {
+        self.lock().contacts.len()
+    }
+
+    /// How many catalogue products exist.
+    pub fn product_count(&self) -> usize {
+        self.lock().products.len()
+    }
+
+    /// How many purchases are stored, duplicates included.
+    pub fn purchase_count(&self) -> usize {
+        self.lock().purchases.len()
+    }
+
+    /// The `purchaseId`s stored more than once, with how many purchases carry each.
+    pub fn duplicate_purchase_ids(&self) -> BTreeMap<String, usize> {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for p in &self.lock().purchases {
+            let id = p
+                .get("purchaseId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            *counts.entry(id.to_owned()).or_insert(0) += 1;
+        }
+        counts.retain(|_, n| *n > 1);
+        counts
+    }
+
+    /// How many accepted `PATCH`es wrote the contact with this email (case-insensitive),
+    /// the creating one included; 0 if none.
+    pub fn contact_writes(&self, email: &str) -> u64 {
+        let key = email.trim().to_lowercase();
+        self.lock().contact_writes.get(&key).copied().unwrap_or(0)
+    }
+
+    /// How many accepted `PATCH`es wrote the product with this store id, the creating one
+    /// included; 0 if none.
+    pub fn product_writes(&self, product_id: &str) -> u64 {
+        self.lock()
+            .product_writes
+            .get(product_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many times `POST /purchases` created a purchase with this `purchaseId` (deletes
+    /// do not lower it); 0 if never.
+    pub fn purchase_creations(&self, purchase_id: &str) -> u64 {
+        self.lock()
+            .purchase_creations
+            .get(purchase_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// [`Self::purchase_creations`] of every `purchaseId` ever created.
+    pub fn purchase_creation_counts(&self) -> BTreeMap<String, u64> {
+        self.lock().purchase_creations.clone()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    fn purchase(id: &str) -> Map<String, Value> {
+        obj(json!({"purchaseId": id, "contactEmail": "a@b.co", "totalPrice": 1, "products": []}))
+    }
+
+    #[test]
+    fn counts_records_and_writes_per_record() {
+        let store = ConnectifStore::default();
+        assert_eq!(
+            (
+                store.contact_count(),
+                store.product_count(),
+                store.purchase_count()
+            ),
+            (0, 0, 0)
+        );
+        store.patch_contact("A@b.co", Map::new());
+        store.patch_contact("a@b.co ", obj(json!({"_name": "Ann"})));
+        store.patch_contact("c@d.co", Map::new());
+        store.patch_product("p1", Map::new());
+        assert_eq!(store.contact_count(), 2);
+        assert_eq!(store.product_count(), 1);
+        assert_eq!(store.contact_writes("a@B.co"), 2);
+        assert_eq!(store.contact_writes("c@d.co"), 1);
+        assert_eq!(store.contact_writes("nobody@x.co"), 0);
+        assert_eq!(store.product_writes("p1"), 1);
+        assert_eq!(store.product_writes("p2"), 0);
+    }
+
+    #[test]
+    fn counts_purchase_creations_and_duplicates() {
+        let store = ConnectifStore::default();
+        store.add_purchase(purchase("1001"), true);
+        store.add_purchase(purchase("1002"), false);
+        store.add_purchase(purchase("1001"), true);
+        assert_eq!(store.purchase_count(), 3);
+        assert_eq!(
+            store.duplicate_purchase_ids(),
+            BTreeMap::from([("1001".to_owned(), 2)])
+        );
+        assert_eq!(store.purchase_creations("1001"), 2);
+        assert_eq!(store.purchase_creations("1002"), 1);
+        assert_eq!(store.purchase_creations("1003"), 0);
+        // Deleting removes the purchases but not the record of their creation.
+        assert_eq!(store.delete_purchases("1001"), 2);
+        assert_eq!(store.purchase_count(), 1);
+        assert!(store.duplicate_purchase_ids().is_empty());
+        store.add_purchase(purchase("1001"), true);
+        assert_eq!(
+            store.purchase_creation_counts(),
+            BTreeMap::from([("1001".to_owned(), 3), ("1002".to_owned(), 1)])
+        );
     }
 }

@@ -28,6 +28,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::WooConfig;
+use super::batch;
 use super::error::{Kind, WcError};
 use super::input::{
     CustomerPatch, NoteInput, OrderPatch, ProductPatch, VariationPatch, parse_body,
@@ -58,7 +59,7 @@ impl IntoResponse for WcError {
     }
 }
 
-fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+pub(super) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
     let mut resp = (status, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -67,7 +68,7 @@ fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
     resp
 }
 
-fn internal_error() -> WcError {
+pub(super) fn internal_error() -> WcError {
     WcError::new(
         500,
         "internal_server_error",
@@ -108,15 +109,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 
 /// The permission a request needs, for WooCommerce's 401 messages.
 #[derive(Debug, Clone, Copy)]
-enum Action {
+pub(super) enum Action {
     List,
     View,
     Create,
     Edit,
+    Batch,
 }
 
 impl Ctx {
-    fn site<'a>(&'a self, st: &'a AppState) -> Site<'a> {
+    pub(super) fn site<'a>(&'a self, st: &'a AppState) -> Site<'a> {
         Site {
             base: if self.base.is_empty() {
                 &st.default_base
@@ -126,7 +128,7 @@ impl Ctx {
         }
     }
 
-    fn require(&self, action: Action) -> Result<(), WcError> {
+    pub(super) fn require(&self, action: Action) -> Result<(), WcError> {
         if self.authed {
             return Ok(());
         }
@@ -146,6 +148,10 @@ impl Ctx {
             Action::Edit => (
                 "woocommerce_rest_cannot_edit",
                 "Sorry, you are not allowed to edit this resource.",
+            ),
+            Action::Batch => (
+                "woocommerce_rest_cannot_batch",
+                "Sorry, you are not allowed to batch manipulate this resource.",
             ),
         };
         Err(WcError::new(401, code, message))
@@ -228,14 +234,17 @@ fn page_link(base: &str, query: &Query, page: u64) -> String {
     format!("{base}?{}", ser.finish())
 }
 
-fn parse_id(raw: &str) -> Result<u64, WcError> {
+pub(super) fn parse_id(raw: &str) -> Result<u64, WcError> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return Err(WcError::no_route());
     }
     raw.parse().map_err(|_| WcError::no_route())
 }
 
-fn body_map(headers: &HeaderMap, body: &[u8]) -> Result<serde_json::Map<String, Value>, WcError> {
+pub(super) fn body_map(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<serde_json::Map<String, Value>, WcError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
@@ -252,10 +261,11 @@ fn created(resp: Result<Response, WcError>, location: String) -> Result<Response
 
 // --- index and system status ---------------------------------------------------------------
 
-const ROUTES: [(&str, &[&str]); 12] = [
+const ROUTES: [(&str, &[&str]); 15] = [
     ("", &["GET"]),
     ("/system_status", &["GET"]),
     ("/orders", &["GET", "POST"]),
+    ("/orders/batch", &["POST", "PUT", "PATCH"]),
     ("/orders/(?P<id>[\\d]+)", &["GET", "POST", "PUT", "PATCH"]),
     ("/orders/(?P<order_id>[\\d]+)/notes", &["GET", "POST"]),
     (
@@ -268,10 +278,15 @@ const ROUTES: [(&str, &[&str]); 12] = [
         &["GET", "POST", "PUT", "PATCH"],
     ),
     ("/products", &["GET", "POST"]),
+    ("/products/batch", &["POST", "PUT", "PATCH"]),
     ("/products/(?P<id>[\\d]+)", &["GET", "POST", "PUT", "PATCH"]),
     (
         "/products/(?P<product_id>[\\d]+)/variations",
         &["GET", "POST"],
+    ),
+    (
+        "/products/(?P<product_id>[\\d]+)/variations/batch",
+        &["POST", "PUT", "PATCH"],
     ),
     (
         "/products/(?P<product_id>[\\d]+)/variations/(?P<id>[\\d]+)",
@@ -1102,6 +1117,13 @@ pub(crate) fn router(state: AppState) -> Router {
     );
     r = route(
         r,
+        &format!("{base}/orders/batch"),
+        post(batch::orders)
+            .merge(put(batch::orders))
+            .merge(patch(batch::orders)),
+    );
+    r = route(
+        r,
         &format!("{base}/orders/{{id}}"),
         get(get_order)
             .merge(put(update_order))
@@ -1138,6 +1160,13 @@ pub(crate) fn router(state: AppState) -> Router {
     );
     r = route(
         r,
+        &format!("{base}/products/batch"),
+        post(batch::products)
+            .merge(put(batch::products))
+            .merge(patch(batch::products)),
+    );
+    r = route(
+        r,
         &format!("{base}/products/{{id}}"),
         get(get_product)
             .merge(put(update_product))
@@ -1148,6 +1177,13 @@ pub(crate) fn router(state: AppState) -> Router {
         r,
         &format!("{base}/products/{{id}}/variations"),
         get(list_variations).post(create_variation),
+    );
+    r = route(
+        r,
+        &format!("{base}/products/{{id}}/variations/batch"),
+        post(batch::variations)
+            .merge(put(batch::variations))
+            .merge(patch(batch::variations)),
     );
     r = route(
         r,

@@ -1,0 +1,119 @@
+//! The request budget of every connection, shared by everything that calls out through it:
+//! autosync, automations and Runtime API write-backs take their permits from the same
+//! [`RequestBudget`], so together they stay within the external system's rate limit.
+//!
+//! A connection's budget is the connector manifest's `rate-limit`, unless the operator set
+//! an override on the connection (a different budget, or none). When the effective budget
+//! changes (override edited, connector upgraded) the connection gets a fresh limiter that
+//! keeps any pause still running.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+use crate::runtime::budget::{RateLimit, RequestBudget};
+use crate::runtime::types::Manifest;
+use crate::store::connections::{Connection, RateLimitOverride};
+
+/// Where a connection's budget comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum BudgetSource {
+    /// The connector's manifest.
+    Manifest,
+    /// The operator's override on the connection.
+    Override,
+    /// Neither sets one: requests are not paced (429s still pause).
+    None,
+}
+
+/// A connection's budget as the admin API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetView {
+    pub source: BudgetSource,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_seconds: Option<u32>,
+    /// How long requests are held back after a rate-limit answer, in milliseconds.
+    pub paused_for_ms: u64,
+    /// Requests sent through this budget since the process started.
+    pub sent: u64,
+}
+
+/// The effective budget of a connection and where it comes from.
+pub fn effective_limit(
+    connection: &Connection,
+    manifest: &Manifest,
+) -> (Option<RateLimit>, BudgetSource) {
+    match connection.rate_limit.as_ref().map(RateLimitOverride::limit) {
+        Some(Ok(limit)) => (limit, BudgetSource::Override),
+        // An override that no longer validates is ignored (it was checked when set).
+        Some(Err(_)) | None => match &manifest.rate_limit {
+            Some(l) if l.requests > 0 && l.per_seconds > 0 => (
+                Some(RateLimit {
+                    requests: l.requests,
+                    per_seconds: l.per_seconds,
+                }),
+                BudgetSource::Manifest,
+            ),
+            _ => (None, BudgetSource::None),
+        },
+    }
+}
+
+/// Every connection's budget, created on first use.
+#[derive(Debug, Default)]
+pub struct Budgets {
+    by_connection: Mutex<HashMap<String, Arc<RequestBudget>>>,
+}
+
+impl Budgets {
+    /// The budget for a connection under `limit`; replaced (keeping a running pause) when
+    /// the limit differs from the one it was made with.
+    pub fn for_connection(
+        &self,
+        connection_id: &str,
+        limit: Option<RateLimit>,
+    ) -> Arc<RequestBudget> {
+        let Ok(mut map) = self.by_connection.lock() else {
+            return Arc::new(RequestBudget::new(limit));
+        };
+        if let Some(existing) = map.get(connection_id)
+            && existing.limit() == limit
+        {
+            return existing.clone();
+        }
+        let fresh = Arc::new(RequestBudget::new(limit));
+        if let Some(paused) = map.get(connection_id).and_then(|old| old.paused()) {
+            fresh.pause_for(paused.remaining);
+        }
+        map.insert(connection_id.to_string(), fresh.clone());
+        fresh
+    }
+
+    /// The budget a connection has now, if it was used since the process started.
+    pub fn current(&self, connection_id: &str) -> Option<Arc<RequestBudget>> {
+        self.by_connection.lock().ok()?.get(connection_id).cloned()
+    }
+
+    /// The admin view of a connection's budget.
+    pub fn view(&self, connection: &Connection, manifest: Option<&Manifest>) -> BudgetView {
+        let (limit, source) = match manifest {
+            Some(m) => effective_limit(connection, m),
+            None => (None, BudgetSource::None),
+        };
+        let live = self.current(&connection.id);
+        BudgetView {
+            source,
+            requests: limit.map(|l| l.requests),
+            per_seconds: limit.map(|l| l.per_seconds),
+            paused_for_ms: live.as_ref().and_then(|b| b.paused()).map_or(0, |p| {
+                u64::try_from(p.remaining.as_millis()).unwrap_or(u64::MAX)
+            }),
+            sent: live.map_or(0, |b| b.sent()),
+        }
+    }
+}
