@@ -242,9 +242,16 @@ fn explain_budget_pause(reply: Reply, paused: Option<Duration>) -> Reply {
         Reply::Write(r) => Reply::Write(r.map_err(rate_limited)),
         Reply::WriteBatch(r) => Reply::WriteBatch(
             r.map(|outcomes| {
+                // Only ops whose request was held back (a refused request reaches the guest
+                // as a transport error); an op refused for its own reasons keeps its error.
                 outcomes
                     .into_iter()
-                    .map(|o| o.map_err(rate_limited))
+                    .map(|o| {
+                        o.map_err(|e| match e {
+                            ConnectorError::Transport(_) => rate_limited(e),
+                            other => other,
+                        })
+                    })
                     .collect()
             })
             .map_err(rate_limited),

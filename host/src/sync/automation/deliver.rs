@@ -90,13 +90,87 @@ enum Unresolved {
     Park(String),
 }
 
-/// Deliver one row (the caller holds its lease).
-pub async fn deliver(
+/// Deliver rows to one writing side (the caller holds their leases), as one batch call —
+/// connectors whose system has batch endpoints send them in few requests — and settle
+/// each. Returns how each row ended, in order.
+pub async fn deliver_batch(
+    hub: &Hub,
+    writer: &Writer,
+    entries: &[OutboxEntry],
+    settings: &OutboxSettings,
+) -> Result<Vec<Settled>, StoreError> {
+    let mut settled: Vec<Option<Settled>> = Vec::with_capacity(entries.len());
+    let mut ops = Vec::new();
+    let mut sent = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        match prepare(hub, writer, entry, settings).await? {
+            Ok((op, matched)) => {
+                settled.push(None);
+                ops.push(op);
+                sent.push((i, matched));
+            }
+            Err(done) => settled.push(Some(done)),
+        }
+    }
+    let results: Vec<Result<WriteOutcome, CallError>> = match ops.len() {
+        0 => Vec::new(),
+        1 => {
+            let op = ops.remove(0);
+            vec![writer.connector.write(&writer.options, op).await.value]
+        }
+        n => match writer
+            .connector
+            .write_batch(&writer.options, ops)
+            .await
+            .value
+        {
+            Ok(outcomes) => outcomes
+                .into_iter()
+                .map(|r| r.map_err(CallError::Connector))
+                .collect(),
+            // The whole call failed: every op shares its error.
+            Err(error) => (0..n).map(|_| Err(clone_error(&error))).collect(),
+        },
+    };
+    for ((i, matched), result) in sent.into_iter().zip(results) {
+        let entry = &entries[i];
+        let done = match result {
+            Ok(outcome) => {
+                settle_success(hub, writer, entry, matched, outcome).await?;
+                Settled::Written
+            }
+            Err(error) => settle_error(hub, entry, settings, error).await?,
+        };
+        settled[i] = Some(done);
+    }
+    Ok(settled
+        .into_iter()
+        .map(|s| s.unwrap_or(Settled::Unchanged))
+        .collect())
+}
+
+/// A call error for each op of a failed batch call.
+fn clone_error(error: &CallError) -> CallError {
+    match error {
+        CallError::Connector(e) => CallError::Connector(e.clone()),
+        CallError::Timeout {
+            connector,
+            limit_ms,
+        } => CallError::Timeout {
+            connector: connector.clone(),
+            limit_ms: *limit_ms,
+        },
+        other => CallError::Connector(ConnectorError::Internal(other.to_string())),
+    }
+}
+
+/// The operation for a row, or how the row ended without one (parked, or waiting).
+async fn prepare(
     hub: &Hub,
     writer: &Writer,
     entry: &OutboxEntry,
     settings: &OutboxSettings,
-) -> Result<Settled, StoreError> {
+) -> Result<Result<(WriteOp, Option<String>), Settled>, StoreError> {
     let planned: Planned = match serde_json::from_str(&entry.payload) {
         Ok(p) => p,
         Err(e) => {
@@ -104,27 +178,18 @@ pub async fn deliver(
             hub.store
                 .outbox_failed(&entry.id, &why, true, now_ms(), true)
                 .await?;
-            return Ok(Settled::Parked(why));
+            return Ok(Err(Settled::Parked(why)));
         }
     };
-    let resolved = resolve(hub, writer, entry, planned).await?;
-    let (op, matched_id) = match resolved {
-        Ok(op) => op,
+    match resolve(hub, writer, entry, planned).await? {
+        Ok(op) => Ok(Ok(op)),
         Err(Unresolved::Park(why)) => {
             hub.store
                 .outbox_failed(&entry.id, &why, true, now_ms(), true)
                 .await?;
-            return Ok(Settled::Parked(why));
+            Ok(Err(Settled::Parked(why)))
         }
-        Err(Unresolved::Retry(why)) => return fail(hub, entry, settings, why).await,
-    };
-    let outcome = writer.connector.write(&writer.options, op).await.value;
-    match outcome {
-        Ok(outcome) => {
-            settle_success(hub, writer, entry, matched_id, outcome).await?;
-            Ok(Settled::Written)
-        }
-        Err(error) => settle_error(hub, entry, settings, error).await,
+        Err(Unresolved::Retry(why)) => Ok(Err(fail(hub, entry, settings, why).await?)),
     }
 }
 

@@ -33,6 +33,8 @@ pub struct AutomationSettings {
     /// A writing side's rate-limit wait up to this long (ms) is waited out within the run;
     /// longer ones leave its rows for a later run. Default 65 000.
     pub max_inline_wait_ms: i64,
+    /// Most writes sent to one writing side in one (batch) call. Default 50.
+    pub max_batch: usize,
     /// Retries, backoff and parking of failed writes.
     pub outbox: OutboxSettings,
 }
@@ -45,6 +47,7 @@ impl Default for AutomationSettings {
             outbox_lease_secs: 120,
             concurrency: 2,
             max_inline_wait_ms: 65_000,
+            max_batch: 50,
             outbox: OutboxSettings::default(),
         }
     }

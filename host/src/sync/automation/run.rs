@@ -14,13 +14,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::AutomationSettings;
-use super::deliver::{OutboxSettings, Settled, Writer, deliver};
+use super::deliver::{OutboxSettings, Settled, Writer, deliver_batch};
 use super::model::{Direction, Entities, Flow, MappingOptions, flows};
 use super::plan::{Planned, fill_from_variations, fingerprint, plan};
 use crate::hub::Hub;
 use crate::runtime::types::{Entity, ResourceKind, Variation};
 use crate::store::automations::{AutomationEnd, AutomationRow, RunCounts};
-use crate::store::outbox::NewOutboxEntry;
+use crate::store::outbox::{NewOutboxEntry, OutboxEntry};
 use crate::store::records::RecordQuery;
 use crate::store::{StoreError, new_id, now_ms};
 use crate::sync::autosync::{SyncSettings, jitter_ms, run_job};
@@ -522,6 +522,8 @@ impl Run<'_> {
             if due.is_empty() {
                 return Ok(());
             }
+            // Consecutive rows for the same writing side go out as one batch call.
+            let mut batch: Vec<OutboxEntry> = Vec::new();
             for entry in due {
                 if self.stop.load(Ordering::Relaxed) {
                     return Err(Stop::Shutdown);
@@ -540,48 +542,88 @@ impl Run<'_> {
                         Direction::TargetToSource
                     };
                 self.writer(&entry.target_connection_id, direction).await?;
+                let same_target = batch
+                    .first()
+                    .is_none_or(|first| first.target_connection_id == entry.target_connection_id);
+                if !same_target || batch.len() >= self.batch_size(&entry.target_connection_id) {
+                    self.deliver(std::mem::take(&mut batch)).await?;
+                }
                 let lease_ms = self.settings.outbox_lease_secs * 1000;
-                if !self
+                if self
                     .hub
                     .store
                     .claim_outbox(&entry.id, self.owner, lease_ms)
                     .await?
                 {
-                    continue;
+                    batch.push(entry);
                 }
-                let Some(writer) = self.writers.get(&entry.target_connection_id) else {
-                    continue;
-                };
-                let settled = deliver(self.hub, writer, &entry, &self.settings.outbox).await?;
-                let mut counts = RunCounts::default();
-                match settled {
-                    Settled::Written => counts.written += 1,
-                    Settled::Unchanged => counts.skipped += 1,
-                    Settled::Failed(why) => {
-                        tracing::warn!(record = %entry.source_id, kind = %entry.write_kind, error = %why, "write failed; retried later");
-                        counts.failed += 1;
-                    }
-                    Settled::Parked(why) => {
-                        tracing::warn!(record = %entry.source_id, kind = %entry.write_kind, error = %why, "write parked");
-                        counts.parked += 1;
-                    }
-                    Settled::RateLimited(wait_ms) => {
-                        tracing::info!(target = %entry.target_connection_id, wait_ms, "writing side rate limited; its writes wait");
-                        if wait_ms <= self.settings.max_inline_wait_ms {
-                            tokio::time::sleep(std::time::Duration::from_millis(
-                                u64::try_from(wait_ms).unwrap_or(0),
-                            ))
-                            .await;
-                        } else {
-                            self.slowed
-                                .insert(entry.target_connection_id.clone(), now_ms() + wait_ms);
-                        }
-                    }
-                }
-                self.add(counts).await?;
             }
+            self.deliver(batch).await?;
             self.renew().await?;
         }
+    }
+
+    /// How many writes one call to this writing side carries: up to `max_batch`, fewer
+    /// when its request budget could not send them well within a call's time limit (a
+    /// connector without batch endpoints sends one request or more per write).
+    fn batch_size(&self, connection_id: &str) -> usize {
+        let max = self.settings.max_batch.max(1);
+        let Some(limit) = self
+            .writers
+            .get(connection_id)
+            .and_then(|w| w.options.budget.as_ref())
+            .and_then(|b| b.limit())
+        else {
+            return max;
+        };
+        let interval = limit.interval().as_secs_f64().max(0.001);
+        // Two requests per write, within about 15 seconds of requests per call.
+        let fits = (15.0 / interval / 2.0).floor() as usize;
+        fits.clamp(1, max)
+    }
+
+    /// Deliver a batch of claimed rows to their (common) writing side and count.
+    async fn deliver(&mut self, batch: Vec<OutboxEntry>) -> Result<(), Stop> {
+        let Some(first) = batch.first() else {
+            return Ok(());
+        };
+        let target = first.target_connection_id.clone();
+        let Some(writer) = self.writers.get(&target) else {
+            return Err(Stop::Failed("writing side not prepared".into()));
+        };
+        let settled = deliver_batch(self.hub, writer, &batch, &self.settings.outbox).await?;
+        let mut counts = RunCounts::default();
+        let mut slow_down = None;
+        for (entry, settled) in batch.iter().zip(settled) {
+            match settled {
+                Settled::Written => counts.written += 1,
+                Settled::Unchanged => counts.skipped += 1,
+                Settled::Failed(why) => {
+                    tracing::warn!(record = %entry.source_id, kind = %entry.write_kind, error = %why, "write failed; retried later");
+                    counts.failed += 1;
+                }
+                Settled::Parked(why) => {
+                    tracing::warn!(record = %entry.source_id, kind = %entry.write_kind, error = %why, "write parked");
+                    counts.parked += 1;
+                }
+                Settled::RateLimited(wait_ms) => {
+                    slow_down = Some(slow_down.map_or(wait_ms, |w: i64| w.max(wait_ms)));
+                }
+            }
+        }
+        self.add(counts).await?;
+        if let Some(wait_ms) = slow_down {
+            tracing::info!(target = %target, wait_ms, "writing side rate limited; its writes wait");
+            if wait_ms <= self.settings.max_inline_wait_ms {
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    u64::try_from(wait_ms).unwrap_or(0),
+                ))
+                .await;
+            } else {
+                self.slowed.insert(target, now_ms() + wait_ms);
+            }
+        }
+        Ok(())
     }
 
     async fn add(&mut self, counts: RunCounts) -> Result<(), Stop> {
