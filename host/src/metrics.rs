@@ -11,6 +11,15 @@
 //! | `junction_connector_call_duration_seconds` | connector, call | their duration |
 //! | `junction_http_requests_total` | method, route, status | HTTP requests served |
 //! | `junction_http_request_duration_seconds` | method, route | their latency |
+//! | `junction_automation_runs_total` | status | automation runs ended |
+//! | `junction_automation_writes_total` | outcome (written, skipped, failed, parked) | automation writes |
+//! | `junction_automation_run_duration_seconds` | | automation run duration |
+//! | `junction_budget_wait_seconds` | | time a request waited for its connection's budget |
+//! | `junction_budget_pauses_total` | | 429s that paused a connection's budget |
+//! | `junction_pushed_orders_total` | created | orders pushed to the push endpoint |
+//! | `junction_webhook_attempts_total` | outcome | webhook delivery attempts |
+//! | `junction_webhook_deliveries_total` | outcome (delivered, failed) | webhook deliveries settled |
+//! | `junction_webhook_attempt_duration_seconds` | | webhook attempt duration |
 
 use std::time::Instant;
 

@@ -367,3 +367,277 @@ async fn an_operator_session_through_the_admin_cli() {
     let out = admin(base, dir, &["keys", "revoke", "no-such-key"]);
     assert!(stderr(&out).contains("404"), "{}", stderr(&out));
 }
+
+/// Automations and request budgets through the CLI: a refused combination names the field;
+/// create, list, update, run now, runs; writes that fail are parked (visible in the outbox)
+/// and delivered after a retry by hand; a connection's budget shown, overridden and reset.
+#[tokio::test]
+async fn automations_and_budgets_through_the_admin_cli() {
+    let shop = junction_emulators::start(
+        WooConfig {
+            orders: 6,
+            customers: 4,
+            products: 3,
+            ..WooConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let marketing = junction_emulators::connectif::start(
+        junction_emulators::connectif::ConnectifConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let plugins = data.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    for name in ["woocommerce", "connectif"] {
+        std::fs::copy(
+            common::component(name),
+            plugins.join(format!("{name}.wasm")),
+        )
+        .unwrap();
+    }
+    std::fs::write(data.path().join("admin.token"), ADMIN).unwrap();
+    // One attempt before parking, so the failures below park at once.
+    let config = data.path().join("junction.toml");
+    std::fs::write(&config, "[automations.outbox]\nmax_attempts = 1\n").unwrap();
+    let server = common::spawn_server(
+        data.path(),
+        common::free_port(),
+        &[("JUNCTION_CONFIG", config.to_str().unwrap())],
+    );
+    common::wait_for_status(&server.base, "/readyz", 200).await;
+    let (base, dir) = (server.base.as_str(), data.path());
+    let run = |args: &[&str]| admin(base, dir, args);
+    ok_json(run(&["tenants", "create", "acme"]), "tenant");
+    let woo_config = serde_json::json!({"base_url": shop.base_url(), "consumer_key": "ck_test", "consumer_secret": "cs_test"}).to_string();
+    let source = ok_json(
+        run(&[
+            "connections",
+            "create",
+            "--tenant",
+            "acme",
+            "--connector",
+            "woocommerce",
+            "--name",
+            "shop",
+            "--config",
+            &woo_config,
+        ]),
+        "source",
+    )["connection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cnf_config =
+        serde_json::json!({"api_key": "cnf_test_key", "base_url": marketing.base_url(),
+        "product_url_template": "https://shop.example.com/p/{id}"})
+        .to_string();
+    let target = ok_json(
+        run(&[
+            "connections",
+            "create",
+            "--tenant",
+            "acme",
+            "--connector",
+            "connectif",
+            "--name",
+            "marketing",
+            "--config",
+            &cnf_config,
+        ]),
+        "target",
+    )["connection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Connectif cannot be read: customers flowing target → source are refused.
+    let refused = run(&[
+        "automations",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "bad",
+        "--source",
+        &source,
+        "--target",
+        &target,
+        "--entity",
+        "customers=target_to_source",
+    ]);
+    assert!(!refused.status.success());
+    let message = stderr(&refused);
+    assert!(
+        message.contains("field `entities.customers.direction`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("cannot be read for customers"),
+        "{message}"
+    );
+    let refused = run(&[
+        "automations",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "bad",
+        "--source",
+        &source,
+        "--target",
+        &target,
+        "--entity",
+        "customers=sideways",
+    ]);
+    assert!(!refused.status.success(), "an unknown direction is refused");
+
+    // Connectif fails its first requests: those writes park at once (max_attempts = 1).
+    marketing.set_faults(vec![junction_emulators::Fault::times(
+        junction_emulators::FaultKind::ServerError,
+        3,
+    )]);
+    let created = ok_json(
+        run(&[
+            "automations",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            "shop to marketing",
+            "--source",
+            &source,
+            "--target",
+            &target,
+            "--entity",
+            "customers=source_to_target",
+            "--cadence",
+            "600",
+            "--disabled",
+        ]),
+        "create",
+    );
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["enabled"], false);
+    let listed = ok_json(run(&["automations", "list", "--tenant", "acme"]), "list");
+    assert_eq!(listed["data"][0]["id"], id.as_str());
+    let updated = ok_json(
+        run(&["automations", "update", &id, "--cadence", "900", "--enable"]),
+        "update",
+    );
+    assert_eq!(
+        (
+            updated["enabled"].as_bool(),
+            updated["cadenceSeconds"].as_i64()
+        ),
+        (Some(true), Some(900))
+    );
+    ok_json(run(&["automations", "run", &id]), "run now");
+    let started = std::time::Instant::now();
+    let parked = loop {
+        let shown = ok_json(run(&["automations", "show", &id]), "show");
+        if shown["lastStatus"].is_string() && shown["outbox"]["pending"] == 0 {
+            break shown["outbox"]["parked"].as_i64().unwrap();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "never ran: {shown}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(parked >= 1, "the failed writes are parked");
+    let rows = ok_json(
+        run(&["automations", "outbox", &id, "--status", "parked"]),
+        "outbox",
+    );
+    let rows = rows["data"].as_array().unwrap();
+    assert_eq!(rows.len() as i64, parked);
+    assert!(
+        rows[0]["lastError"].as_str().unwrap().contains("500"),
+        "{}",
+        rows[0]
+    );
+    // Retried by hand, they are delivered.
+    let retried = ok_json(run(&["automations", "retry", &id]), "retry");
+    assert_eq!(retried["retried"].as_i64(), Some(parked));
+    let started = std::time::Instant::now();
+    loop {
+        let shown = ok_json(run(&["automations", "show", &id]), "show");
+        if shown["outbox"] == serde_json::json!({"pending": 0, "parked": 0}) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "retry never delivered: {shown}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        marketing.store().contact_count(),
+        4,
+        "every customer arrived"
+    );
+    let runs = ok_json(run(&["automations", "runs", &id]), "runs");
+    let triggers: Vec<&str> = runs["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["trigger"].as_str().unwrap())
+        .collect();
+    assert!(triggers.contains(&"manual"), "{triggers:?}");
+
+    // The target's request budget: the manifest's, overridden, refused when nonsense, reset.
+    let budget = ok_json(run(&["connections", "rate-limit", &target]), "budget");
+    assert_eq!(
+        (
+            budget["source"].as_str(),
+            budget["requests"].as_u64(),
+            budget["perSeconds"].as_u64()
+        ),
+        (Some("manifest"), Some(100), Some(60))
+    );
+    assert!(budget["sent"].as_u64().unwrap() > 0, "{budget}");
+    let budget = ok_json(
+        run(&[
+            "connections",
+            "rate-limit",
+            &target,
+            "--requests",
+            "10",
+            "--per-seconds",
+            "1",
+        ]),
+        "override",
+    );
+    assert_eq!(
+        (budget["source"].as_str(), budget["requests"].as_u64()),
+        (Some("override"), Some(10))
+    );
+    let refused = run(&[
+        "connections",
+        "rate-limit",
+        &target,
+        "--requests",
+        "0",
+        "--per-seconds",
+        "1",
+    ]);
+    assert!(
+        stderr(&refused).contains("field `rateLimit.requests`"),
+        "{}",
+        stderr(&refused)
+    );
+    let budget = ok_json(
+        run(&["connections", "rate-limit", &target, "--reset"]),
+        "reset",
+    );
+    assert_eq!(budget["source"], "manifest");
+    let deleted = run(&["automations", "delete", &id]);
+    assert!(deleted.status.success(), "{}", stderr(&deleted));
+    let gone = run(&["automations", "show", &id]);
+    assert!(stderr(&gone).contains("404"), "{}", stderr(&gone));
+}

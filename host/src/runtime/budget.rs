@@ -99,6 +99,7 @@ impl RequestBudget {
         if let Ok(mut paused) = self.paused_until.lock() {
             *paused = Some(paused.map_or(until, |p| p.max(until)));
         }
+        metrics::counter!("junction_budget_pauses_total").increment(1);
         tracing::info!(
             wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
             "request budget paused after a rate-limit answer"
@@ -113,7 +114,10 @@ impl RequestBudget {
             return Err(paused);
         }
         if let Some(limiter) = &self.limiter {
+            let started = Instant::now();
             limiter.until_ready().await;
+            metrics::histogram!("junction_budget_wait_seconds")
+                .record(started.elapsed().as_secs_f64());
         }
         if let Some(paused) = self.paused() {
             return Err(paused);
