@@ -922,3 +922,111 @@ async fn pushed_orders_are_upserted_and_flow_on_to_an_automation_at_once() {
         .unwrap();
     assert_eq!(listed["data"].as_array().unwrap().len(), 2, "{listed}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_budget_paces_autosync_write_backs_and_automations_together() {
+    // The shop behind a recording proxy, so every request it receives is timed.
+    let shop = woo(21, 250).await;
+    let proxy = junction_emulators::start_proxy(&shop.base_url())
+        .await
+        .unwrap();
+    let catalogue = woo(21, 5).await;
+    let junction = Junction::start(&["woocommerce"], &config(8)).await;
+    junction.tenant().await;
+    let mut shop_config = woo_config(&shop);
+    shop_config["base_url"] = json!(proxy.url());
+    let target = junction
+        .connection("woocommerce", "shop", shop_config)
+        .await;
+    let source = junction
+        .connection("woocommerce", "catalogue", woo_config(&catalogue))
+        .await;
+    // Four requests per second for everything that goes through the shop's connection.
+    junction
+        .ok(
+            Method::PATCH,
+            &format!("/connections/{target}/rate-limit"),
+            Some(json!({"rateLimit": {"requests": 4, "perSeconds": 1}})),
+        )
+        .await;
+    let key = junction
+        .ok(
+            Method::POST,
+            &format!("/connections/{target}/keys"),
+            Some(json!({"name": "erp"})),
+        )
+        .await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // All three at once: an automation writing prices and stock into the shop, autosync
+    // of the shop, and write-backs through the Runtime API.
+    let automation = junction
+        .automation(json!({"name": "catalogue to shop", "sourceConnectionId": source, "targetConnectionId": target,
+            "cadenceSeconds": 600, "entities": {"products": {"direction": "source_to_target"}}}))
+        .await;
+    junction
+        .ok(
+            Method::POST,
+            &format!("/connections/{target}/sync"),
+            Some(json!({})),
+        )
+        .await;
+    let products = shop.store().product_ids();
+    let mut writes = Vec::new();
+    for (n, id) in products.iter().take(6).enumerate() {
+        let client = junction.client.clone();
+        let url = format!("{}/api/v1/api/products/{id}/price", junction.base);
+        let key = key.clone();
+        writes.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(key)
+                .json(&json!({"price": format!("{}.99", 10 + n)}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for write in writes {
+        let status = write.await.unwrap();
+        assert!(
+            status.is_success() || status == StatusCode::NOT_FOUND,
+            "{status}"
+        );
+    }
+    junction
+        .wait_for(&automation, Duration::from_secs(180), || async {
+            junction.idle(&automation).await && junction.total(&automation, "written").await > 0
+        })
+        .await;
+    let seen = proxy.seen();
+    assert!(
+        seen.len() > 12,
+        "enough traffic to test pacing: {}",
+        seen.len()
+    );
+    // No window of (a little under) one second holds more than four requests.
+    let mut times: Vec<Instant> = seen.iter().map(|r| r.received).collect();
+    times.sort();
+    let window = Duration::from_millis(950);
+    let busiest = (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| **t - times[i] < window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(busiest <= 4, "{busiest} requests within {window:?}");
+    let budget = junction
+        .ok(
+            Method::GET,
+            &format!("/connections/{target}/rate-limit"),
+            None,
+        )
+        .await;
+    assert_eq!(budget["sent"].as_u64(), Some(seen.len() as u64), "{budget}");
+}

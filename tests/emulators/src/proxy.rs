@@ -84,6 +84,8 @@ pub struct SeenRequest {
     pub status: Option<u16>,
     /// Whether a fault (latency included) applied.
     pub faulted: bool,
+    /// When the request arrived (for pacing checks).
+    pub received: std::time::Instant,
 }
 
 /// What one request gets: a delay, and an answer instead of the origin's.
@@ -133,6 +135,7 @@ impl Shared {
             path_and_query: path_and_query.to_owned(),
             status: None,
             faulted,
+            received: std::time::Instant::now(),
         });
         seen.len() - 1
     }
