@@ -200,6 +200,52 @@ impl Admin<'_> {
         })
     }
 
+    /// A connection by name, created when missing; its id.
+    pub fn ensure_connection(
+        &self,
+        tenant: &str,
+        connector: &str,
+        name: &str,
+        config: &Value,
+    ) -> Result<String> {
+        if let Some(id) = self.find_connection(tenant, name)? {
+            return Ok(id);
+        }
+        let body =
+            json!({"tenant": tenant, "connector": connector, "name": name, "config": config});
+        let view = self
+            .post("/connections", &body)?
+            .expect("creating a demo connection", &[200, 201])?;
+        Ok(view["connection"]["id"]
+            .as_str()
+            .context("the created connection has no id")?
+            .to_string())
+    }
+
+    /// An automation by name (`body` without the tenant), created when missing; its id.
+    pub fn ensure_automation(&self, tenant: &str, name: &str, body: Value) -> Result<String> {
+        let list = self
+            .get(&format!("/automations?tenant={tenant}"))?
+            .expect("listing the demo automations", &[200])?;
+        if let Some(id) = list["data"].as_array().and_then(|all| {
+            all.iter()
+                .find(|a| a["name"] == name)
+                .and_then(|a| a["id"].as_str().map(str::to_string))
+        }) {
+            return Ok(id);
+        }
+        let mut body = body;
+        body["tenant"] = json!(tenant);
+        body["name"] = json!(name);
+        let created = self
+            .post("/automations", &body)?
+            .expect("creating the demo automation", &[201])?;
+        Ok(created["id"]
+            .as_str()
+            .context("the created automation has no id")?
+            .to_string())
+    }
+
     fn find_connection(&self, tenant: &str, name: &str) -> Result<Option<String>> {
         let list = self
             .get(&format!("/connections?tenant={tenant}"))?

@@ -55,6 +55,7 @@ struct Setup {
     smoke: bool,
     data_dir: PathBuf,
     emulator_port: u16,
+    dashboard_port: u16,
     junction_port: u16,
     dataset: Dataset,
     sync_timeout: Duration,
@@ -73,12 +74,17 @@ impl Setup {
                 smoke,
                 data_dir,
                 emulator_port: free_port()?,
+                dashboard_port: free_port()?,
                 junction_port: free_port()?,
                 dataset: DEMO_DATA,
                 sync_timeout: Duration::from_secs(15 * 60),
             });
         }
-        for (port, what) in [(8090, "emulator"), (8080, "junction")] {
+        for (port, what) in [
+            (8090, "emulator"),
+            (8092, "dashboard emulator"),
+            (8080, "junction"),
+        ] {
             if TcpListener::bind(("127.0.0.1", port)).is_err() {
                 bail!(
                     "127.0.0.1:{port} (for the {what}) is in use: is a demo already running? \
@@ -90,6 +96,7 @@ impl Setup {
             smoke,
             data_dir: root.join("data"),
             emulator_port: 8090,
+            dashboard_port: 8092,
             junction_port: 8080,
             dataset: DEMO_DATA,
             sync_timeout: Duration::from_secs(30 * 60),
@@ -98,6 +105,10 @@ impl Setup {
 
     fn emulator_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.emulator_port)
+    }
+
+    fn dashboard_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.dashboard_port)
     }
 
     fn junction_url(&self) -> String {
@@ -176,6 +187,10 @@ fn run_with(
     std::fs::create_dir_all(&plugins)?;
     std::fs::create_dir_all(&logs)?;
     crate::copy_if_changed(wasm, &plugins.join("woocommerce.wasm"))?;
+    crate::copy_if_changed(
+        &wasm.with_file_name("bugalou.wasm"),
+        &plugins.join("bugalou.wasm"),
+    )?;
     let http = Http::new();
 
     // 1. The emulator, seeded.
@@ -207,6 +222,15 @@ fn run_with(
         Duration::from_secs(120),
         children,
         stop,
+    )?;
+
+    // An order dashboard (the Bugalou emulator) that an automation feeds.
+    children.spawn(
+        "Bugalou emulator",
+        Command::new(bin.join("junction-emulator"))
+            .arg("bugalou")
+            .args(["--listen", &format!("127.0.0.1:{}", setup.dashboard_port)]),
+        &logs.join("dashboard.log"),
     )?;
 
     // 2. junction serve with the demo admin token.
@@ -296,12 +320,59 @@ fn run_with(
     )?;
     println!("synced in {:.1} s", took.as_secs_f64());
 
-    // 5. What to try, with a real order id.
-    let examples = examples(&http, setup, &p.api_key, &p.connection_id)?;
+    // 5. An automation: the shop's orders into the order dashboard, at once on changes.
+    let dashboard = admin.ensure_connection(
+        "demo",
+        "bugalou",
+        "dashboard-demo",
+        &json!({"api_key": "bg_live_test_key", "platform": "woocommerce", "base_url": setup.dashboard_url()}),
+    )?;
+    let automation = admin.ensure_automation(
+        "demo",
+        "shop orders to dashboard",
+        json!({"sourceConnectionId": p.connection_id, "targetConnectionId": dashboard,
+            "cadenceSeconds": 300, "onChange": true,
+            "entities": {"orders": {"direction": "source_to_target"}}}),
+    )?;
+    println!(
+        "automation \"shop orders to dashboard\" ({automation}): woocommerce-demo → dashboard-demo (Bugalou emulator on {})",
+        setup.dashboard_url()
+    );
+
+    // 6. What to try, with a real order id.
+    let mut examples = examples(&http, setup, &p.api_key, &p.connection_id)?;
+    examples.push(Example {
+        title: "The automation's runs (admin API): orders read, written, skipped",
+        method: "GET",
+        path: format!("/api/v1/admin/automations/{automation}/runs?limit=3"),
+        body: None,
+        auth: Auth::Admin,
+    });
     print_ready(setup, &p.api_key, &p.connection_id, &examples, &logs);
 
     if setup.smoke {
         smoke(&http, setup, &p.api_key, &token, &examples)?;
+        // The automation delivers orders into the dashboard.
+        let started = std::time::Instant::now();
+        loop {
+            let runs = admin
+                .get(&format!("/automations/{automation}/runs?limit=5"))?
+                .expect("reading the automation's runs", &[200])?;
+            let written: i64 = runs["data"]
+                .as_array()
+                .map(|all| all.iter().filter_map(|r| r["written"].as_i64()).sum())
+                .unwrap_or(0);
+            if written > 0 {
+                println!(
+                    "smoke: ok   the automation wrote {written} orders into the dashboard so far"
+                );
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(180) {
+                bail!("smoke: the automation wrote nothing within 180 s: {runs}");
+            }
+            stop.sleep(Duration::from_millis(500))?;
+        }
         if let Mode::Fuzz(schemathesis) = mode {
             // Reports outlive the temporary data directory.
             let reports = crate::target_dir().join("reports");
