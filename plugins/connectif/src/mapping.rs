@@ -494,4 +494,22 @@ mod tests {
         bad_total.total = "1,5".into();
         assert!(message(purchase(&bad_total, "1").err().unwrap()).contains("order.total"));
     }
+
+    #[test]
+    fn lines_with_nothing_left_on_them_are_not_purchased() {
+        let mut removed = order();
+        let mut kept = removed.line_items[0].clone();
+        kept.quantity = "1".into();
+        removed.line_items[0].quantity = "0".into();
+        removed.line_items.push(kept);
+        let w = purchase(&removed, "1").unwrap();
+        assert_eq!(w.body["products"].as_array().unwrap().len(), 1);
+        assert_eq!(w.body["totalQuantity"], 1);
+        let mut cancelled = order();
+        cancelled.line_items[0].quantity = "0.000".into();
+        assert!(
+            message(purchase(&cancelled, "1").err().unwrap())
+                .contains("no line has a quantity above 0")
+        );
+    }
 }
