@@ -86,6 +86,8 @@ pub enum Settled {
 enum Unresolved {
     /// Retrying later may work (the match may appear once the target's copy is synced).
     Retry(String),
+    /// The writing side's copy is still being synced: wait without spending an attempt.
+    Wait(String),
     /// Only a hand can fix it.
     Park(String),
 }
@@ -190,6 +192,12 @@ async fn prepare(
             Ok(Err(Settled::Parked(why)))
         }
         Err(Unresolved::Retry(why)) => Ok(Err(fail(hub, entry, settings, why).await?)),
+        Err(Unresolved::Wait(why)) => {
+            hub.store
+                .outbox_failed(&entry.id, &why, false, now_ms() + COPY_WAIT_MS, false)
+                .await?;
+            Ok(Err(Settled::Failed(why)))
+        }
     }
 }
 
@@ -325,7 +333,7 @@ async fn resolve(
             None,
         ),
         Planned::Stock { sku, quantity } => {
-            let matched = match by_sku(hub, writer, sku.as_deref()).await? {
+            let matched = match by_sku(hub, writer, entry, sku.as_deref()).await? {
                 Ok(m) => m,
                 Err(u) => return Ok(Err(u)),
             };
@@ -352,7 +360,7 @@ async fn resolve(
             price,
             sale_price,
         } => {
-            let matched = match by_sku(hub, writer, sku.as_deref()).await? {
+            let matched = match by_sku(hub, writer, entry, sku.as_deref()).await? {
                 Ok(m) => m,
                 Err(u) => return Ok(Err(u)),
             };
@@ -434,9 +442,34 @@ impl Match {
     }
 }
 
+/// How long a row waits, without spending attempts, for the writing side's first sync.
+const COPY_WAIT_LIMIT_MS: i64 = 10 * 60 * 1000;
+/// How often it looks again meanwhile.
+const COPY_WAIT_MS: i64 = 2_000;
+
+/// Has the writing side's copy of products and variations been synced to the end at least
+/// once, with no sync of them in the middle of a run?
+async fn copy_ready(hub: &Hub, writer: &Writer) -> Result<bool, StoreError> {
+    for resource in [ResourceKind::Products, ResourceKind::Variations] {
+        match hub.store.sync_state(&writer.connection_id, resource).await {
+            Ok(state) if state.enabled => {
+                let synced =
+                    state.high_water.is_some() || state.last_status.as_deref() == Some("succeeded");
+                if !synced || state.run_cursor.is_some() {
+                    return Ok(false);
+                }
+            }
+            Ok(_) | Err(StoreError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
 async fn by_sku(
     hub: &Hub,
     writer: &Writer,
+    entry: &OutboxEntry,
     sku: Option<&str>,
 ) -> Result<Result<Match, Unresolved>, StoreError> {
     let Some(sku) = sku.map(str::trim).filter(|s| !s.is_empty()) else {
@@ -446,6 +479,11 @@ async fn by_sku(
     };
     let found = hub.store.records_by_sku(&writer.connection_id, sku).await?;
     let Some((kind, record)) = found.into_iter().next() else {
+        if entry.created_ms + COPY_WAIT_LIMIT_MS > now_ms() && !copy_ready(hub, writer).await? {
+            return Ok(Err(Unresolved::Wait(format!(
+                "no product or variation with SKU `{sku}` yet: the writing side's products are still being synced"
+            ))));
+        }
         return Ok(Err(Unresolved::Retry(format!(
             "no product or variation with SKU `{sku}` in the writing side's local copy (is its products/variations sync enabled and up to date?)"
         ))));
