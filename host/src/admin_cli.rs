@@ -1,8 +1,9 @@
 //! `junction admin ...`: the operator's command line over the admin API of a running server
-//! (tenants, connectors, connections, resources, sync now, runs, API keys, webhooks). Every
-//! subcommand is one admin API request, so the CLI and the API can never disagree about
-//! what is allowed; answers are printed as JSON on stdout, errors as the API's message (and
-//! the field it names) on stderr with a non-zero exit code.
+//! (tenants, connectors, connections, resources, sync now, runs, API keys, webhooks,
+//! automations, portal users). Every subcommand is one admin API request, so the CLI and
+//! the API can never disagree about what is allowed; answers are printed as JSON on stdout,
+//! errors as the API's message (and the field it names) on stderr with a non-zero exit
+//! code.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,9 +12,11 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 mod automations;
+mod users;
 mod webhooks;
 
 use automations::AutomationCommand;
+use users::UserCommand;
 use webhooks::WebhookCommand;
 
 /// Where the server is and how to authenticate.
@@ -54,6 +57,9 @@ pub enum AdminCommand {
     /// list, show, update, delete, run now, runs, outbox, retry parked writes.
     #[command(subcommand)]
     Automations(AutomationCommand),
+    /// Portal users: create (password from standard input), list, delete.
+    #[command(subcommand)]
+    Users(UserCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +183,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
         AdminCommand::Keys(command) => keys(&client, command).await,
         AdminCommand::Webhooks(command) => webhooks::webhooks(&client, command).await,
         AdminCommand::Automations(command) => automations::automations(&client, command).await,
+        AdminCommand::Users(command) => users::users(&client, command).await,
     }?;
     match answer {
         Answer::Ok(Some(value)) => println!(

@@ -189,6 +189,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         sync: file.sync,
         webhooks: file.webhooks,
         automations: file.automations,
+        portal: file.portal,
     };
     crate::server::serve(config).await?;
     Ok(ExitCode::SUCCESS)

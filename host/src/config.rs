@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::portal::PortalSettings;
 use crate::runtime::SandboxLimits;
 use crate::sync::automation::AutomationSettings;
 use crate::sync::autosync::SyncSettings;
@@ -33,6 +34,8 @@ pub struct FileConfig {
     pub webhooks: WebhookSettings,
     #[serde(default)]
     pub automations: AutomationSettings,
+    #[serde(default)]
+    pub portal: PortalSettings,
 }
 
 impl FileConfig {
@@ -58,6 +61,7 @@ pub struct ServerConfig {
     pub sync: SyncSettings,
     pub webhooks: WebhookSettings,
     pub automations: AutomationSettings,
+    pub portal: PortalSettings,
 }
 
 impl ServerConfig {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod hub;
 pub mod metrics;
+pub mod portal;
 pub mod runtime;
 pub mod secrets;
 pub mod server;

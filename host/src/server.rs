@@ -1,8 +1,8 @@
 //! `junction serve`: opens the store, loads the connector registry (hot-reloaded), runs
 //! the autosync scheduler and the webhook worker, and serves HTTP: `/healthz` (the process
 //! is up), `/readyz` (database answering and connectors loaded), `/api/v1/connectors` (what
-//! is loaded and what failed), the Runtime API and the admin API. Stops gracefully on
-//! SIGINT or SIGTERM.
+//! is loaded and what failed), the Runtime API, the admin API and the portal (`/portal`).
+//! Stops gracefully on SIGINT or SIGTERM.
 
 use std::sync::Arc;
 
@@ -79,12 +79,18 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let webhooks_handle = webhooks.handle();
     let webhooks_task = tokio::spawn(webhooks.run());
 
+    let portal = crate::portal::router(crate::portal::PortalState::new(
+        hub.clone(),
+        &admin_token,
+        config.portal.clone(),
+    ));
     let api = crate::api::router(ApiState {
         hub,
         scheduler: Some(scheduler_handle.clone()),
         admin_token,
     });
     let app = router(registry, store.clone())
+        .merge(portal)
         .merge(api)
         .route_layer(axum::middleware::from_fn(crate::metrics::track_http))
         .route(
@@ -95,9 +101,13 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     tracing::info!(listen = %listener.local_addr()?, data_dir = %config.data_dir.display(), "junction serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // Connection info gives the portal's sign-in throttle the client's address.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     scheduler_handle.stop();
     automations_handle.stop();
     webhooks_handle.stop();

@@ -1,6 +1,7 @@
 //! The admin API (`/api/v1/admin/...`), for the operator: tenants, connectors,
 //! connections (create, show, resources and cadence, sync now, runs) and API keys (create,
-//! list, revoke). Authenticated by the admin token (`Authorization: Bearer <token>`).
+//! list, revoke); webhooks, automations and portal users chain their own route tables.
+//! Authenticated by the admin token (`Authorization: Bearer <token>`).
 
 use std::collections::HashMap;
 
@@ -83,6 +84,7 @@ pub fn route_table() -> Vec<RouteDef> {
     .into_iter()
     .chain(super::admin_webhooks::route_table())
     .chain(super::admin_automations::route_table())
+    .chain(super::admin_users::route_table())
     .collect()
 }
 

@@ -1,11 +1,13 @@
 //! The HTTP APIs: the Runtime API for API-key holders ([`runtime_api`]), the admin API for
-//! the operator ([`admin`]), their shared error shape ([`error`]), key authentication
-//! ([`auth`]), list-parameter parsing ([`params`]) and the OpenAPI 3.1 document generated
-//! from the handlers' annotations ([`openapi`], documentation types in [`schema`]).
+//! the operator ([`admin`]; portal users in [`admin_users`]), their shared error shape
+//! ([`error`]), key authentication ([`auth`]), list-parameter parsing ([`params`]) and
+//! the OpenAPI 3.1 document generated from the handlers' annotations ([`openapi`],
+//! documentation types in [`schema`]).
 //! Handlers talk to the hub, never to wasmtime directly.
 
 pub mod admin;
 pub mod admin_automations;
+pub mod admin_users;
 pub mod admin_webhooks;
 pub mod auth;
 pub mod error;

@@ -74,6 +74,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(AdminApiDoc::openapi());
     doc.merge(super::admin_webhooks::AdminWebhooksDoc::openapi());
     doc.merge(super::admin_automations::AdminAutomationsDoc::openapi());
+    doc.merge(super::admin_users::AdminUsersDoc::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc
 }

@@ -12,10 +12,12 @@ pub mod connections;
 pub mod error;
 pub mod idempotency;
 pub mod outbox;
+pub mod portal_sessions;
 pub mod records;
 pub mod runs;
 pub mod sync_state;
 pub mod tenants;
+pub mod users;
 pub mod webhooks;
 
 use std::path::Path;

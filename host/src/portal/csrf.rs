@@ -1,0 +1,219 @@
+//! CSRF protection for every portal POST, applied by one middleware ([`guard`]) so no form
+//! can be added without it:
+//!
+//! - the browser's own signals first: a `Sec-Fetch-Site` other than `same-origin`/`none`,
+//!   or an `Origin` naming another host than the request's, is refused;
+//! - then the form token: every form carries a hidden `csrf` field. For a signed-in session
+//!   it is derived from the session id (SHA-256 with a domain label, so it reveals neither
+//!   the id nor the stored hash); the sign-in forms, before any session exists, use a
+//!   random token also set in the `junction_login` cookie (double submit). Tokens are
+//!   compared in constant time.
+//!
+//! A refused POST gets a 403 page saying why. The session cookie is also SameSite=Strict,
+//! so a browser does not send it with another site's request in the first place.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use data_encoding::BASE64URL_NOPAD;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::error::PortalError;
+use super::session::{SignedIn, cookie, well_formed};
+use super::signin::{LOGIN_PATH, OPERATOR_LOGIN_PATH};
+
+/// The hidden form field carrying the token.
+pub const FIELD: &str = "csrf";
+/// The cookie holding the sign-in forms' token.
+pub const LOGIN_COOKIE: &str = "junction_login";
+/// The largest form body the portal reads.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The form token of a session, derived from its id.
+pub fn session_token(session_id: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"junction portal csrf token\0")
+        .chain_update(session_id.as_bytes())
+        .finalize();
+    BASE64URL_NOPAD.encode(&digest)
+}
+
+/// Is `given` the expected token? Constant time in the contents (lengths are public: every
+/// token of a kind has the same length). An empty expectation matches nothing.
+pub fn tokens_match(given: &str, expected: &str) -> bool {
+    !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// Why the browser's headers show a cross-site request, if they do.
+pub fn cross_site(headers: &HeaderMap) -> Option<&'static str> {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        let site = site.to_str().unwrap_or("");
+        if !matches!(site, "same-origin" | "none") {
+            return Some("the form was sent from another site");
+        }
+    }
+    let origin = headers.get(header::ORIGIN)?;
+    let Some(origin_host) = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, host)| host.trim_end_matches('/'))
+    else {
+        return Some("the form's origin is not readable");
+    };
+    // The host the browser addressed, or the one a proxy says it was addressed as (a form
+    // on another site cannot set that header).
+    let matches_host = [header::HOST.as_str(), "x-forwarded-host"]
+        .iter()
+        .filter_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()))
+        .any(|host| host.trim().eq_ignore_ascii_case(origin_host));
+    if matches_host {
+        None
+    } else {
+        Some("the form was sent from another origin")
+    }
+}
+
+/// Middleware: check every POST (origin, then token) before its handler runs; other
+/// methods pass. The body is read here and handed on unchanged.
+pub async fn guard(request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    if let Some(reason) = cross_site(request.headers()) {
+        return PortalError::Forbidden(reason.into()).into_response();
+    }
+    let path = request.uri().path();
+    let signing_in = path == LOGIN_PATH || path == OPERATOR_LOGIN_PATH;
+    let expected = if signing_in {
+        cookie(request.headers(), LOGIN_COOKIE)
+            .filter(|t| well_formed(t))
+            .map(str::to_string)
+    } else {
+        match request.extensions().get::<SignedIn>() {
+            Some(session) => Some(session.csrf.clone()),
+            // Not signed in (the session ended): nothing to post to; sign in again.
+            None => return Redirect::to(LOGIN_PATH).into_response(),
+        }
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => return PortalError::TooLarge.into_response(),
+    };
+    let given = form_token(&parts.headers, &bytes);
+    let refusal = match (&given, &expected) {
+        (None, _) => Some("it carried no security token"),
+        (Some(_), None) => Some("the sign-in page's security cookie is missing or expired"),
+        (Some(given), Some(expected)) if !tokens_match(given, expected) => {
+            Some("its security token does not match this session")
+        }
+        _ => None,
+    };
+    if let Some(reason) = refusal {
+        return PortalError::Forbidden(reason.into()).into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// The `csrf` field of a urlencoded form body (other bodies carry none).
+fn form_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return None;
+    }
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(name, _)| name == FIELD)
+        .map(|(_, value)| value)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn tokens_compare_equal_only_when_identical() {
+        let token = session_token("session-id");
+        assert!(tokens_match(&token, &token.clone()));
+        assert!(!tokens_match(&token, &session_token("other-id")));
+        assert!(!tokens_match("", &token));
+        assert!(!tokens_match(&token[..10], &token));
+        assert!(!tokens_match(&format!("{token}x"), &token));
+        assert!(
+            !tokens_match("", ""),
+            "an empty expectation matches nothing"
+        );
+        // Derived, not the id or its stored hash.
+        assert_ne!(token, "session-id");
+        assert_ne!(token, super::super::session::hash_id("session-id"));
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn cross_site_signals_are_refused_and_same_origin_passes() {
+        assert_eq!(cross_site(&headers(&[("host", "portal.example")])), None);
+        assert_eq!(
+            cross_site(&headers(&[
+                ("host", "portal.example:8080"),
+                ("origin", "https://portal.example:8080"),
+                ("sec-fetch-site", "same-origin"),
+            ])),
+            None
+        );
+        assert!(
+            cross_site(&headers(&[
+                ("host", "portal.example"),
+                ("origin", "https://evil.example")
+            ]))
+            .is_some()
+        );
+        assert!(
+            cross_site(&headers(&[
+                ("host", "portal.example"),
+                ("sec-fetch-site", "cross-site")
+            ]))
+            .is_some()
+        );
+        assert!(cross_site(&headers(&[("host", "portal.example"), ("origin", "null")])).is_some());
+        // Behind a proxy that rewrote Host.
+        assert_eq!(
+            cross_site(&headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("x-forwarded-host", "portal.example"),
+                ("origin", "https://portal.example"),
+            ])),
+            None
+        );
+    }
+
+    #[test]
+    fn the_token_is_read_from_urlencoded_forms_only() {
+        let form = headers(&[("content-type", "application/x-www-form-urlencoded")]);
+        assert_eq!(
+            form_token(&form, b"email=a%40b&csrf=abc%2Bd").as_deref(),
+            Some("abc+d")
+        );
+        assert_eq!(form_token(&form, b"email=a"), None);
+        let json = headers(&[("content-type", "application/json")]);
+        assert_eq!(form_token(&json, b"csrf=abc"), None);
+    }
+}

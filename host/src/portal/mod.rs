@@ -1,0 +1,146 @@
+//! The Portal (`/portal`): the web UI for tenant users and the operator, rendered on the
+//! server with askama (no JavaScript, no build step). This module owns the router, the
+//! portal's settings and the headers every portal response carries; the parts are:
+//!
+//! - [`password`]: password rules, argon2id hashing and verification;
+//! - [`users`]: creating users (email and password checks), used by the admin API;
+//! - [`throttle`]: the in-memory sign-in limiter (per client address and per account);
+//! - [`session`]: session ids, the `junction_session` cookie, expiry, who is signed in;
+//! - [`csrf`]: the per-session form token and the same-origin checks on every POST;
+//! - [`signin`]: the sign-in and sign-out pages;
+//! - [`connections`]: the Connections page;
+//! - [`pages`]: the other sidebar pages (placeholders for now), the stylesheet, 404s;
+//! - [`views`]: the templates' data, [`error`]: failures as HTML pages.
+//!
+//! A tenant user sees only their tenant's data; the operator (signed in with the admin
+//! token) sees every tenant.
+
+pub mod connections;
+pub mod csrf;
+pub mod error;
+pub mod pages;
+pub mod password;
+pub mod session;
+pub mod signin;
+pub mod throttle;
+pub mod users;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use crate::hub::Hub;
+use throttle::LoginThrottle;
+
+/// Where the portal is mounted; its cookies are scoped to this path.
+pub const PREFIX: &str = "/portal";
+
+/// The `[portal]` table of the config file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortalSettings {
+    /// The session cookie's `Secure` attribute: `true` always, `false` never (plain-http
+    /// use on a trusted network), unset: only when the request came over https (directly,
+    /// or through a proxy saying so in `X-Forwarded-Proto` / `Forwarded`).
+    pub secure_cookies: Option<bool>,
+}
+
+/// What every portal handler can reach.
+#[derive(Clone)]
+pub struct PortalState {
+    pub hub: Hub,
+    pub admin_token: Arc<str>,
+    pub settings: PortalSettings,
+    pub throttle: Arc<LoginThrottle>,
+}
+
+impl PortalState {
+    pub fn new(hub: Hub, admin_token: &str, settings: PortalSettings) -> Self {
+        Self {
+            hub,
+            admin_token: Arc::from(admin_token),
+            settings,
+            throttle: Arc::default(),
+        }
+    }
+}
+
+/// The portal's routes, with full paths (merged into the server's router). Every request
+/// first resolves its session, then passes the CSRF guard (which acts on POSTs).
+pub fn router(state: PortalState) -> Router {
+    Router::new()
+        .route(PREFIX, get(pages::home))
+        .route("/portal/", get(pages::home))
+        .route(
+            signin::LOGIN_PATH,
+            get(signin::login_page).post(signin::sign_in_user),
+        )
+        .route(signin::OPERATOR_LOGIN_PATH, post(signin::sign_in_operator))
+        .route(signin::LOGOUT_PATH, post(signin::sign_out))
+        .route("/portal/connections", get(connections::page))
+        .route("/portal/api-keys", get(pages::api_keys))
+        .route("/portal/automations", get(pages::automations))
+        .route("/portal/connectors", get(pages::connectors))
+        .route("/portal/runs", get(pages::runs))
+        .route(pages::STYLESHEET_PATH, get(pages::stylesheet))
+        .route(
+            "/portal/{*rest}",
+            get(pages::not_found).post(pages::not_found),
+        )
+        .layer(middleware::from_fn(csrf::guard))
+        .layer(middleware::from_fn_with_state(state.clone(), session::load))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Headers on every portal response: no scripts, frames or foreign form targets (the
+/// portal uses none), no MIME sniffing, no referrer outside the server, and pages (which
+/// show tenant data) kept out of shared caches.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let fixed: [(HeaderName, &str); 5] = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::config::FileConfig;
+
+    #[test]
+    fn the_portal_table_sets_secure_cookies_and_refuses_unknown_keys() {
+        let auto: FileConfig = toml::from_str("").unwrap();
+        assert_eq!(auto.portal.secure_cookies, None);
+        let never: FileConfig = toml::from_str("[portal]\nsecure_cookies = false\n").unwrap();
+        assert_eq!(never.portal.secure_cookies, Some(false));
+        let typo = toml::from_str::<FileConfig>("[portal]\nsecure_cookie = true\n");
+        assert!(typo.unwrap_err().to_string().contains("secure_cookie"));
+    }
+}
