@@ -536,6 +536,19 @@ async fn automations_and_budgets_through_the_admin_cli() {
         ),
         (Some(true), Some(900))
     );
+    // A wild cadence is a field error, not an overflow (schemathesis found this one).
+    let refused = run(&[
+        "automations",
+        "update",
+        &id,
+        "--cadence",
+        "9223370241371634",
+    ]);
+    assert!(
+        stderr(&refused).contains("field `cadenceSeconds`"),
+        "{}",
+        stderr(&refused)
+    );
     ok_json(run(&["automations", "run", &id]), "run now");
     let started = std::time::Instant::now();
     let parked = loop {

@@ -114,7 +114,7 @@ pub async fn run_automation(
     let counts = run.counts;
     let (pending, parked) = hub.store.outbox_counts(automation_id).await?;
     let now = now_ms();
-    let cadence_ms = automation.cadence_secs.max(1) * 1000;
+    let cadence_ms = automation.cadence_secs.clamp(1, 7 * 24 * 3600) * 1000;
     let (status, error, failures) = match &result {
         Ok(()) if counts.failed > 0 || counts.parked > 0 || pending > 0 => (
             "partial",

@@ -220,7 +220,11 @@ pub async fn update(
     }
     if let Some(cadence) = change.cadence_seconds {
         row.cadence_secs = cadence;
-        row.next_run_ms = row.next_run_ms.min(now_ms() + cadence * 1000);
+        // Checked again with the whole definition below; saturating so that a wild value
+        // gets its field error instead of an overflow.
+        row.next_run_ms = row
+            .next_run_ms
+            .min(now_ms().saturating_add(cadence.saturating_mul(1000)));
     }
     if let Some(on_change) = change.on_change {
         row.on_change = on_change;
