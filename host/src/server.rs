@@ -83,6 +83,7 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         hub.clone(),
         &admin_token,
         config.portal.clone(),
+        Some(scheduler_handle.clone()),
     ));
     let api = crate::api::router(ApiState {
         hub,

@@ -1,5 +1,6 @@
 //! The Portal (`/portal`): the web UI for tenant users and the operator, rendered on the
-//! server with askama (no JavaScript, no build step). This module owns the router, the
+//! server with askama (no build step; a small script only adds a copy button and live
+//! status, and every page works without it). This module owns the router, the
 //! portal's settings and the headers every portal response carries; the parts are:
 //!
 //! - [`password`]: password rules, argon2id hashing and verification;
@@ -8,18 +9,30 @@
 //! - [`session`]: session ids, the `junction_session` cookie, expiry, who is signed in;
 //! - [`csrf`]: the per-session form token and the same-origin checks on every POST;
 //! - [`signin`]: the sign-in and sign-out pages;
-//! - [`connections`]: the Connections page;
-//! - [`pages`]: the other sidebar pages (placeholders for now), the stylesheet, 404s;
+//! - [`access`]: resolving ids from URLs and forms to what this session may see;
+//! - [`connections`]: the Connections page; [`connection_form`]: creating a connection;
+//!   [`connection_detail`]: one connection's resources, health check and chart ([`chart`]);
+//! - [`api_keys`]: keys per connection and across connections;
+//! - [`automations`], [`connectors`], [`runs`]: those sidebar sections;
+//! - [`pages`]: `/portal` itself, the static files (stylesheet, script), 404s;
 //! - [`views`]: the templates' data, [`error`]: failures as HTML pages.
 //!
 //! A tenant user sees only their tenant's data; the operator (signed in with the admin
 //! token) sees every tenant.
 
+pub mod access;
+pub mod api_keys;
+pub mod automations;
+pub mod chart;
+pub mod connection_detail;
+pub mod connection_form;
 pub mod connections;
+pub mod connectors;
 pub mod csrf;
 pub mod error;
 pub mod pages;
 pub mod password;
+pub mod runs;
 pub mod session;
 pub mod signin;
 pub mod throttle;
@@ -37,6 +50,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::hub::Hub;
+use crate::sync::scheduler::SchedulerHandle;
 use throttle::LoginThrottle;
 
 /// Where the portal is mounted; its cookies are scoped to this path.
@@ -59,15 +73,23 @@ pub struct PortalState {
     pub admin_token: Arc<str>,
     pub settings: PortalSettings,
     pub throttle: Arc<LoginThrottle>,
+    /// Wakes autosync for "Sync now" (none in tests that run no scheduler).
+    pub scheduler: Option<SchedulerHandle>,
 }
 
 impl PortalState {
-    pub fn new(hub: Hub, admin_token: &str, settings: PortalSettings) -> Self {
+    pub fn new(
+        hub: Hub,
+        admin_token: &str,
+        settings: PortalSettings,
+        scheduler: Option<SchedulerHandle>,
+    ) -> Self {
         Self {
             hub,
             admin_token: Arc::from(admin_token),
             settings,
             throttle: Arc::default(),
+            scheduler,
         }
     }
 }
@@ -85,11 +107,15 @@ pub fn router(state: PortalState) -> Router {
         .route(signin::OPERATOR_LOGIN_PATH, post(signin::sign_in_operator))
         .route(signin::LOGOUT_PATH, post(signin::sign_out))
         .route("/portal/connections", get(connections::page))
-        .route("/portal/api-keys", get(pages::api_keys))
-        .route("/portal/automations", get(pages::automations))
-        .route("/portal/connectors", get(pages::connectors))
-        .route("/portal/runs", get(pages::runs))
+        .merge(connection_form::routes())
+        .merge(connection_detail::routes())
+        .merge(chart::routes())
+        .merge(api_keys::routes())
+        .merge(automations::routes())
+        .merge(connectors::routes())
+        .merge(runs::routes())
         .route(pages::STYLESHEET_PATH, get(pages::stylesheet))
+        .route(pages::SCRIPT_PATH, get(pages::script))
         .route(
             "/portal/{*rest}",
             get(pages::not_found).post(pages::not_found),
@@ -100,8 +126,8 @@ pub fn router(state: PortalState) -> Router {
         .with_state(state)
 }
 
-/// Headers on every portal response: no scripts, frames or foreign form targets (the
-/// portal uses none), no MIME sniffing, no referrer outside the server, and pages (which
+/// Headers on every portal response: scripts and fetches from the portal itself only, no
+/// frames or foreign form targets, no MIME sniffing, no referrer outside the server, and pages (which
 /// show tenant data) kept out of shared caches.
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
@@ -109,7 +135,8 @@ async fn security_headers(request: Request, next: Next) -> Response {
     let fixed: [(HeaderName, &str); 5] = [
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+             img-src 'self'; form-action 'self'; \
              frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -1,19 +1,20 @@
 //! The portal's small pages: `/portal` itself (to the Connections page, or to sign-in), the
-//! sidebar sections whose pages arrive with later increments (each says what it will show
-//! and, for the operator, the admin CLI command that does it today), the stylesheet
-//! (embedded in the binary) and the portal's 404.
+//! static files (stylesheet and the small progressive script, embedded in the binary) and
+//! the portal's 404.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::error::{PortalError, render};
+use super::error::PortalError;
 use super::session::SignedIn;
-use super::views::{Nav, PlaceholderPage, Section};
+use super::views::Section;
 
 /// Where static files are served from (no session needed).
 pub const STATIC_PREFIX: &str = "/portal/static/";
 pub const STYLESHEET_PATH: &str = "/portal/static/portal.css";
 const STYLESHEET: &str = include_str!("../../static/portal.css");
+pub const SCRIPT_PATH: &str = "/portal/static/portal.js";
+const SCRIPT: &str = include_str!("../../static/portal.js");
 
 /// `GET /portal`: the portal's first page.
 pub async fn home(session: Option<SignedIn>) -> Redirect {
@@ -25,12 +26,18 @@ pub async fn home(session: Option<SignedIn>) -> Redirect {
 
 /// `GET /portal/static/portal.css`.
 pub async fn stylesheet() -> Response {
-    let mut response = STYLESHEET.into_response();
+    static_file(STYLESHEET, "text/css; charset=utf-8")
+}
+
+/// `GET /portal/static/portal.js`.
+pub async fn script() -> Response {
+    static_file(SCRIPT, "text/javascript; charset=utf-8")
+}
+
+fn static_file(body: &'static str, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
@@ -41,68 +48,6 @@ pub async fn stylesheet() -> Response {
 /// Anything else under `/portal`.
 pub async fn not_found() -> PortalError {
     PortalError::NotFound("There is no such page in the portal".into())
-}
-
-fn placeholder(
-    session: &SignedIn,
-    section: Section,
-    text: &'static str,
-    command: &str,
-) -> Response {
-    let command = session.is_operator().then(|| command.to_string());
-    render(
-        StatusCode::OK,
-        &PlaceholderPage {
-            title: section.label(),
-            nav: Nav::new(session, section),
-            text,
-            command,
-        },
-    )
-}
-
-/// `GET /portal/api-keys`.
-pub async fn api_keys(session: SignedIn) -> Response {
-    placeholder(
-        &session,
-        Section::ApiKeys,
-        "Every API key of your connections — prefix, created, last used — with generate and \
-         revoke, arrives here in the next portal update.",
-        "junction admin keys list --tenant TENANT",
-    )
-}
-
-/// `GET /portal/automations`.
-pub async fn automations(session: SignedIn) -> Response {
-    placeholder(
-        &session,
-        Section::Automations,
-        "Automations between two connections — their runs, outbox and retries — arrive here in \
-         a coming portal update.",
-        "junction admin automations list --tenant TENANT",
-    )
-}
-
-/// `GET /portal/connectors`.
-pub async fn connectors(session: SignedIn) -> Response {
-    placeholder(
-        &session,
-        Section::Connectors,
-        "The installed connectors with their versions and capabilities, uploads and load \
-         errors arrive here in a coming portal update.",
-        "junction admin connectors list",
-    )
-}
-
-/// `GET /portal/runs`.
-pub async fn runs(session: SignedIn) -> Response {
-    placeholder(
-        &session,
-        Section::Runs,
-        "Sync runs across your connections, filterable and with their errors, arrive here in a \
-         coming portal update. The Connections page shows each resource's last run today.",
-        "junction admin connections runs CONNECTION_ID",
-    )
 }
 
 #[cfg(test)]

@@ -133,17 +133,6 @@ pub struct ErrorPage<'a> {
     pub message: &'a str,
 }
 
-/// A sidebar page whose content arrives in a later increment.
-#[derive(Template)]
-#[template(path = "portal/placeholder.html")]
-pub struct PlaceholderPage {
-    pub title: &'static str,
-    pub nav: Nav,
-    pub text: &'static str,
-    /// The admin CLI command that does it meanwhile (operators only).
-    pub command: Option<String>,
-}
-
 /// A link of the operator's tenant picker.
 pub struct TenantLink {
     pub href: String,
