@@ -225,9 +225,16 @@ async fn due_jobs_are_leased_once() {
             .unwrap();
         assert_eq!(
             due,
-            vec![(conn.id.clone(), "orders".to_string())],
+            vec![(conn.id.clone(), "orders".to_string(), false)],
             "disabled resources are never due"
         );
+        // "Sync now" marks the job as asked for by hand (the run is recorded `manual`).
+        store.sync_now(&conn.id, None).await.unwrap();
+        let due = store
+            .due_jobs(junction::store::now_ms() + 1, 10)
+            .await
+            .unwrap();
+        assert_eq!(due, vec![(conn.id.clone(), "orders".to_string(), true)]);
         assert!(
             store
                 .claim_job(&conn.id, "orders", "host-a", 60_000)

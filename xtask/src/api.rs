@@ -246,6 +246,45 @@ impl Admin<'_> {
             .to_string())
     }
 
+    /// A portal user `email` of `tenant` whose password is in `password_file` (0600): reused
+    /// when the file exists and the user does, otherwise (re)created with a new random
+    /// password. The password.
+    pub fn ensure_user(&self, tenant: &str, email: &str, password_file: &Path) -> Result<String> {
+        let users = self
+            .get(&format!("/users?tenant={tenant}"))?
+            .expect("listing the demo tenant's users", &[200])?;
+        let existing = users["data"].as_array().and_then(|all| {
+            all.iter()
+                .find(|u| u["email"] == email)
+                .and_then(|u| u["id"].as_str().map(str::to_string))
+        });
+        let stored = std::fs::read_to_string(password_file).ok();
+        match (existing, stored) {
+            (Some(_), Some(password)) => return Ok(password.trim().to_string()),
+            // The password is lost: start the user afresh.
+            (Some(id), None) => {
+                let auth = format!("Bearer {}", self.token);
+                self.http
+                    .send(
+                        "DELETE",
+                        &self.url(&format!("/users/{id}")),
+                        &[("Authorization", &auth)],
+                        None,
+                    )?
+                    .expect("replacing the demo user", &[204])?;
+            }
+            (None, _) => {}
+        }
+        let password = random_password()?;
+        self.post(
+            "/users",
+            &json!({"tenant": tenant, "email": email, "password": password}),
+        )?
+        .expect("creating the demo portal user", &[201])?;
+        write_private(password_file, &password)?;
+        Ok(password)
+    }
+
     fn find_connection(&self, tenant: &str, name: &str) -> Result<Option<String>> {
         let list = self
             .get(&format!("/connections?tenant={tenant}"))?
@@ -271,6 +310,16 @@ impl Admin<'_> {
         )?;
         Ok((me.status == 200 && me.body["connectionId"] == connection_id).then(|| key.to_string()))
     }
+}
+
+/// 16 random bytes from the OS, hex: a password nobody has to choose.
+fn random_password() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("cannot read /dev/urandom")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Write `text` to `path` readable by the owner only.

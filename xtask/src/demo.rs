@@ -348,6 +348,8 @@ fn run_with(
         body: None,
         auth: Auth::Admin,
     });
+    let portal_password_file = setup.data_dir.join("demo-portal-password");
+    admin.ensure_user("demo", DEMO_USER, &portal_password_file)?;
     print_ready(setup, &p.api_key, &p.connection_id, &examples, &logs);
 
     if setup.smoke {
@@ -466,6 +468,9 @@ fn examples(http: &Http, setup: &Setup, key: &str, connection: &str) -> Result<V
     ])
 }
 
+/// The demo tenant's portal user.
+const DEMO_USER: &str = "demo@junction.example";
+
 fn print_ready(setup: &Setup, key: &str, connection: &str, examples: &[Example], logs: &Path) {
     let base = setup.junction_url();
     let token_file = setup.data_dir.join("demo-admin.token");
@@ -475,6 +480,10 @@ fn print_ready(setup: &Setup, key: &str, connection: &str, examples: &[Example],
     println!(
         "  API key     {key}   (saved in {})",
         setup.data_dir.join("demo-api-key").display()
+    );
+    println!(
+        "  portal      {base}/portal   sign in as {DEMO_USER} (password in {}) or as the operator with the admin token",
+        setup.data_dir.join("demo-portal-password").display()
     );
     println!("  admin token in {}", token_file.display());
     println!("  logs        {}", logs.display());

@@ -11,6 +11,8 @@
 //!   `bench runtime [calls]` or `bench api [orders]` for one)
 //! - `cargo xtask api-fuzz` the smoke demo, then schemathesis against both APIs (part of
 //!   `test`)
+//! - `cargo xtask browser`  install Chromium and playwright-core for the portal's browser
+//!   tests (part of `test`; prints the environment the test reads)
 //! - `cargo xtask lint`     fmt and clippy (native and wasm32-wasip2)
 //! - `cargo xtask ci`       `lint`, then `test`
 
@@ -21,6 +23,7 @@ use anyhow::{Context, Result, bail};
 
 mod api;
 mod api_fuzz;
+mod browser;
 mod demo;
 mod polyglot;
 mod procs;
@@ -63,9 +66,14 @@ fn main() -> Result<()> {
         "ci" => ci(),
         "api-fuzz" => build_plugins().and_then(|()| api_fuzz_run()),
         "realsys" => realsys::install_all(&target_dir()),
+        "browser" => browser::install(&target_dir()).map(|env| {
+            for (name, value) in env {
+                println!("{name}={}", value.display());
+            }
+        }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <plugins|test|run|bench|api-fuzz|realsys|lint|ci> [args]"
+                "usage: cargo xtask <plugins|test|run|bench|api-fuzz|realsys|browser|lint|ci> [args]"
             );
             Ok(())
         }
@@ -165,6 +173,9 @@ fn test(extra: &[String]) -> Result<()> {
     cmd.args(["test", "--workspace"]).args(extra);
     cmd.env("JUNCTION_COMPONENTS_DIR", target_dir());
     cmd.env("JUNCTION_REALSYS_DIR", realsys::dir(&target_dir()));
+    for (name, value) in browser::install(&target_dir())? {
+        cmd.env(name, value);
+    }
     run(&mut cmd)?;
     api_fuzz_run()
 }

@@ -160,8 +160,8 @@ fn badge(label: impl Into<String>, tone: &'static str) -> Badge {
     }
 }
 
-/// One resource's state in words.
-fn resource_status(state: &SyncState) -> Badge {
+/// One resource's state in words (also the details page's, and its live status).
+pub(super) fn resource_status(state: &SyncState) -> Badge {
     if state.run_id.is_some() {
         return badge("Syncing now", "neutral");
     }
@@ -181,8 +181,8 @@ fn resource_status(state: &SyncState) -> Badge {
     }
 }
 
-/// The connection's health: the worst of its enabled resources.
-fn health(connector_loaded: bool, states: &[SyncState]) -> Badge {
+/// The connection's health: the worst of its enabled resources (also on the details page).
+pub(super) fn health(connector_loaded: bool, states: &[SyncState]) -> Badge {
     if !connector_loaded {
         return badge("Connector not loaded", "bad");
     }

@@ -9,6 +9,11 @@
 //!   random token also set in the `junction_login` cookie (double submit). Tokens are
 //!   compared in constant time.
 //!
+//! Bodies are read here (so the token can be checked before any handler runs) and handed
+//! on unchanged: urlencoded forms up to 64 KiB everywhere; the one multipart form, the
+//! connector upload ([`super::connectors::UPLOAD_PATH`]), up to the component limit plus
+//! room for its other fields, with its `csrf` field read from the multipart body.
+//!
 //! A refused POST gets a 403 page saying why. The session cookie is also SameSite=Strict,
 //! so a browser does not send it with another site's request in the first place.
 
@@ -31,6 +36,9 @@ pub const FIELD: &str = "csrf";
 pub const LOGIN_COOKIE: &str = "junction_login";
 /// The largest form body the portal reads.
 const MAX_FORM_BYTES: usize = 64 * 1024;
+/// The largest body of the connector upload: the component, plus the form's other fields
+/// and the multipart framing.
+const MAX_UPLOAD_BYTES: usize = super::connectors::MAX_COMPONENT_BYTES + MAX_FORM_BYTES;
 
 /// The form token of a session, derived from its id.
 pub fn session_token(session_id: &str) -> String {
@@ -99,12 +107,13 @@ pub async fn guard(request: Request, next: Next) -> Response {
             None => return Redirect::to(LOGIN_PATH).into_response(),
         }
     };
+    let limit = body_limit(path, request.headers());
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
         Err(_) => return PortalError::TooLarge.into_response(),
     };
-    let given = form_token(&parts.headers, &bytes);
+    let given = form_token(&parts.headers, &bytes).await;
     let refusal = match (&given, &expected) {
         (None, _) => Some("it carried no security token"),
         (Some(_), None) => Some("the sign-in page's security cookie is missing or expired"),
@@ -120,13 +129,42 @@ pub async fn guard(request: Request, next: Next) -> Response {
         .await
 }
 
-/// The `csrf` field of a urlencoded form body (other bodies carry none).
-fn form_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
-    let is_form = headers
+/// How much of a POST's body the guard reads: only a multipart body sent to the upload
+/// path may be large (every other form is a few fields).
+fn body_limit(path: &str, headers: &HeaderMap) -> usize {
+    if path == super::connectors::UPLOAD_PATH && multipart_boundary(headers).is_some() {
+        MAX_UPLOAD_BYTES
+    } else {
+        MAX_FORM_BYTES
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> &str {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or("")
+}
+
+/// The boundary of a `multipart/form-data` body, if it is one.
+pub fn multipart_boundary(headers: &HeaderMap) -> Option<String> {
+    let value = content_type(headers);
+    let is_form_data = value
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("multipart/form-data"));
+    if !is_form_data {
+        return None;
+    }
+    multer::parse_boundary(value).ok()
+}
+
+/// The `csrf` field of a urlencoded or multipart form body (other bodies carry none).
+async fn form_token(headers: &HeaderMap, body: &axum::body::Bytes) -> Option<String> {
+    if let Some(boundary) = multipart_boundary(headers) {
+        return multipart_token(body.clone(), boundary).await;
+    }
+    if !content_type(headers).starts_with("application/x-www-form-urlencoded") {
         return None;
     }
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
@@ -134,6 +172,20 @@ fn form_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
         .into_iter()
         .find(|(name, _)| name == FIELD)
         .map(|(_, value)| value)
+}
+
+/// The first `csrf` field of a multipart body (wherever it is among the parts: a browser
+/// sends fields in the form's order, the token before the file); none if the body does not
+/// parse. The body is already in memory, so the other parts are skipped, not copied.
+async fn multipart_token(body: axum::body::Bytes, boundary: String) -> Option<String> {
+    let stream = Body::from(body).into_data_stream();
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(FIELD) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -205,15 +257,99 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_token_is_read_from_urlencoded_forms_only() {
+    async fn token(headers: &HeaderMap, body: &'static [u8]) -> Option<String> {
+        form_token(headers, &axum::body::Bytes::from_static(body)).await
+    }
+
+    #[tokio::test]
+    async fn the_token_is_read_from_urlencoded_and_multipart_forms_only() {
         let form = headers(&[("content-type", "application/x-www-form-urlencoded")]);
         assert_eq!(
-            form_token(&form, b"email=a%40b&csrf=abc%2Bd").as_deref(),
+            token(&form, b"email=a%40b&csrf=abc%2Bd").await.as_deref(),
             Some("abc+d")
         );
-        assert_eq!(form_token(&form, b"email=a"), None);
+        assert_eq!(token(&form, b"email=a").await, None);
         let json = headers(&[("content-type", "application/json")]);
-        assert_eq!(form_token(&json, b"csrf=abc"), None);
+        assert_eq!(token(&json, b"csrf=abc").await, None);
+    }
+
+    const MULTIPART: &str = "multipart/form-data; boundary=XyZ";
+
+    #[tokio::test]
+    async fn the_token_is_read_from_a_multipart_body_before_or_after_the_file() {
+        let multipart = headers(&[("content-type", MULTIPART)]);
+        let token_first =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok-en_1\r\n\
+--XyZ\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\n\
+Content-Type: application/wasm\r\n\r\n\x00asm\x01\x00\x00\x00\r\n--XyZ--\r\n";
+        assert_eq!(
+            token(&multipart, token_first).await.as_deref(),
+            Some("tok-en_1")
+        );
+        let file_first =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\n\
+\r\n\x00asm--XyZ-not-a-boundary\r\n\
+--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nsecond\r\n--XyZ--\r\n";
+        assert_eq!(
+            token(&multipart, file_first).await.as_deref(),
+            Some("second")
+        );
+        // Quoted boundaries and upper-case media types are still multipart.
+        let quoted = headers(&[("content-type", "Multipart/Form-Data; boundary=\"XyZ\"")]);
+        assert_eq!(
+            token(&quoted, token_first).await.as_deref(),
+            Some("tok-en_1")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_multipart_body_without_a_token_or_that_does_not_parse_carries_none() {
+        let multipart = headers(&[("content-type", MULTIPART)]);
+        let no_token =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\n\
+\r\n\x00asm\r\n--XyZ--\r\n";
+        assert_eq!(token(&multipart, no_token).await, None);
+        // A field merely mentioning csrf in its contents is not the field.
+        let in_contents = b"--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n\
+name=\"csrf\" csrf=abc\r\n--XyZ--\r\n";
+        assert_eq!(token(&multipart, in_contents).await, None);
+        assert_eq!(
+            token(&multipart, b"csrf=abc").await,
+            None,
+            "not multipart framing"
+        );
+        assert_eq!(
+            token(
+                &multipart,
+                b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc"
+            )
+            .await,
+            None,
+            "a truncated body"
+        );
+        let other_boundary = headers(&[("content-type", "multipart/form-data; boundary=Other")]);
+        let token_first =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n--XyZ--\r\n";
+        assert_eq!(token(&other_boundary, token_first).await, None);
+        // multipart/mixed is not a form.
+        let mixed = headers(&[("content-type", "multipart/mixed; boundary=XyZ")]);
+        assert_eq!(token(&mixed, token_first).await, None);
+        let no_boundary = headers(&[("content-type", "multipart/form-data")]);
+        assert_eq!(token(&no_boundary, token_first).await, None);
+    }
+
+    #[test]
+    fn only_a_multipart_upload_may_be_large() {
+        let upload = super::super::connectors::UPLOAD_PATH;
+        let multipart = headers(&[("content-type", MULTIPART)]);
+        let form = headers(&[("content-type", "application/x-www-form-urlencoded")]);
+        assert_eq!(body_limit(upload, &multipart), MAX_UPLOAD_BYTES);
+        const { assert!(MAX_UPLOAD_BYTES > 64 << 20) };
+        assert_eq!(body_limit(upload, &form), MAX_FORM_BYTES);
+        assert_eq!(
+            body_limit("/portal/connections", &multipart),
+            MAX_FORM_BYTES
+        );
+        assert_eq!(body_limit("/portal/logout", &headers(&[])), MAX_FORM_BYTES);
     }
 }

@@ -114,7 +114,7 @@ impl Store {
         resource: Option<ResourceKind>,
     ) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "UPDATE sync_state SET next_run_ms = $1 WHERE connection_id = $2 AND ($3 = '' OR resource = $3) AND enabled = 1",
+            "UPDATE sync_state SET next_run_ms = $1, requested_ms = $1 WHERE connection_id = $2 AND ($3 = '' OR resource = $3) AND enabled = 1",
         )
         .bind(now_ms())
         .bind(connection_id)
@@ -124,14 +124,15 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Due (connection, resource) pairs that nobody holds a live lease on, oldest first.
+    /// Due (connection, resource, asked for by hand) jobs that nobody holds a live lease
+    /// on, oldest first.
     pub async fn due_jobs(
         &self,
         now: i64,
         limit: i64,
-    ) -> Result<Vec<(String, String)>, StoreError> {
+    ) -> Result<Vec<(String, String, bool)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT connection_id, resource FROM sync_state \
+            "SELECT connection_id, resource, requested_ms FROM sync_state \
              WHERE enabled = 1 AND next_run_ms <= $1 AND (lease_until_ms IS NULL OR lease_until_ms < $1) \
              ORDER BY next_run_ms LIMIT $2",
         )
@@ -140,7 +141,14 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("connection_id")?, r.try_get("resource")?)))
+            .map(|r| {
+                let requested: Option<i64> = r.try_get("requested_ms")?;
+                Ok((
+                    r.try_get("connection_id")?,
+                    r.try_get("resource")?,
+                    requested.is_some(),
+                ))
+            })
             .collect()
     }
 
@@ -216,7 +224,7 @@ impl Store {
         since: Option<&str>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE sync_state SET run_id = $1, run_since = CASE WHEN run_cursor IS NULL THEN $2 ELSE run_since END \
+            "UPDATE sync_state SET run_id = $1, requested_ms = NULL, run_since = CASE WHEN run_cursor IS NULL THEN $2 ELSE run_since END \
              WHERE connection_id = $3 AND resource = $4",
         )
         .bind(run_id)

@@ -79,7 +79,7 @@ impl Scheduler {
             if free > 0 {
                 match self.hub.store.due_jobs(now_ms(), free as i64).await {
                     Ok(due) => {
-                        for (connection_id, resource) in due {
+                        for (connection_id, resource, by_hand) in due {
                             let Ok(kind) = ResourceKind::parse(&resource) else {
                                 tracing::error!(connection = %connection_id, resource = %resource, "unknown resource in sync state");
                                 continue;
@@ -109,7 +109,8 @@ impl Scheduler {
                             );
                             jobs.spawn(async move {
                                 let _permit = permit;
-                                let result = run_job(&hub, &settings, &connection_id, kind, "schedule", &owner, &stop).await;
+                                let trigger = if by_hand { "manual" } else { "schedule" };
+                                let result = run_job(&hub, &settings, &connection_id, kind, trigger, &owner, &stop).await;
                                 if let Err(e) = result {
                                     tracing::error!(connection = %connection_id, resource = %resource, error = %e, "sync job could not be recorded");
                                 }
