@@ -7,7 +7,11 @@
 
 const path = require("node:path");
 const assert = require("node:assert/strict");
+const fs = require("node:fs");
 const { chromium } = require(path.join(process.env.JUNCTION_BROWSER_MODULES, "playwright-core"));
+// axe-core's source, evaluated in each page through the DevTools protocol (the portal's CSP
+// rightly refuses injected script tags).
+const AXE = fs.readFileSync(path.join(process.env.JUNCTION_BROWSER_MODULES, "axe-core", "axe.min.js"), "utf8");
 
 const env = (name) => {
   const value = process.env[name];
@@ -17,7 +21,27 @@ const env = (name) => {
 const BASE = env("BASE_URL");
 const SHOTS = env("SCREENSHOTS");
 const ORDERS = Number(env("WOO_ORDERS"));
-const result = { screenshots: [] };
+const result = { screenshots: [], audited: [] };
+const violations = [];
+
+/// Check the page with axe-core against WCAG 2.1 A and AA (labels, contrast, names, roles,
+/// landmarks, headings); every violation is kept with the step that found it.
+async function audit(page, name) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const report = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+    });
+    return report.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
+  });
+  result.audited.push(new URL(page.url()).pathname);
+  for (const v of found) violations.push({ step: name, url: page.url(), ...v });
+}
 
 async function shot(page, name) {
   const file = `${name}.png`;
@@ -31,6 +55,7 @@ async function step(page, name, body) {
   const started = Date.now();
   await body();
   await shot(page, name);
+  await audit(page, name);
   console.log(`ok  ${name} (${Date.now() - started} ms)`);
 }
 
@@ -224,6 +249,8 @@ async function main() {
       assert.equal(await page.evaluate(() => document.activeElement.id), "main");
     });
     assert.deepEqual(consoleErrors, [], "no script errors or CSP violations on any page");
+    current = "accessibility";
+    assert.deepEqual(violations, [], "axe-core finds no WCAG 2.1 A/AA or best-practice violation");
   } catch (error) {
     console.error(`FAILED at ${current}: ${error.stack || error}`);
     console.error(`url: ${page.url()}`);

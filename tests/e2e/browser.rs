@@ -5,7 +5,8 @@
 //! through the portal as that user: sign in, create a connection to the emulator from the
 //! generated form, sync it and see the counts, generate an API key and use it against the
 //! Runtime API, revoke it and see the API refuse it, create a second connection and an
-//! automation between the two and run it. Screenshots of every step are saved under
+//! automation between the two and run it; axe-core checks every page it visits against
+//! WCAG 2.1 A/AA. Screenshots of every step are saved under
 //! `target/screenshots/` (or `JUNCTION_SCREENSHOTS_DIR`). Afterwards the server's own view
 //! (admin API) and the emulators confirm what the browser did.
 
@@ -224,6 +225,23 @@ async fn a_user_works_through_the_portal_in_chromium() {
             dashboard.store().orders().len()
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // axe-core checked every step's page (the script fails on any violation).
+    let audited = summary["audited"].as_array().unwrap();
+    assert_eq!(
+        audited.len(),
+        summary["screenshots"].as_array().unwrap().len()
+    );
+    for section in [
+        "/portal/connections",
+        "/portal/api-keys",
+        "/portal/runs",
+        "/portal/connectors",
+    ] {
+        assert!(
+            audited.iter().any(|p| p == section),
+            "{section} not audited: {audited:?}"
+        );
     }
     for name in summary["screenshots"].as_array().unwrap() {
         let path = screenshots.join(name.as_str().unwrap());
