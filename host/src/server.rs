@@ -42,8 +42,13 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     })?;
     let metrics = crate::metrics::install()?;
     let store = Store::open(&config.database_url()).await?;
-    let interrupted = store.recover_interrupted_runs().await?
-        + store.recover_interrupted_automation_runs().await?;
+    // Named before recovery: with several hosts on one database, recovery leaves other
+    // hosts' live leases alone and frees only what dead processes of this machine held
+    // (so a restarted host resumes its work at once, not after its old leases expire).
+    let owner = format!("{}-{}", hostname(), std::process::id());
+    let dead = dead_local_owners(&owner, store.lease_owners().await?);
+    let interrupted = store.recover_interrupted_runs(&dead).await?
+        + store.recover_interrupted_automation_runs(&dead).await?;
     if interrupted > 0 {
         tracing::warn!(
             interrupted,
@@ -56,6 +61,14 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let runtime = Runtime::new(config.sandbox.clone(), Some(config.cache_dir()))?;
     let registry = Registry::open(runtime, config.plugins_dir.clone()).await?;
     let _watch = registry.watch()?;
+    // Every connector published to the database is installed before this host serves (and
+    // so before `/readyz`); then a poll keeps it in step with uploads on any host.
+    let mut component_sync =
+        crate::sync::components::ComponentSync::new(store.clone(), registry.clone());
+    if let Err(e) = component_sync.tick().await {
+        tracing::error!(error = %e, "cannot read connector components from the database");
+    }
+    let _component_sync = component_sync.spawn(crate::sync::components::POLL_INTERVAL);
     tracing::info!(
         plugins_dir = %config.plugins_dir.display(),
         connectors = registry.snapshot().connectors().count(),
@@ -63,7 +76,6 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     );
 
     let hub = Hub::new(store.clone(), registry.clone(), vault);
-    let owner = format!("{}-{}", hostname(), std::process::id());
     let automations = AutomationScheduler::new(
         hub.clone(),
         config.automations.clone(),
@@ -147,6 +159,28 @@ fn admin_token(config: &ServerConfig) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "generated the admin API token");
     Ok(token)
+}
+
+/// Of the lease owners (`hostname-pid`), those that are this process or a process of this
+/// machine (same host name) that no longer runs; with a shared database every other
+/// owner may be alive elsewhere. This process's own name is always included.
+fn dead_local_owners(me: &str, owners: Vec<String>) -> Vec<String> {
+    let prefix = format!("{}-", hostname());
+    let mut dead: Vec<String> = owners
+        .into_iter()
+        .filter(|owner| {
+            owner.strip_prefix(&prefix).is_some_and(|pid| {
+                pid.parse::<u32>().is_ok_and(|pid| {
+                    pid == std::process::id()
+                        || !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                })
+            })
+        })
+        .collect();
+    if !dead.iter().any(|owner| owner == me) {
+        dead.push(me.to_string());
+    }
+    dead
 }
 
 fn hostname() -> String {

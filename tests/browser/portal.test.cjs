@@ -99,6 +99,10 @@ async function createConnection(page, connector, name, fields) {
 }
 
 async function main() {
+  // A failure screenshot from an earlier run would be mistaken for this one's.
+  for (const file of fs.readdirSync(SHOTS)) {
+    if (file.startsWith("failed-") && file.endsWith(".png")) fs.rmSync(path.join(SHOTS, file));
+  }
   const browser = await chromium.launch({
     executablePath: env("JUNCTION_CHROMIUM"),
     headless: true,

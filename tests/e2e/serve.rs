@@ -127,3 +127,52 @@ async fn serve_reports_health_and_hot_reloads_connectors() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The server keeps its data where the test pass chose: SQLite in the data directory by
+/// default; with `JUNCTION_TEST_DATABASE=postgres` its own PostgreSQL database, which a
+/// restart on the same data directory finds again.
+#[tokio::test]
+async fn the_server_uses_the_database_the_test_pass_chose() {
+    assert_eq!(
+        common::with_database("postgres://u:p@h:5432/test?sslmode=disable", "j_1"),
+        "postgres://u:p@h:5432/j_1?sslmode=disable"
+    );
+    assert_eq!(
+        common::with_database("postgres://u@h", "j_1"),
+        "postgres://u@h/j_1"
+    );
+    let data = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let server = common::spawn_server(data.path(), port, &[]);
+    common::wait_for_status(&server.base, "/healthz", 200).await;
+    let sqlite = data.path().join("junction.db");
+    match common::database_url(data.path()) {
+        None => assert!(sqlite.is_file(), "no SQLite database in the data directory"),
+        Some(url) => {
+            assert!(!sqlite.exists(), "a PostgreSQL server wrote {sqlite:?}");
+            assert!(url.contains("/j_"), "{url}");
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            let tenants =
+                || sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tenants").fetch_one(&pool);
+            assert_eq!(tenants().await.unwrap(), 0, "migrated and empty");
+            // Written through the server, read in its database; a restart keeps it.
+            let token = std::fs::read_to_string(data.path().join("admin.token")).unwrap();
+            let client = reqwest::Client::new();
+            let created = client
+                .post(format!("{}/api/v1/admin/tenants", server.base))
+                .bearer_auth(token.trim())
+                .json(&serde_json::json!({"name": "acme"}))
+                .send()
+                .await
+                .unwrap();
+            assert!(created.status().is_success(), "{}", created.status());
+            assert_eq!(tenants().await.unwrap(), 1);
+            drop(server);
+            let again = common::spawn_server(data.path(), port, &[]);
+            common::wait_for_status(&again.base, "/healthz", 200).await;
+            assert_eq!(common::database_url(data.path()), Some(url));
+            assert!(!sqlite.exists());
+            assert_eq!(tenants().await.unwrap(), 1);
+        }
+    }
+}

@@ -3,7 +3,10 @@
 //! target, later Python and npm packages, PostgreSQL, Chromium) is installed from here.
 //!
 //! - `cargo xtask plugins`  build every connector and test component (incremental)
-//! - `cargo xtask test`     plugins, then the whole test suite
+//! - `cargo xtask test`     plugins, then the whole test suite on SQLite, then the e2e
+//!   binaries that start servers again with every server on PostgreSQL (see `postgres.rs`)
+//! - `cargo xtask postgres [command...]` find or start the tests' PostgreSQL; run `command`
+//!   as the PostgreSQL pass runs its tests (or, without one, print the URL and leave it up)
 //! - `cargo xtask run`      plugins, then the demo: WooCommerce emulator + `junction serve`,
 //!   provisioned, synced and ready to query (`--smoke`: the same on free ports in a
 //!   temporary data dir, then check the example requests and stop)
@@ -26,6 +29,7 @@ mod api_fuzz;
 mod browser;
 mod demo;
 mod polyglot;
+mod postgres;
 mod procs;
 mod progress;
 mod realsys;
@@ -63,6 +67,7 @@ fn main() -> Result<()> {
         "run" => run_demo(rest),
         "bench" => bench(rest),
         "lint" => lint(),
+        "postgres" => postgres_task(rest),
         "ci" => ci(),
         "api-fuzz" => build_plugins().and_then(|()| api_fuzz_run()),
         "realsys" => realsys::install_all(&target_dir()),
@@ -73,7 +78,7 @@ fn main() -> Result<()> {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <plugins|test|run|bench|api-fuzz|realsys|browser|lint|ci> [args]"
+                "usage: cargo xtask <plugins|test|run|bench|api-fuzz|realsys|browser|postgres|lint|ci> [args]"
             );
             Ok(())
         }
@@ -165,19 +170,128 @@ pub(crate) fn copy_if_changed(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The e2e binaries the PostgreSQL pass runs again: every one that starts `junction serve`
+/// (through `common::spawn_server`, which then gives each data directory a fresh
+/// PostgreSQL database). Measured on the 2-core dev machine, one binary at a time, on
+/// PostgreSQL: about 330 s in all (automations 173, portal_connection_form 70, browser 24,
+/// crash 19, admin_cli 11, the other six 1-7 each); SQLite takes about 10% less.
+const POSTGRES_PASS: &[&str] = &[
+    "serve",
+    "runtime_api",
+    "crash",
+    "admin_cli",
+    "automations",
+    "portal",
+    "portal_automations",
+    "portal_connection_detail",
+    "portal_connection_form",
+    "portal_runs_connectors",
+    "browser",
+];
+
+/// Test binaries left out of the PostgreSQL pass, and why: none of them starts a server on
+/// the default database, so a second run would test exactly what the first did. The
+/// store-level and scale-out ones already test PostgreSQL in the first pass through
+/// `JUNCTION_TEST_POSTGRES_URL`. (A test checks every binary is in one list or the other.)
+const NOT_IN_POSTGRES_PASS: &[(&str, &str)] = &[
+    ("sandbox", "the wasm sandbox only; no store"),
+    ("hot_reload", "the connector registry only; no store"),
+    ("cli", "connector inspect/call/list; no store"),
+    ("woocommerce", "connector against its emulator; no store"),
+    ("conformance", "connectors against their systems; no store"),
+    ("targets", "component targets; no store"),
+    ("polyglot", "JavaScript/Python components; no store"),
+    ("tryton", "connector against a real trytond; no store"),
+    ("vendure", "connector against a real Vendure; no store"),
+    (
+        "store",
+        "already runs every case on SQLite and PostgreSQL in the first pass",
+    ),
+    (
+        "webhooks",
+        "its store cases already run on PostgreSQL in the first pass",
+    ),
+    ("batch", "connector batch writes in-process; no store"),
+    (
+        "scaleout",
+        "already on PostgreSQL in the first pass: its servers get JUNCTION_DATABASE_URL",
+    ),
+    (
+        "shared_components",
+        "already on PostgreSQL in the first pass: its servers get JUNCTION_DATABASE_URL",
+    ),
+    (
+        "autosync",
+        "in-process scheduler on its own SQLite store; no server",
+    ),
+];
+
 fn test(extra: &[String]) -> Result<()> {
     build_plugins()?;
     realsys::install_all(&target_dir())?;
     run(cargo().args(["build", "--package", "junction", "--bins"]))?;
+    let browser_env = browser::install(&target_dir())?;
+    let postgres = postgres::ensure(&target_dir())?;
+    // First pass: servers on SQLite (the default); the store-level tests also run every
+    // case against PostgreSQL.
     let mut cmd = cargo();
     cmd.args(["test", "--workspace"]).args(extra);
+    test_env(&mut cmd, &browser_env, &postgres.url);
+    run(&mut cmd)?;
+    // Second pass: the binaries that start servers, each server on its own PostgreSQL
+    // database.
+    for (name, why) in NOT_IN_POSTGRES_PASS {
+        eprintln!("xtask: not in the PostgreSQL pass: {name} ({why})");
+    }
+    let mut cmd = cargo();
+    cmd.args(["test", "--package", "junction"]);
+    for name in POSTGRES_PASS {
+        cmd.args(["--test", name]);
+    }
+    cmd.args(extra);
+    test_env(&mut cmd, &browser_env, &postgres.url);
+    in_postgres_pass(&mut cmd, &postgres.url)?;
+    drop(postgres);
+    api_fuzz_run()
+}
+
+/// What every test process reads: components, real systems, the browser, PostgreSQL.
+fn test_env(cmd: &mut Command, browser_env: &[(&str, PathBuf)], postgres_url: &str) {
     cmd.env("JUNCTION_COMPONENTS_DIR", target_dir());
     cmd.env("JUNCTION_REALSYS_DIR", realsys::dir(&target_dir()));
-    for (name, value) in browser::install(&target_dir())? {
+    for (name, value) in browser_env {
         cmd.env(name, value);
     }
-    run(&mut cmd)?;
-    api_fuzz_run()
+    cmd.env("JUNCTION_TEST_POSTGRES_URL", postgres_url);
+}
+
+/// Run `cmd` with every test server on PostgreSQL (`JUNCTION_TEST_DATABASE=postgres`), then
+/// drop the databases it made, whether it passed or not.
+fn in_postgres_pass(cmd: &mut Command, postgres_url: &str) -> Result<()> {
+    let run_id = postgres::new_run_id()?;
+    cmd.env("JUNCTION_TEST_POSTGRES_URL", postgres_url)
+        .env("JUNCTION_TEST_DATABASE", "postgres")
+        .env("JUNCTION_TEST_RUN_ID", &run_id);
+    let outcome = run(cmd);
+    let cleanup = postgres::drop_run_databases(postgres_url, &run_id);
+    outcome.and(cleanup)
+}
+
+/// `cargo xtask postgres [command...]`: `command` in the PostgreSQL pass's environment
+/// (e.g. `cargo xtask postgres cargo test -p junction --test serve`), or without one the
+/// URL to export, the server left running.
+fn postgres_task(command: &[String]) -> Result<()> {
+    let postgres = postgres::ensure(&target_dir())?;
+    let Some((program, args)) = command.split_first() else {
+        println!("JUNCTION_TEST_POSTGRES_URL={}", postgres.url);
+        postgres.keep_running();
+        return Ok(());
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(root());
+    cmd.env("JUNCTION_COMPONENTS_DIR", target_dir());
+    cmd.env("JUNCTION_REALSYS_DIR", realsys::dir(&target_dir()));
+    in_postgres_pass(&mut cmd, &postgres.url)
 }
 
 /// The served OpenAPI document against a live, synced server, with schemathesis.
@@ -276,4 +390,34 @@ fn run_demo(extra: &[String]) -> Result<()> {
         &target_dir().join("plugins").join("woocommerce.wasm"),
         mode,
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Every e2e binary is either in the PostgreSQL pass or listed with a reason.
+    #[test]
+    fn every_test_binary_is_placed_in_or_out_of_the_postgres_pass() {
+        let manifest = std::fs::read_to_string(root().join("host").join("Cargo.toml")).unwrap();
+        let mut names: Vec<&str> = manifest
+            .split("[[test]]")
+            .skip(1)
+            .filter_map(|section| {
+                let line = section
+                    .lines()
+                    .find(|l| l.trim_start().starts_with("name"))?;
+                line.split('"').nth(1)
+            })
+            .collect();
+        names.sort_unstable();
+        let mut placed: Vec<&str> = POSTGRES_PASS
+            .iter()
+            .copied()
+            .chain(NOT_IN_POSTGRES_PASS.iter().map(|(name, _)| *name))
+            .collect();
+        placed.sort_unstable();
+        assert_eq!(names, placed);
+    }
 }

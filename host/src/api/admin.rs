@@ -26,6 +26,7 @@ use super::{ApiState, RouteDef, at, build};
 use crate::runtime::LoadError;
 use crate::runtime::types::ResourceKind;
 use crate::store::{SyncState, Tenant};
+use crate::sync::components::{PublishError, publish};
 
 /// Proof that the request carries the admin token.
 pub struct Admin;
@@ -203,13 +204,16 @@ const MAX_COMPONENT_BYTES: usize = 64 << 20;
     description = "The body is the component itself (the .wasm bytes, at most 64 MiB). It is \
         validated completely (a component of the junction:connector/plugin world with a valid \
         manifest) before it replaces anything; then it is live at once, replacing the version \
-        serving the same key. Calls in flight finish on the version they started with.",
+        serving the same key. Calls in flight finish on the version they started with. \
+        It is stored in the database, content-addressed, and every host sharing the database \
+        installs it within seconds.",
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the .wasm component (any content type is accepted, e.g. application/wasm)"),
     responses(
         (status = 201, description = "installed and serving", body = UploadedConnector),
         (status = 400, description = "not a valid connector component (`message` says why)", body = ApiErrorDoc),
         (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
         (status = 413, description = "larger than 64 MiB", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable (nothing was installed)", body = ApiErrorDoc),
     ),
     security(("adminToken" = []))
 )]
@@ -224,14 +228,15 @@ async fn upload_connector(
             "the body must be the connector component (.wasm bytes)",
         ));
     }
-    let installed = s
-        .hub
-        .registry
-        .install(body.to_vec())
+    // Validated, stored in the database (every host installs it from there), installed here.
+    let installed = publish(&s.hub.store, &s.hub.registry, body.to_vec())
         .await
         .map_err(|e| match e {
-            LoadError::Read { .. } | LoadError::Cache { .. } => ApiError::internal(e.to_string()),
-            other => ApiError {
+            PublishError::Store(e) => ApiError::from(e),
+            PublishError::Load(e @ (LoadError::Read { .. } | LoadError::Cache { .. })) => {
+                ApiError::internal(e.to_string())
+            }
+            PublishError::Load(other) => ApiError {
                 field: Some("body".into()),
                 ..ApiError::new(
                     StatusCode::BAD_REQUEST,

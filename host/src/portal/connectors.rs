@@ -6,8 +6,9 @@
 //!
 //! The upload is the portal's one multipart form: the CSRF guard (`super::csrf`) reads its
 //! body up to [`MAX_COMPONENT_BYTES`] plus framing and checks its `csrf` field before
-//! [`upload`] runs; the component then goes through `Registry::install` exactly as the admin
-//! API's upload does (validated completely before it replaces anything), and the page says
+//! [`upload`] runs; the component then goes through `sync::components::publish` exactly as
+//! the admin API's upload does (validated completely before it replaces anything, stored in
+//! the database for every host, installed here), and the page says
 //! what was installed (post/redirect/get, the notice carried in the query) or why not (422).
 
 use std::path::Path;
@@ -28,6 +29,7 @@ use super::views::{Badge, ErrorPage, Nav, Section};
 use crate::runtime::LoadError;
 use crate::runtime::connector::LoadedConnector;
 use crate::runtime::registry::FileStatus;
+use crate::sync::components::{PublishError, publish};
 
 /// Where the page lives and the upload form posts to.
 pub const UPLOAD_PATH: &str = "/portal/connectors";
@@ -129,7 +131,8 @@ pub async fn upload(
         Err(UploadProblem::TooLarge) => return PortalError::TooLarge.into_response(),
         Err(UploadProblem::Invalid(message)) => return refused(&state, &session, message),
     };
-    match state.hub.registry.install(bytes.to_vec()).await {
+    // The admin API's path: validated, stored in the database for every host, installed here.
+    match publish(&state.hub.store, &state.hub.registry, bytes.to_vec()).await {
         Ok(installed) => {
             let connector = &installed.connector;
             tracing::info!(
@@ -148,10 +151,11 @@ pub async fn upload(
             let query = serde_urlencoded::to_string(query).unwrap_or_default();
             Redirect::to(&format!("{UPLOAD_PATH}?{query}")).into_response()
         }
-        Err(e @ (LoadError::Read { .. } | LoadError::Cache { .. })) => {
+        Err(PublishError::Load(e @ (LoadError::Read { .. } | LoadError::Cache { .. }))) => {
             PortalError::Internal(e.to_string()).into_response()
         }
-        Err(e) => refused(&state, &session, e.to_string()),
+        Err(PublishError::Store(e)) => PortalError::from(e).into_response(),
+        Err(PublishError::Load(e)) => refused(&state, &session, e.to_string()),
     }
 }
 

@@ -88,6 +88,27 @@ pub struct Installed {
     pub file: PathBuf,
 }
 
+/// A component that passed [`Registry::validate`], with its bytes.
+pub struct Validated {
+    candidate: Arc<LoadedConnector>,
+    bytes: Vec<u8>,
+}
+
+impl Validated {
+    /// The connector the bytes load as (key, version, digest, manifest).
+    pub fn connector(&self) -> &Arc<LoadedConnector> {
+        &self.candidate
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// Makes staging file names unique within the process (the pid makes them unique across
+/// processes sharing a directory).
+static STAGING_NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Connectors loaded from a directory, hot-reloaded.
 pub struct Registry {
     runtime: Runtime,
@@ -269,8 +290,22 @@ impl Registry {
     /// serves the same key (or `<key>.wasm`) and reconcile, so it is live when this returns.
     /// A component that fails validation changes nothing.
     pub async fn install(&self, bytes: Vec<u8>) -> Result<Installed, LoadError> {
+        let validated = self.validate(bytes).await?;
+        self.install_validated(validated).await
+    }
+
+    /// The first half of [`Registry::install`]: load the bytes as a connector without
+    /// touching the plugins directory. Uploads validate, store the component in the database
+    /// and only then install it, so a component the database holds has passed this check.
+    pub async fn validate(&self, bytes: Vec<u8>) -> Result<Validated, LoadError> {
         let upload = PathBuf::from("(upload)");
         let candidate = LoadedConnector::load_bytes(&self.runtime, bytes.clone(), upload).await?;
+        Ok(Validated { candidate, bytes })
+    }
+
+    /// The second half of [`Registry::install`]: write a validated component and reconcile.
+    pub async fn install_validated(&self, validated: Validated) -> Result<Installed, LoadError> {
+        let Validated { candidate, bytes } = validated;
         let key = candidate.key().to_string();
         let previous = self.get(&key);
         let path = match &previous {
@@ -278,7 +313,12 @@ impl Registry {
             _ => self.dir.join(format!("{key}.wasm")),
         };
         // A dot-file without the .wasm extension is invisible to the watcher until renamed.
-        let staging = self.dir.join(format!(".{key}.upload"));
+        // Its name is unique per install: an upload and the database's propagation task may
+        // install the same key at once, and must not write into each other's staging file.
+        let nonce = STAGING_NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let staging = self
+            .dir
+            .join(format!(".{key}.{}-{nonce}.upload", std::process::id()));
         std::fs::write(&staging, &bytes)
             .and_then(|()| std::fs::rename(&staging, &path))
             .map_err(|source| {

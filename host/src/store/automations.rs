@@ -5,7 +5,11 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Store, StoreError, now_ms};
+use super::{Backend, Store, StoreError, now_ms};
+
+/// Why a run left `running` by a host that stopped is marked interrupted.
+const AUTOMATION_HOST_STOPPED: &str =
+    "the process stopped during the run; it resumes from its cursor and outbox";
 
 /// An automation as stored. `entities` and `options` are JSON documents validated by the
 /// automation model before they are written.
@@ -246,6 +250,17 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(None);
         }
+        // Due automations are unleased or expired: a run still `running` was left by a host
+        // that stopped (its lease ran out). Recorded interrupted before the new run starts.
+        sqlx::query(
+            "UPDATE automation_runs SET status = 'interrupted', finished_ms = $1, error = $2 \
+             WHERE automation_id = $3 AND status = 'running'",
+        )
+        .bind(now)
+        .bind(AUTOMATION_HOST_STOPPED)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         let row = sqlx::query("SELECT wake_reason FROM automations WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -409,22 +424,56 @@ impl Store {
         Ok(())
     }
 
-    /// Runs left `running` by a process that died: interrupted (they resume from their
-    /// cursors and the outbox). Also frees every automation lease (one host owns them all).
-    pub async fn recover_interrupted_automation_runs(&self) -> Result<u64, StoreError> {
+    /// Startup recovery, like [`Store::recover_interrupted_runs`]: with SQLite (one host)
+    /// every run left `running` is interrupted and every automation and outbox lease freed;
+    /// with PostgreSQL only `dead_owners`' leases are freed and only runs of automations no
+    /// live lease covers are interrupted (expired leases are taken over by the next claim).
+    pub async fn recover_interrupted_automation_runs(
+        &self,
+        dead_owners: &[String],
+    ) -> Result<u64, StoreError> {
+        let now = now_ms();
+        if self.backend() == Backend::Sqlite {
+            let done = sqlx::query(
+                "UPDATE automation_runs SET status = 'interrupted', finished_ms = $1, error = $2 WHERE status = 'running'",
+            )
+            .bind(now)
+            .bind(AUTOMATION_HOST_STOPPED)
+            .execute(self.pool())
+            .await?;
+            sqlx::query("UPDATE automations SET lease_owner = NULL, lease_until_ms = NULL")
+                .execute(self.pool())
+                .await?;
+            sqlx::query("UPDATE outbox SET lease_owner = NULL, lease_until_ms = NULL")
+                .execute(self.pool())
+                .await?;
+            return Ok(done.rows_affected());
+        }
+        let mut tx = self.pool().begin().await?;
+        for owner in dead_owners {
+            sqlx::query(
+                "UPDATE automations SET lease_owner = NULL, lease_until_ms = NULL WHERE lease_owner = $1",
+            )
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE outbox SET lease_owner = NULL, lease_until_ms = NULL WHERE lease_owner = $1",
+            )
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        }
         let done = sqlx::query(
-            "UPDATE automation_runs SET status = 'interrupted', finished_ms = $1, \
-             error = 'the process stopped during the run; it resumes from its cursor and outbox' WHERE status = 'running'",
+            "UPDATE automation_runs SET status = 'interrupted', finished_ms = $1, error = $2 \
+             WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM automations a \
+             WHERE a.id = automation_runs.automation_id AND a.lease_owner IS NOT NULL AND a.lease_until_ms >= $1)",
         )
-        .bind(now_ms())
-        .execute(self.pool())
+        .bind(now)
+        .bind(AUTOMATION_HOST_STOPPED)
+        .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE automations SET lease_owner = NULL, lease_until_ms = NULL")
-            .execute(self.pool())
-            .await?;
-        sqlx::query("UPDATE outbox SET lease_owner = NULL, lease_until_ms = NULL")
-            .execute(self.pool())
-            .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 

@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod automations;
+pub mod components;
 pub mod connections;
 pub mod error;
 pub mod idempotency;

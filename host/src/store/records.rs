@@ -74,15 +74,29 @@ impl Store {
     /// Returns how many records were created or changed.
     pub async fn commit_page(&self, page: PageCheckpoint<'_>) -> Result<u64, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let changed = upsert_in(&mut tx, page.connection_id, page.resource, page.records).await?;
-        sqlx::query(
-            "UPDATE sync_state SET run_cursor = $1 WHERE connection_id = $2 AND resource = $3",
+        // The checkpoint moves only while the job still belongs to this run: a host whose
+        // lease expired and was taken over (the claim cleared `run_id`) commits nothing.
+        // Checked first, so the state row is locked before the records are written.
+        let owned = sqlx::query(
+            "UPDATE sync_state SET run_cursor = $1 WHERE connection_id = $2 AND resource = $3 AND run_id = $4",
         )
         .bind(page.next_cursor)
         .bind(page.connection_id)
         .bind(page.resource.as_str())
+        .bind(page.run_id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if owned != 1 {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "run {} no longer holds the {} job of connection {}: another host took it over",
+                page.run_id,
+                page.resource.as_str(),
+                page.connection_id
+            )));
+        }
+        let changed = upsert_in(&mut tx, page.connection_id, page.resource, page.records).await?;
         sqlx::query("UPDATE runs SET pages = pages + 1, records = records + $1 WHERE id = $2")
             .bind(i64::try_from(page.records.len()).unwrap_or(i64::MAX))
             .bind(page.run_id)

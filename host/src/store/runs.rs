@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Store, StoreError, now_ms};
+use super::{Backend, Store, StoreError, now_ms};
 use crate::runtime::types::ResourceKind;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -22,9 +22,16 @@ pub struct Run {
     pub pages: i64,
     pub records: i64,
     pub error: Option<String>,
+    /// The lease owner (`hostname-pid`) of the host that ran it; none for runs recorded
+    /// before hosts were tracked.
+    pub host: Option<String>,
 }
 
-const COLUMNS: &str = "id, connection_id, resource, trigger_kind, started_ms, finished_ms, status, pages, records, error";
+const COLUMNS: &str = "id, connection_id, resource, trigger_kind, started_ms, finished_ms, status, pages, records, error, host";
+
+/// Why a run left `running` by a host that stopped is marked interrupted.
+pub(crate) const HOST_STOPPED: &str =
+    "the host process stopped during the run; it resumes from its checkpoint";
 
 impl Store {
     pub async fn start_run(
@@ -35,7 +42,9 @@ impl Store {
         trigger: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO runs (id, connection_id, resource, trigger_kind, started_ms, status) VALUES ($1, $2, $3, $4, $5, 'running')",
+            // The host is the job's lease holder: the caller holds the lease when it starts a run.
+            "INSERT INTO runs (id, connection_id, resource, trigger_kind, started_ms, status, host) VALUES ($1, $2, $3, $4, $5, 'running', \
+             (SELECT lease_owner FROM sync_state WHERE connection_id = $2 AND resource = $3))",
         )
         .bind(id)
         .bind(connection_id)
@@ -47,13 +56,15 @@ impl Store {
         Ok(())
     }
 
+    /// Record how a run ended. A run another host already marked interrupted (it took the
+    /// job over after this host's lease expired) keeps that record.
     pub async fn finish_run(
         &self,
         id: &str,
         status: &str,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE runs SET finished_ms = $1, status = $2, error = $3 WHERE id = $4")
+        sqlx::query("UPDATE runs SET finished_ms = $1, status = $2, error = $3 WHERE id = $4 AND status = 'running'")
             .bind(now_ms())
             .bind(status)
             .bind(error)
@@ -63,21 +74,68 @@ impl Store {
         Ok(())
     }
 
-    /// Runs left `running` by a process that died: mark them interrupted (their work
-    /// resumes from the checkpoint) and free their leases.
-    pub async fn recover_interrupted_runs(&self) -> Result<u64, StoreError> {
+    /// Every name holding a lease on a sync job, an automation or an outbox row: startup
+    /// recovery asks which of them are processes of this machine that no longer run.
+    pub async fn lease_owners(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT lease_owner FROM sync_state WHERE lease_owner IS NOT NULL \
+             UNION SELECT lease_owner FROM automations WHERE lease_owner IS NOT NULL \
+             UNION SELECT lease_owner FROM outbox WHERE lease_owner IS NOT NULL",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get("lease_owner").map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Startup recovery. `dead_owners` are lease owners known to be dead: this process's
+    /// own name and those of processes of this machine that no longer run. With the
+    /// embedded SQLite database one host owns everything: every run left `running` is
+    /// interrupted and every lease freed. With PostgreSQL other hosts may be running: only
+    /// the dead owners' leases are freed, and a run left `running` is interrupted only when
+    /// no live lease covers its job; other hosts' live leases are left alone, and leases
+    /// that merely expired are taken over by the next claim ([`Store::claim_due_jobs`]).
+    pub async fn recover_interrupted_runs(
+        &self,
+        dead_owners: &[String],
+    ) -> Result<u64, StoreError> {
+        let now = now_ms();
+        if self.backend() == Backend::Sqlite {
+            let done = sqlx::query(
+                "UPDATE runs SET status = 'interrupted', finished_ms = $1, error = $2 WHERE status = 'running'",
+            )
+            .bind(now)
+            .bind(HOST_STOPPED)
+            .execute(self.pool())
+            .await?;
+            sqlx::query(
+                "UPDATE sync_state SET lease_owner = NULL, lease_until_ms = NULL, run_id = NULL",
+            )
+            .execute(self.pool())
+            .await?;
+            return Ok(done.rows_affected());
+        }
+        let mut tx = self.pool().begin().await?;
+        for owner in dead_owners {
+            sqlx::query(
+                "UPDATE sync_state SET lease_owner = NULL, lease_until_ms = NULL, run_id = NULL WHERE lease_owner = $1",
+            )
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        }
         let done = sqlx::query(
-            "UPDATE runs SET status = 'interrupted', finished_ms = $1, error = 'the process stopped during the run; it resumes from its checkpoint' \
-             WHERE status = 'running'",
+            "UPDATE runs SET status = 'interrupted', finished_ms = $1, error = $2 \
+             WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM sync_state s \
+             WHERE s.connection_id = runs.connection_id AND s.resource = runs.resource \
+             AND s.lease_owner IS NOT NULL AND s.lease_until_ms >= $1)",
         )
-        .bind(now_ms())
-        .execute(self.pool())
+        .bind(now)
+        .bind(HOST_STOPPED)
+        .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE sync_state SET lease_owner = NULL, lease_until_ms = NULL, run_id = NULL",
-        )
-        .execute(self.pool())
-        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -158,7 +216,7 @@ impl Store {
     ) -> Result<Vec<ListedRun>, StoreError> {
         let rows = sqlx::query(
             "SELECT r.id, r.connection_id, r.resource, r.trigger_kind, r.started_ms, r.finished_ms, r.status, \
-             r.pages, r.records, r.error, c.name AS connection_name, t.name AS tenant_name \
+             r.pages, r.records, r.error, r.host, c.name AS connection_name, t.name AS tenant_name \
              FROM runs r JOIN connections c ON c.id = r.connection_id JOIN tenants t ON t.id = c.tenant_id \
              WHERE ($1 = '' OR c.tenant_id = $1) AND ($2 = '' OR r.connection_id = $2) \
              AND ($3 = '' OR r.resource = $3) AND ($4 = '' OR r.status = $4) AND ($5 = '' OR r.trigger_kind = $5) \
@@ -282,5 +340,6 @@ fn run_from_row(row: &sqlx::any::AnyRow) -> Result<Run, StoreError> {
         pages: row.try_get("pages")?,
         records: row.try_get("records")?,
         error: row.try_get("error")?,
+        host: row.try_get("host")?,
     })
 }

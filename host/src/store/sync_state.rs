@@ -1,12 +1,16 @@
 //! Autosync state per (connection, resource): whether it is enabled, its cadence, when it
 //! is due, the checkpoint of the run in progress, the high-water mark of committed changes
 //! and how the last run went. Due work is claimed with a lease, so a job runs once at a
-//! time (on one host now; across hosts with the PostgreSQL backend).
+//! time, also across several hosts sharing one PostgreSQL database: hosts claim due jobs in
+//! one statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so they never wait for nor pick
+//! each other's rows), renew their leases per page, and take over a job whose lease expired
+//! (its host died), marking the dead host's run interrupted. Writes of a run are tied to
+//! the state row's `run_id`, so a host that lost its lease cannot commit over the new one.
 
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Store, StoreError, now_ms};
+use super::{Backend, Store, StoreError, now_ms};
 use crate::runtime::types::ResourceKind;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -35,6 +39,9 @@ pub struct SyncState {
 
 /// How a run ended, for the state row.
 pub struct RunEnd<'a> {
+    /// The run ending: nothing changes when the job now belongs to another run (this
+    /// host's lease expired and another host took the job over).
+    pub run_id: &'a str,
     pub status: &'a str,
     pub error: Option<&'a str>,
     /// The new high-water mark (unchanged when none).
@@ -44,6 +51,18 @@ pub struct RunEnd<'a> {
     pub failures: i64,
     pub next_run_ms: i64,
     pub record_count: i64,
+}
+
+/// A job this host has just leased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub connection_id: String,
+    pub resource: String,
+    /// Asked for by hand ("sync now"): the run is recorded `manual`.
+    pub manual: bool,
+    /// The run a dead host left `running` on this job (its lease expired), now marked
+    /// interrupted.
+    pub taken_over: Option<String>,
 }
 
 const COLUMNS: &str = "connection_id, resource, enabled, cadence_secs, next_run_ms, run_cursor, run_since, run_id, \
@@ -152,6 +171,75 @@ impl Store {
             .collect()
     }
 
+    /// Lease up to `limit` due jobs (enabled, due at `now`, unleased or with an expired
+    /// lease) to `owner` for `lease_ms`, oldest first, in one transaction. Concurrent
+    /// callers get disjoint jobs: on PostgreSQL the candidate rows are locked with
+    /// `FOR UPDATE SKIP LOCKED` (another host's candidates are skipped, not waited for, and
+    /// the lease condition is re-checked on the locked row); SQLite has one writer at a
+    /// time, which makes the same UPDATE atomic. A taken-over job's stale run (left
+    /// `running` by a host whose lease expired) is marked interrupted in the same
+    /// transaction, and its `run_id` cleared so that host can commit nothing more.
+    pub async fn claim_due_jobs(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
+        if limit <= 0 {
+            return Ok(Vec::new());
+        }
+        let sql = match self.backend() {
+            Backend::Postgres => {
+                "WITH picked AS (SELECT connection_id, resource FROM sync_state \
+                 WHERE enabled = 1 AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+                 ORDER BY next_run_ms LIMIT $4 FOR UPDATE SKIP LOCKED) \
+                 UPDATE sync_state s SET lease_owner = $1, lease_until_ms = $2 FROM picked \
+                 WHERE s.connection_id = picked.connection_id AND s.resource = picked.resource \
+                 RETURNING s.connection_id, s.resource, s.requested_ms, s.run_id, s.next_run_ms"
+            }
+            Backend::Sqlite => {
+                "UPDATE sync_state SET lease_owner = $1, lease_until_ms = $2 \
+                 WHERE (connection_id, resource) IN (SELECT connection_id, resource FROM sync_state \
+                 WHERE enabled = 1 AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+                 ORDER BY next_run_ms LIMIT $4) \
+                 RETURNING connection_id, resource, requested_ms, run_id, next_run_ms"
+            }
+        };
+        let mut tx = self.pool().begin().await?;
+        let rows = sqlx::query(sql)
+            .bind(owner)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let requested: Option<i64> = row.try_get("requested_ms")?;
+            let next_run_ms: i64 = row.try_get("next_run_ms")?;
+            claimed.push((
+                next_run_ms,
+                ClaimedJob {
+                    connection_id: row.try_get("connection_id")?,
+                    resource: row.try_get("resource")?,
+                    manual: requested.is_some(),
+                    taken_over: row.try_get("run_id")?,
+                },
+            ));
+        }
+        for (_, job) in &claimed {
+            let Some(stale) = &job.taken_over else {
+                continue;
+            };
+            interrupt_stale_run(&mut tx, &job.connection_id, &job.resource, stale, now).await?;
+        }
+        tx.commit().await?;
+        // RETURNING has no order of its own: oldest due first, like the selection.
+        claimed.sort_by_key(|(next, _)| *next);
+        Ok(claimed.into_iter().map(|(_, job)| job).collect())
+    }
+
     /// Take the lease on a job if it is free (or expired). True when this owner got it.
     pub async fn claim_job(
         &self,
@@ -161,6 +249,7 @@ impl Store {
         lease_ms: i64,
     ) -> Result<bool, StoreError> {
         let now = now_ms();
+        let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE sync_state SET lease_owner = $1, lease_until_ms = $2 \
              WHERE connection_id = $3 AND resource = $4 AND (lease_until_ms IS NULL OR lease_until_ms < $5)",
@@ -170,9 +259,24 @@ impl Store {
         .bind(connection_id)
         .bind(resource)
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        // Taking over an expired lease: the run its dead holder left is interrupted.
+        let stale: Option<String> =
+            sqlx::query("SELECT run_id FROM sync_state WHERE connection_id = $1 AND resource = $2")
+                .bind(connection_id)
+                .bind(resource)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("run_id")?;
+        if let Some(stale) = stale {
+            interrupt_stale_run(&mut tx, connection_id, resource, &stale, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Extend a lease this owner holds.
@@ -251,7 +355,7 @@ impl Store {
              run_since = CASE WHEN $2 = 1 THEN run_since ELSE NULL END, \
              run_id = NULL, last_run_ms = $3, last_status = $4, last_error = $5, failures = $6, \
              next_run_ms = $7, record_count = $8, lease_owner = NULL, lease_until_ms = NULL \
-             WHERE connection_id = $9 AND resource = $10",
+             WHERE connection_id = $9 AND resource = $10 AND run_id = $11",
         )
         .bind(end.high_water)
         .bind(keep)
@@ -263,10 +367,36 @@ impl Store {
         .bind(end.record_count)
         .bind(connection_id)
         .bind(resource.as_str())
+        .bind(end.run_id)
         .execute(self.pool())
         .await?;
         Ok(())
     }
+}
+
+/// Mark the run a dead host left on a job interrupted and detach it from the job, inside
+/// the claiming transaction (so the history never shows two running runs of one job).
+async fn interrupt_stale_run(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    connection_id: &str,
+    resource: &str,
+    stale_run: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE runs SET status = 'interrupted', finished_ms = $1, error = $2 WHERE id = $3 AND status = 'running'",
+    )
+    .bind(now)
+    .bind(super::runs::HOST_STOPPED)
+    .bind(stale_run)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE sync_state SET run_id = NULL WHERE connection_id = $1 AND resource = $2")
+        .bind(connection_id)
+        .bind(resource)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 fn state_from_row(row: &sqlx::any::AnyRow) -> Result<SyncState, StoreError> {

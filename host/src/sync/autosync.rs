@@ -242,6 +242,7 @@ pub async fn run_job(
             connection_id,
             resource,
             RunEnd {
+                run_id: &run_id,
                 status: status_word,
                 error,
                 high_water: high_water.as_deref(),

@@ -2,9 +2,11 @@
 //! runs them with bounded concurrency ([`scheduler`]); one job lists changes page by page
 //! through the connector and commits each page with its checkpoint ([`autosync`]);
 //! [`record_json`] turns canonical entities into the stored, served JSON.
+//! [`components`] keeps every host's connector components in step with the database.
 
 pub mod automation;
 pub mod autosync;
 pub mod budgets;
+pub mod components;
 pub mod record_json;
 pub mod scheduler;

@@ -1,5 +1,6 @@
-//! The autosync scheduler: every tick (or at once when woken by "sync now") it asks the
-//! store for due jobs, claims each with a lease, and runs up to `concurrency` at a time.
+//! The autosync scheduler: every tick (or at once when woken by "sync now") it leases as
+//! many due jobs as it has free slots in one store call (several hosts sharing a database
+//! get disjoint jobs) and runs up to `concurrency` at a time.
 //! On shutdown it asks running jobs to stop after their current page — each has then
 //! committed its checkpoint — and waits for them.
 
@@ -77,27 +78,24 @@ impl Scheduler {
             while jobs.try_join_next().is_some() {}
             let free = permits.available_permits();
             if free > 0 {
-                match self.hub.store.due_jobs(now_ms(), free as i64).await {
-                    Ok(due) => {
-                        for (connection_id, resource, by_hand) in due {
+                let lease_ms = settings.lease_secs * 1000;
+                match self
+                    .hub
+                    .store
+                    .claim_due_jobs(&self.owner, now_ms(), lease_ms, free as i64)
+                    .await
+                {
+                    Ok(claimed) => {
+                        for job in claimed {
+                            let (connection_id, resource, by_hand) =
+                                (job.connection_id, job.resource, job.manual);
+                            if let Some(stale) = &job.taken_over {
+                                tracing::warn!(connection = %connection_id, resource = %resource, run = %stale, "took over a job whose host stopped; its run is marked interrupted");
+                            }
                             let Ok(kind) = ResourceKind::parse(&resource) else {
                                 tracing::error!(connection = %connection_id, resource = %resource, "unknown resource in sync state");
                                 continue;
                             };
-                            let lease_ms = settings.lease_secs * 1000;
-                            match self
-                                .hub
-                                .store
-                                .claim_job(&connection_id, &resource, &self.owner, lease_ms)
-                                .await
-                            {
-                                Ok(true) => {}
-                                Ok(false) => continue,
-                                Err(e) => {
-                                    tracing::error!(error = %e, "cannot claim a sync job");
-                                    continue;
-                                }
-                            }
                             let Ok(permit) = permits.clone().acquire_owned().await else {
                                 break;
                             };
@@ -117,7 +115,7 @@ impl Scheduler {
                             });
                         }
                     }
-                    Err(e) => tracing::error!(error = %e, "cannot read due sync jobs"),
+                    Err(e) => tracing::error!(error = %e, "cannot claim due sync jobs"),
                 }
             }
             tokio::select! {

@@ -96,7 +96,8 @@ pub fn free_port() -> u16 {
 }
 
 /// Start the real binary: `junction serve` on `port` with `data_dir`, private networks
-/// allowed (the emulators are on loopback), and the given environment.
+/// allowed (the emulators are on loopback), and the given environment. The database is the
+/// one [`database_url`] names for `data_dir`, unless `env` sets `JUNCTION_DATABASE_URL`.
 pub fn spawn_server(data_dir: &std::path::Path, port: u16, env: &[(&str, &str)]) -> ServerProcess {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_junction"));
     command
@@ -110,12 +111,93 @@ pub fn spawn_server(data_dir: &std::path::Path, port: u16, env: &[(&str, &str)])
         .arg(data_dir)
         .env("JUNCTION_LOG", "warn")
         .stdout(std::process::Stdio::null());
+    if !env.iter().any(|(key, _)| *key == "JUNCTION_DATABASE_URL")
+        && let Some(url) = database_url(data_dir)
+    {
+        command.args(["--database-url", &url]);
+    }
     for (key, value) in env {
         command.env(key, value);
     }
     ServerProcess {
         child: command.spawn().unwrap(),
         base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// The database of a test server using `data_dir`: `None` (SQLite in the data directory,
+/// the server's default) unless `JUNCTION_TEST_DATABASE=postgres`, then a fresh PostgreSQL
+/// database on the server `JUNCTION_TEST_POSTGRES_URL` names. The database belongs to the
+/// data directory (its URL is kept in it), so a server restarted on the same directory
+/// finds its data as it would in SQLite. `cargo xtask test` drops the databases after the
+/// pass: the name `j_<JUNCTION_TEST_RUN_ID>_<random>` tells whose they are.
+pub fn database_url(data_dir: &std::path::Path) -> Option<String> {
+    match std::env::var("JUNCTION_TEST_DATABASE").as_deref() {
+        Err(_) | Ok("" | "sqlite") => return None,
+        Ok("postgres") => {}
+        Ok(other) => panic!("JUNCTION_TEST_DATABASE={other}: expected sqlite or postgres"),
+    }
+    let remembered = data_dir.join("test-database-url");
+    if let Ok(url) = std::fs::read_to_string(&remembered) {
+        return Some(url);
+    }
+    let server = std::env::var("JUNCTION_TEST_POSTGRES_URL")
+        .expect("JUNCTION_TEST_DATABASE=postgres needs JUNCTION_TEST_POSTGRES_URL");
+    let run = std::env::var("JUNCTION_TEST_RUN_ID").unwrap_or_else(|_| {
+        // Run by hand: an old-looking run id would be dropped as stale by the next
+        // `cargo xtask test`, so use the current time as xtask does (hex seconds + 6).
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        format!("{secs:x}000000")
+    });
+    let name = format!("j_{run}_{}", uuid::Uuid::now_v7().simple())
+        .chars()
+        .take(63)
+        .collect::<String>();
+    // Test bodies run inside a Tokio runtime and this is called synchronously: make the
+    // database from a thread with its own runtime.
+    let create = format!("CREATE DATABASE \"{name}\"");
+    let admin_url = server.clone();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                use sqlx::Connection;
+                let mut admin = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot connect to {admin_url}: {e}"));
+                sqlx::query(sqlx::AssertSqlSafe(create))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+            });
+    })
+    .join()
+    .unwrap();
+    let url = with_database(&server, &name);
+    std::fs::write(&remembered, &url).unwrap();
+    Some(url)
+}
+
+/// `url` with its database (the path) replaced by `name`, the query string kept.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
     }
 }
 
