@@ -20,6 +20,7 @@
 //! | `junction_webhook_attempts_total` | outcome | webhook delivery attempts |
 //! | `junction_webhook_deliveries_total` | outcome (delivered, failed) | webhook deliveries settled |
 //! | `junction_webhook_attempt_duration_seconds` | | webhook attempt duration |
+//! | `junction_components_synced_total` | outcome (installed, failed) | connector components installed from the database |
 
 use std::time::Instant;
 
