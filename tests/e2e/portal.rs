@@ -13,12 +13,14 @@
 
 mod common;
 
+use common::portal::{browser, csrf_of, location, page};
+
 use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use junction_emulators::WooConfig;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -27,30 +29,12 @@ const ACME_PASSWORD: &str = "acme correct horse";
 const GLOBEX_PASSWORD: &str = "globex battery staple";
 const INITECH_PASSWORD: &str = "initech stapler 42";
 
-/// A browser: keeps cookies, follows no redirect by itself.
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 /// A client without cookies or redirects, to replay a cookie by hand.
 fn bare() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-/// The value of the first hidden `csrf` field of a page.
-fn csrf_of(html: &str) -> String {
-    let start = html
-        .find(r#"name="csrf" value=""#)
-        .unwrap_or_else(|| panic!("no csrf field in {html}"))
-        + r#"name="csrf" value=""#.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
 }
 
 /// The `Set-Cookie` header setting `name`, if any.
@@ -61,14 +45,6 @@ fn set_cookie(response: &Response, name: &str) -> Option<String> {
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
         .find(|v| v.starts_with(&format!("{name}=")))
-}
-
-fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
 }
 
 /// The text of the page's alert paragraph.
@@ -120,18 +96,6 @@ async fn sign_in_operator(client: &Client, base: &str, token: &str) -> Response 
         .send()
         .await
         .unwrap()
-}
-
-/// GET a portal page; 200 with HTML expected.
-async fn page(client: &Client, url: &str) -> String {
-    let response = client.get(url).send().await.unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "{url}: {}",
-        location(&response)
-    );
-    response.text().await.unwrap()
 }
 
 /// The admin API.

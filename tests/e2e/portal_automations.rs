@@ -21,44 +21,19 @@
 
 mod common;
 
+use common::portal::{browser, csrf_of, location, page};
+
 use std::time::{Duration, Instant};
 
 use junction_emulators::bugalou::BugalouConfig;
 use junction_emulators::{Fault, FaultKind, WooConfig};
-use reqwest::header::LOCATION;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 const ADMIN: &str = "portal-automations-admin-token";
 const ACME_PASSWORD: &str = "acme correct horse";
 const GLOBEX_PASSWORD: &str = "globex battery staple";
 const ORDERS: usize = 6;
-
-/// A browser: keeps cookies, follows no redirect by itself.
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The value of the first hidden `csrf` field of a page.
-fn csrf_of(html: &str) -> String {
-    let start = html
-        .find(r#"name="csrf" value=""#)
-        .unwrap_or_else(|| panic!("no csrf field in {html}"))
-        + r#"name="csrf" value=""#.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
-}
-
-fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
 
 /// The text of the element with this id (up to its first tag).
 fn text_of(html: &str, id: &str) -> String {
@@ -103,18 +78,6 @@ async fn sign_in_operator(client: &Client, base: &str) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-}
-
-/// GET a portal page; 200 with HTML expected.
-async fn page(client: &Client, url: &str) -> String {
-    let response = client.get(url).send().await.unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "{url}: {}",
-        location(&response)
-    );
-    response.text().await.unwrap()
 }
 
 /// POST a form (with the session's token); the response's status, location and body.

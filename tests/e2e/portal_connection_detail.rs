@@ -14,10 +14,12 @@
 
 mod common;
 
+use common::portal::{browser, location, page};
+
 use std::time::{Duration, Instant};
 
 use junction_emulators::WooConfig;
-use reqwest::header::{CACHE_CONTROL, LOCATION};
+use reqwest::header::CACHE_CONTROL;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -25,15 +27,6 @@ const ADMIN: &str = "detail-admin-token";
 const ACME_PASSWORD: &str = "acme correct horse";
 const GLOBEX_PASSWORD: &str = "globex battery staple";
 const INITECH_PASSWORD: &str = "initech stapler 42";
-
-/// A browser: keeps cookies, follows no redirect by itself.
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 /// The value of the first hidden field `name` of a page.
 fn hidden_of(html: &str, name: &str) -> String {
@@ -68,14 +61,6 @@ fn element_text(html: &str, id: &str) -> String {
     let open = rest.find('>').unwrap() + 1;
     let close = rest[open..].find("</td>").unwrap_or(rest.len() - open);
     rest[open..open + close].to_string()
-}
-
-fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
 }
 
 async fn sign_in(client: &Client, base: &str, email: &str, password: &str) {
@@ -116,18 +101,6 @@ async fn sign_in_operator(client: &Client, base: &str) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-}
-
-/// GET a portal page; 200 with HTML expected.
-async fn page(client: &Client, url: &str) -> String {
-    let response = client.get(url).send().await.unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "{url}: {}",
-        location(&response)
-    );
-    response.text().await.unwrap()
 }
 
 /// POST a form; the response as it came.

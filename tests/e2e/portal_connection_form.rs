@@ -13,10 +13,11 @@
 
 mod common;
 
+use common::portal::{browser, csrf_of, location};
+
 use std::time::{Duration, Instant};
 
 use junction_emulators::WooConfig;
-use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -25,32 +26,6 @@ const ADA_PASSWORD: &str = "acme correct horse";
 const GIL_PASSWORD: &str = "globex battery staple";
 /// A secret that must never come back in a page or the admin API.
 const SECRET: &str = "cs-never-shown-again-7731";
-
-/// A browser: keeps cookies, follows no redirect by itself.
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The value of the first hidden `csrf` field of a page.
-fn csrf_of(html: &str) -> String {
-    let start = html
-        .find(r#"name="csrf" value=""#)
-        .unwrap_or_else(|| panic!("no csrf field in {html}"))
-        + r#"name="csrf" value=""#.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
-}
-
-fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
 
 /// The whole start tag of the element with `id` (`<input ... id="x" ...>`).
 fn tag(html: &str, id: &str) -> String {

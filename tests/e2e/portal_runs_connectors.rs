@@ -14,42 +14,18 @@
 
 mod common;
 
+use common::portal::{browser, csrf_of, location};
+
 use std::time::{Duration, Instant};
 
 use junction_emulators::WooConfig;
-use reqwest::header::{CONTENT_TYPE, LOCATION};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
 const ADMIN: &str = "runs-connectors-admin-token";
 const ACME_PASSWORD: &str = "acme correct horse";
 const GLOBEX_PASSWORD: &str = "globex battery staple";
-
-/// A browser: keeps cookies, follows no redirect by itself.
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The value of the first hidden `csrf` field of a page.
-fn csrf_of(html: &str) -> String {
-    let start = html
-        .find(r#"name="csrf" value=""#)
-        .unwrap_or_else(|| panic!("no csrf field in {html}"))
-        + r#"name="csrf" value=""#.len();
-    html[start..start + html[start..].find('"').unwrap()].to_string()
-}
-
-fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
 
 /// Text as askama writes it into HTML.
 fn html_escaped(text: &str) -> String {

@@ -29,8 +29,9 @@ use super::PortalState;
 use super::api_keys::{KeyForm, KeyRow};
 use super::connections::{health, resource_status};
 use super::error::{PortalError, render};
+use super::runs::status_badge as run_status_badge;
 use super::session::{SignedIn, new_token, well_formed};
-use super::views::{Badge, Nav, Section, When};
+use super::views::{Badge, Nav, Section, When, query_value};
 use crate::hub::HubError;
 use crate::runtime::CallError;
 use crate::runtime::types::{ConnectorError, ResourceKind};
@@ -468,7 +469,7 @@ fn resource_view(
         next_run,
         last_run: last.map(|run| LastRun {
             when: When::from_ms(run.started_ms),
-            status: run_status_words(&run.status).to_string(),
+            status: run_status_badge(&run.status).label,
             records: run.records,
         }),
         records: s.record_count,
@@ -481,18 +482,9 @@ fn resource_view(
 }
 
 fn run_view(run: Run) -> RunView {
-    let tone = match run.status.as_str() {
-        "succeeded" => "good",
-        "failed" => "bad",
-        "interrupted" | "deferred" => "warn",
-        _ => "neutral",
-    };
     RunView {
         started: When::from_ms(run.started_ms),
-        status: Badge {
-            label: run_status_words(&run.status).to_string(),
-            tone,
-        },
+        status: run_status_badge(&run.status),
         trigger: match run.trigger.as_str() {
             "manual" => "Sync now",
             "schedule" => "Schedule",
@@ -505,18 +497,6 @@ fn run_view(run: Run) -> RunView {
         },
         error: run.error,
         resource: run.resource,
-    }
-}
-
-/// A run's status for people.
-fn run_status_words(status: &str) -> &str {
-    match status {
-        "running" => "Running",
-        "succeeded" => "Succeeded",
-        "failed" => "Failed",
-        "interrupted" => "Interrupted",
-        "deferred" => "Deferred",
-        other => other,
     }
 }
 
@@ -619,18 +599,11 @@ pub(super) fn details_href(connection_id: &str, done: Option<&str>, section: &st
 
 /// `GET` on a path that only takes forms: the details page.
 async fn to_details(Path(id): Path<String>) -> Redirect {
-    Redirect::to(&details_href(&query_safe(&id), None, "main"))
+    Redirect::to(&details_href(&query_value(&id), None, "main"))
 }
 
 async fn to_details_from_resource(Path((id, _)): Path<(String, String)>) -> Redirect {
-    Redirect::to(&details_href(&query_safe(&id), None, "resources"))
-}
-
-/// Ids are UUIDs; anything else is percent-encoded before it goes back into a URL.
-fn query_safe(value: &str) -> String {
-    serde_urlencoded::to_string([("v", value)])
-        .map(|s| s.trim_start_matches("v=").to_string())
-        .unwrap_or_default()
+    Redirect::to(&details_href(&query_value(&id), None, "resources"))
 }
 
 #[derive(Deserialize)]
@@ -892,7 +865,7 @@ async fn status_json(
             json!({
                 "iso": when.as_ref().map(|w| w.iso.clone()),
                 "text": when.as_ref().map(|w| w.text.clone()),
-                "status": run_status_words(&run.status),
+                "status": run_status_badge(&run.status).label,
                 "records": run.records,
             })
         });

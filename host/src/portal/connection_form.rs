@@ -32,7 +32,7 @@ use serde_json::{Map, Number, Value};
 use super::PortalState;
 use super::error::{PortalError, render};
 use super::session::SignedIn;
-use super::views::{Nav, Section};
+use super::views::{Nav, Section, query_value};
 use crate::hub::HubError;
 use crate::runtime::config_check::FieldProblem;
 use crate::runtime::connector::LoadedConnector;
@@ -859,13 +859,6 @@ async fn form_page(
             connector: choice,
         },
     ))
-}
-
-/// A value for a link's query string.
-fn query_value(value: &str) -> String {
-    serde_urlencoded::to_string([("v", value)])
-        .map(|s| s.trim_start_matches("v=").to_string())
-        .unwrap_or_default()
 }
 
 /// `POST /portal/connections/new`: create the connection and go to its page (303), or show

@@ -14,7 +14,7 @@ use super::error::{PortalError, render};
 use super::session::SignedIn;
 use super::views::{
     Badge, ConnectionCard, ConnectionsPage, Nav, ResourceRow, Section, TenantGroup, TenantLink,
-    When,
+    When, query_value,
 };
 use crate::store::portal_sessions::SessionOwner;
 use crate::store::{Connection, SyncState};
@@ -110,13 +110,6 @@ pub async fn page(
             connector_keys,
         },
     ))
-}
-
-/// Tenant ids are UUIDs; anything else is percent-encoded for the link.
-fn query_value(value: &str) -> String {
-    serde_urlencoded::to_string([("v", value)])
-        .map(|s| s.trim_start_matches("v=").to_string())
-        .unwrap_or_default()
 }
 
 fn card(state: &PortalState, connection: Connection, states: Vec<SyncState>) -> ConnectionCard {

@@ -91,6 +91,14 @@ impl Nav {
     }
 }
 
+/// A value for a link's query string or path: ids are UUIDs, anything else is
+/// percent-encoded before it goes back into a URL.
+pub fn query_value(value: &str) -> String {
+    serde_urlencoded::to_string([("v", value)])
+        .map(|s| s.trim_start_matches("v=").to_string())
+        .unwrap_or_default()
+}
+
 /// A moment, for `<time datetime=...>` and for people (UTC).
 pub struct When {
     pub iso: String,
