@@ -6,6 +6,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod hub;
+pub mod key_check;
 pub mod metrics;
 pub mod portal;
 pub mod runtime;

@@ -42,6 +42,10 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     })?;
     let metrics = crate::metrics::install()?;
     let store = Store::open(&config.database_url()).await?;
+    // Checked before this host changes anything: a host with another key must not
+    // recover, claim or seal anything in a database the others share.
+    let vault = Vault::open_or_create(config.secret_key.as_deref(), &config.data_dir)?;
+    crate::key_check::ensure_same_key(&store, &vault).await?;
     // Named before recovery: with several hosts on one database, recovery leaves other
     // hosts' live leases alone and frees only what dead processes of this machine held
     // (so a restarted host resumes its work at once, not after its old leases expire).
@@ -55,7 +59,6 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             "runs interrupted by the last stop will resume from their checkpoints"
         );
     }
-    let vault = Vault::open_or_create(config.secret_key.as_deref(), &config.data_dir)?;
     let admin_token = admin_token(&config)?;
 
     let runtime = Runtime::new(config.sandbox.clone(), Some(config.cache_dir()))?;

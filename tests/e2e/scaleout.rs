@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use junction::runtime::types::ResourceKind;
+use junction::store::automations::AutomationRow;
 use junction::store::connections::NewConnection;
 use junction::store::records::{PageCheckpoint, StoredRecord};
 use junction::store::{Backend, Store, now_ms, sqlite_url};
@@ -129,6 +130,120 @@ async fn two_hosts_claiming_at_once_get_every_due_job_exactly_once() {
                 .await
                 .unwrap()
                 .is_empty()
+        );
+    }
+}
+
+/// Automations between pairs of `connections`, all due now.
+async fn automations(store: &Store, n: usize) -> Vec<String> {
+    let ids = connections(store, 2).await;
+    let tenant = store.connection(&ids[0]).await.unwrap().tenant_id;
+    let mut made = Vec::new();
+    for i in 0..n {
+        let row = AutomationRow {
+            id: format!("auto_{i}"),
+            tenant_id: tenant.clone(),
+            name: format!("a{i}"),
+            source_connection_id: ids[0].clone(),
+            target_connection_id: ids[1].clone(),
+            enabled: true,
+            cadence_secs: 60,
+            on_change: false,
+            entities: "[]".into(),
+            options: "{}".into(),
+            next_run_ms: now_ms() - 1,
+            last_run_ms: None,
+            last_status: None,
+            last_error: None,
+            failures: 0,
+            created_ms: now_ms(),
+            updated_ms: now_ms(),
+        };
+        store.create_automation(&row).await.unwrap();
+        made.push(row.id);
+    }
+    made
+}
+
+/// Automation work is leased like sync jobs: two hosts claiming at once split the due
+/// automations between them, each exactly once; "run now" and a change keep their reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hosts_claiming_automations_at_once_get_each_exactly_once() {
+    for (a, b, _dir) in store_pairs().await {
+        let ids = automations(&a, 40).await;
+        a.run_automation_now(&ids[0]).await.unwrap();
+        let claim_all = |store: Store, owner: &'static str| async move {
+            let mut got = Vec::new();
+            loop {
+                let batch = store
+                    .claim_due_automations(owner, now_ms() + 1, 600_000, 3)
+                    .await
+                    .unwrap();
+                if batch.is_empty() {
+                    return got;
+                }
+                got.extend(batch);
+            }
+        };
+        let (ja, jb) = tokio::join!(
+            tokio::spawn(claim_all(a.clone(), "host-a")),
+            tokio::spawn(claim_all(b.clone(), "host-b"))
+        );
+        let (ja, jb) = (ja.unwrap(), jb.unwrap());
+        let ka: BTreeSet<&String> = ja.iter().map(|(id, _)| id).collect();
+        let kb: BTreeSet<&String> = jb.iter().map(|(id, _)| id).collect();
+        assert_eq!(ka.len(), ja.len(), "host-a got an automation twice");
+        assert_eq!(kb.len(), jb.len(), "host-b got an automation twice");
+        assert!(
+            ka.is_disjoint(&kb),
+            "an automation was leased to both hosts"
+        );
+        assert_eq!(ka.len() + kb.len(), ids.len(), "every due automation once");
+        let reasons: BTreeMap<&String, &String> = ja
+            .iter()
+            .chain(jb.iter())
+            .map(|(id, why)| (id, why))
+            .collect();
+        assert_eq!(reasons[&ids[0]], "manual");
+        assert_eq!(reasons[&ids[1]], "schedule");
+        assert!(
+            b.claim_due_automations("host-c", now_ms() + 1, 600_000, 100)
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing is due while the leases live"
+        );
+    }
+}
+
+/// A host that stops mid-run leaves its automation leased and its run `running`; once the
+/// lease expires another host claims it, and the left run is recorded interrupted.
+#[tokio::test]
+async fn an_expired_automation_lease_is_taken_over() {
+    for (a, b, _dir) in store_pairs().await {
+        let ids = automations(&a, 1).await;
+        let claimed = a
+            .claim_due_automations("host-a", now_ms() + 1, 1, 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        a.start_automation_run("run_dead", &ids[0], "schedule")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let taken = b
+            .claim_due_automations("host-b", now_ms(), 60_000, 10)
+            .await
+            .unwrap();
+        assert_eq!(taken, vec![(ids[0].clone(), "schedule".to_string())]);
+        let runs = b.automation_runs(&ids[0], 10).await.unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].status, "interrupted", "{runs:?}");
+        // The dead host can no longer renew it.
+        assert!(
+            !a.renew_automation_lease(&ids[0], "host-a", 60_000)
+                .await
+                .unwrap()
         );
     }
 }

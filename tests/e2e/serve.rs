@@ -176,3 +176,69 @@ async fn the_server_uses_the_database_the_test_pass_chose() {
         }
     }
 }
+
+/// Every host sharing a database must use the same secret key: a second host started on
+/// the first one's database with another key refuses to start, naming the setting, and
+/// changes nothing; with the same key it serves.
+#[tokio::test]
+async fn a_host_with_another_secret_key_refuses_to_start() {
+    use data_encoding::BASE64;
+    let first_key = BASE64.encode(&[7u8; 32]);
+    let other_key = BASE64.encode(&[9u8; 32]);
+    let first_dir = tempfile::tempdir().unwrap();
+    let database = common::database_url(first_dir.path())
+        .unwrap_or_else(|| junction::store::sqlite_url(first_dir.path()));
+    let first = common::spawn_server(
+        first_dir.path(),
+        common::free_port(),
+        &[
+            ("JUNCTION_SECRET_KEY", &first_key),
+            ("JUNCTION_DATABASE_URL", &database),
+        ],
+    );
+    common::wait_for_status(&first.base, "/healthz", 200).await;
+
+    let second_dir = tempfile::tempdir().unwrap();
+    let mut refused = Command::new(env!("CARGO_BIN_EXE_junction"))
+        .args(["serve", "--listen"])
+        .arg(format!("127.0.0.1:{}", common::free_port()))
+        .arg("--data-dir")
+        .arg(second_dir.path())
+        .env("JUNCTION_DATABASE_URL", &database)
+        .env("JUNCTION_SECRET_KEY", &other_key)
+        .env("JUNCTION_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = refused.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = refused.kill();
+            panic!("a host with another secret key is still running after 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut refused.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "started with another key: {stderr}");
+    assert!(
+        stderr.contains("JUNCTION_SECRET_KEY") && stderr.contains("same"),
+        "the refusal says what to do: {stderr}"
+    );
+
+    let second = common::spawn_server(
+        second_dir.path(),
+        common::free_port(),
+        &[
+            ("JUNCTION_SECRET_KEY", &first_key),
+            ("JUNCTION_DATABASE_URL", &database),
+        ],
+    );
+    common::wait_for_status(&second.base, "/healthz", 200).await;
+    // The first host is unaffected.
+    common::wait_for_status(&first.base, "/healthz", 200).await;
+}

@@ -212,19 +212,66 @@ impl Store {
         Ok(())
     }
 
-    /// Enabled automations due at `now`, oldest first, unleased or with an expired lease.
-    pub async fn due_automations(&self, now: i64, limit: i64) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id FROM automations WHERE enabled = 1 AND next_run_ms <= $1 \
-             AND (lease_until_ms IS NULL OR lease_until_ms < $1) ORDER BY next_run_ms LIMIT $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| r.try_get("id").map_err(StoreError::from))
-            .collect()
+    /// Lease up to `limit` enabled automations due at `now` (unleased, or their lease
+    /// expired), oldest due first, in one statement: on PostgreSQL the candidates are
+    /// locked `FOR UPDATE SKIP LOCKED`, so hosts claiming at the same moment take disjoint
+    /// sets instead of queueing on each other's rows. Returns each id with why its run is
+    /// due (`schedule`, `manual` or `change`). A run still `running` under an expired lease
+    /// was left by a host that stopped; it is recorded interrupted in the same transaction.
+    pub async fn claim_due_automations(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        if limit <= 0 {
+            return Ok(Vec::new());
+        }
+        let sql = match self.backend() {
+            Backend::Postgres => {
+                "WITH picked AS (SELECT id FROM automations \
+                 WHERE enabled = 1 AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+                 ORDER BY next_run_ms LIMIT $4 FOR UPDATE SKIP LOCKED) \
+                 UPDATE automations a SET lease_owner = $1, lease_until_ms = $2 FROM picked \
+                 WHERE a.id = picked.id RETURNING a.id, a.wake_reason, a.next_run_ms"
+            }
+            Backend::Sqlite => {
+                "UPDATE automations SET lease_owner = $1, lease_until_ms = $2 \
+                 WHERE id IN (SELECT id FROM automations \
+                 WHERE enabled = 1 AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+                 ORDER BY next_run_ms LIMIT $4) RETURNING id, wake_reason, next_run_ms"
+            }
+        };
+        let mut tx = self.pool().begin().await?;
+        let rows = sqlx::query(sql)
+            .bind(owner)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let reason: Option<String> = row.try_get("wake_reason")?;
+            let next_run_ms: i64 = row.try_get("next_run_ms")?;
+            claimed.push((next_run_ms, id, reason.unwrap_or_else(|| "schedule".into())));
+        }
+        for (_, id, _) in &claimed {
+            interrupt_left_runs(&mut tx, id, now).await?;
+            sqlx::query("UPDATE automations SET wake_reason = NULL WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        // RETURNING has no order of its own: oldest due first, like the selection.
+        claimed.sort_by_key(|(next, _, _)| *next);
+        Ok(claimed
+            .into_iter()
+            .map(|(_, id, reason)| (id, reason))
+            .collect())
     }
 
     /// Take an automation's lease if it is free (or expired). Returns why the run is due
@@ -250,17 +297,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(None);
         }
-        // Due automations are unleased or expired: a run still `running` was left by a host
-        // that stopped (its lease ran out). Recorded interrupted before the new run starts.
-        sqlx::query(
-            "UPDATE automation_runs SET status = 'interrupted', finished_ms = $1, error = $2 \
-             WHERE automation_id = $3 AND status = 'running'",
-        )
-        .bind(now)
-        .bind(AUTOMATION_HOST_STOPPED)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        interrupt_left_runs(&mut tx, id, now).await?;
         let row = sqlx::query("SELECT wake_reason FROM automations WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -532,4 +569,23 @@ fn automation_from_row(row: &sqlx::any::AnyRow) -> Result<AutomationRow, StoreEr
         created_ms: row.try_get("created_ms")?,
         updated_ms: row.try_get("updated_ms")?,
     })
+}
+
+/// Due automations are unleased or expired: a run still `running` was left by a host that
+/// stopped (its lease ran out). Recorded interrupted before the new run starts.
+async fn interrupt_left_runs(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    automation_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE automation_runs SET status = 'interrupted', finished_ms = $1, error = $2 \
+         WHERE automation_id = $3 AND status = 'running'",
+    )
+    .bind(now)
+    .bind(AUTOMATION_HOST_STOPPED)
+    .bind(automation_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

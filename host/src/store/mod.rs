@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod portal_sessions;
 pub mod records;
 pub mod runs;
+pub mod settings;
 pub mod sync_state;
 pub mod tenants;
 pub mod users;

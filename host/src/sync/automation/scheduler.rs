@@ -83,23 +83,16 @@ impl AutomationScheduler {
             while runs.try_join_next().is_some() {}
             let free = permits.available_permits();
             if free > 0 {
-                match self.hub.store.due_automations(now_ms(), free as i64).await {
-                    Ok(due) => {
-                        for id in due {
-                            let lease_ms = self.settings.lease_secs * 1000;
-                            let trigger = match self
-                                .hub
-                                .store
-                                .claim_automation(&id, &self.owner, lease_ms)
-                                .await
-                            {
-                                Ok(Some(trigger)) => trigger,
-                                Ok(None) => continue,
-                                Err(e) => {
-                                    tracing::error!(error = %e, "cannot claim an automation");
-                                    continue;
-                                }
-                            };
+                let lease_ms = self.settings.lease_secs * 1000;
+                match self
+                    .hub
+                    .store
+                    .claim_due_automations(&self.owner, now_ms(), lease_ms, free as i64)
+                    .await
+                {
+                    Ok(claimed) => {
+                        for (id, trigger) in claimed {
+                            // At most `free` were claimed, so a permit is there at once.
                             let Ok(permit) = permits.clone().acquire_owned().await else {
                                 break;
                             };
@@ -119,7 +112,7 @@ impl AutomationScheduler {
                             });
                         }
                     }
-                    Err(e) => tracing::error!(error = %e, "cannot read due automations"),
+                    Err(e) => tracing::error!(error = %e, "cannot claim due automations"),
                 }
             }
             tokio::select! {
