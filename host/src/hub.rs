@@ -48,11 +48,13 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(store: Store, registry: Arc<Registry>, vault: Vault) -> Self {
+        // Shared through the database on PostgreSQL (several hosts), in memory on SQLite.
+        let budgets = Arc::new(Budgets::for_store(&store));
         Self {
             store,
             registry,
             vault,
-            budgets: Arc::default(),
+            budgets,
         }
     }
 

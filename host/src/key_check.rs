@@ -55,6 +55,7 @@ fn verify(vault: &Vault, check: &str) -> Result<(), KeyCheckError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::runtime::types::ResourceKind;

@@ -16,6 +16,7 @@
 //! | `junction_automation_run_duration_seconds` | | automation run duration |
 //! | `junction_budget_wait_seconds` | | time a request waited for its connection's budget |
 //! | `junction_budget_pauses_total` | | 429s that paused a connection's budget |
+//! | `junction_budget_ledger_errors_total` | | shared-budget reservations the database did not answer (the host paced on its own) |
 //! | `junction_pushed_orders_total` | created | orders pushed to the push endpoint |
 //! | `junction_webhook_attempts_total` | outcome | webhook delivery attempts |
 //! | `junction_webhook_deliveries_total` | outcome (delivered, failed) | webhook deliveries settled |

@@ -275,3 +275,56 @@ async fn due_jobs_are_leased_once() {
         );
     }
 }
+
+/// The sign-in budget cell on both databases: the burst, then refusals, refill with time,
+/// a refused attempt spends nothing, and the sweep keeps unrefilled budgets.
+#[tokio::test]
+async fn sign_in_budgets_allow_a_burst_then_refill() {
+    for (store, _dir) in stores().await {
+        let t0 = 1_000_000;
+        for i in 0..3 {
+            assert!(
+                store
+                    .take_sign_in_attempt("account:ada", t0, 1_000, 3)
+                    .await
+                    .unwrap(),
+                "attempt {i} is within the burst"
+            );
+        }
+        for _ in 0..5 {
+            assert!(
+                !store
+                    .take_sign_in_attempt("account:ada", t0 + 10, 1_000, 3)
+                    .await
+                    .unwrap()
+            );
+        }
+        // One refill interval later exactly one attempt is back (refusals spent nothing).
+        assert!(
+            store
+                .take_sign_in_attempt("account:ada", t0 + 1_000, 1_000, 3)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .take_sign_in_attempt("account:ada", t0 + 1_000, 1_000, 3)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .take_sign_in_attempt("account:bob", t0, 1_000, 3)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.sweep_sign_in_attempts(t0 + 2_000).await.unwrap(), 1);
+        assert!(
+            !store
+                .take_sign_in_attempt("account:ada", t0 + 1_500, 1_000, 3)
+                .await
+                .unwrap(),
+            "the sweep kept ada's spent budget"
+        );
+    }
+}

@@ -11,7 +11,8 @@
 //!   provisioned, synced and ready to query (`--smoke`: the same on free ports in a
 //!   temporary data dir, then check the example requests and stop)
 //! - `cargo xtask bench`    the runtime and the API/ingest benchmarks (release builds;
-//!   `bench runtime [calls]` or `bench api [orders]` for one)
+//!   `bench runtime [calls]` or `bench api [orders]` for one; `bench scaleout [secs]`: idle
+//!   host with 10,000 connections and Runtime API on one vs two hosts, on PostgreSQL)
 //! - `cargo xtask api-fuzz` the smoke demo, then schemathesis against both APIs (part of
 //!   `test`)
 //! - `cargo xtask browser`  install Chromium and playwright-core for the portal's browser
@@ -221,6 +222,10 @@ const NOT_IN_POSTGRES_PASS: &[(&str, &str)] = &[
         "already on PostgreSQL in the first pass: its servers get JUNCTION_DATABASE_URL",
     ),
     (
+        "shared_budgets",
+        "PostgreSQL only, in the first pass: its stores and servers get JUNCTION_TEST_POSTGRES_URL",
+    ),
+    (
         "autosync",
         "in-process scheduler on its own SQLite store; no server",
     ),
@@ -317,19 +322,37 @@ fn build_demo_binaries() -> Result<()> {
     ]))
 }
 
-/// `cargo xtask bench [runtime|api] [args]`: both benchmarks by default (release builds).
+/// `cargo xtask bench [runtime|api|automations|scaleout] [args]`: runtime and api by default
+/// (release builds).
 fn bench(extra: &[String]) -> Result<()> {
     build_plugins()?;
     let (which, args) = match extra.first().map(String::as_str) {
         Some("runtime") => (vec!["runtime_bench"], &extra[1..]),
         Some("api") => (vec!["api_bench"], &extra[1..]),
         Some("automations") => (vec!["automation_bench"], &extra[1..]),
+        Some("scaleout") => (vec!["scaleout_bench"], &extra[1..]),
         Some(other) if other.parse::<u64>().is_err() => {
             bail!(
-                "usage: cargo xtask bench [runtime [calls] | api [orders] | automations [seconds]]"
+                "usage: cargo xtask bench [runtime [calls] | api [orders] | automations [seconds] \
+                 | scaleout [idle-secs [connections [load-secs]]]]"
             )
         }
         _ => (vec!["runtime_bench", "api_bench"], &extra[..0]),
+    };
+    // The scale-out benchmark starts the real release binary against PostgreSQL, found or
+    // started the way the tests' PostgreSQL pass finds it.
+    let postgres = if which == ["scaleout_bench"] {
+        run(cargo().args([
+            "build",
+            "--release",
+            "--package",
+            "junction",
+            "--bin",
+            "junction",
+        ]))?;
+        Some(postgres::ensure(&target_dir())?)
+    } else {
+        None
     };
     for example in which {
         let mut cmd = cargo();
@@ -344,6 +367,9 @@ fn bench(extra: &[String]) -> Result<()> {
         ])
         .args(args);
         cmd.env("JUNCTION_COMPONENTS_DIR", target_dir());
+        if let Some(postgres) = &postgres {
+            cmd.env("JUNCTION_TEST_POSTGRES_URL", &postgres.url);
+        }
         run(&mut cmd)?;
     }
     Ok(())

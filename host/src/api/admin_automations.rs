@@ -343,7 +343,8 @@ async fn budget_view(s: &ApiState, id: &str) -> Result<BudgetView, ApiError> {
     let connector = s.hub.registry.get(&connection.connector_key);
     Ok(s.hub
         .budgets
-        .view(&connection, connector.as_ref().map(|c| &c.manifest)))
+        .shared_view(&connection, connector.as_ref().map(|c| &c.manifest))
+        .await)
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/connections/{id}/rate-limit", tag = "admin",

@@ -5,7 +5,7 @@
 //!
 //! - [`password`]: password rules, argon2id hashing and verification;
 //! - [`users`]: creating users (email and password checks), used by the admin API;
-//! - [`throttle`]: the in-memory sign-in limiter (per client address and per account);
+//! - [`throttle`]: the sign-in limiter (per client address and per account, in the database);
 //! - [`session`]: session ids, the `junction_session` cookie, expiry, who is signed in;
 //! - [`csrf`]: the per-session form token and the same-origin checks on every POST;
 //! - [`signin`]: the sign-in and sign-out pages;
@@ -84,11 +84,12 @@ impl PortalState {
         settings: PortalSettings,
         scheduler: Option<SchedulerHandle>,
     ) -> Self {
+        let throttle = Arc::new(LoginThrottle::new(hub.store.clone()));
         Self {
             hub,
             admin_token: Arc::from(admin_token),
             settings,
-            throttle: Arc::default(),
+            throttle,
             scheduler,
         }
     }

@@ -133,7 +133,7 @@ pub async fn sign_in_user(
         "user:{}",
         email.clone().unwrap_or_else(|| typed.to_lowercase())
     );
-    if !state.throttle.allow(address, &account) {
+    if !state.throttle.allow(address, &account).await {
         tracing::warn!(client = ?address, "portal: sign-in throttled");
         return Ok(login_form(
             StatusCode::TOO_MANY_REQUESTS,
@@ -196,7 +196,7 @@ pub async fn sign_in_operator(
             None,
         ));
     };
-    if !state.throttle.allow(address, OPERATOR_ACCOUNT) {
+    if !state.throttle.allow(address, OPERATOR_ACCOUNT).await {
         tracing::warn!(client = ?address, "portal: operator sign-in throttled");
         return Ok(login_form(
             StatusCode::TOO_MANY_REQUESTS,

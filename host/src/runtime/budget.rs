@@ -12,10 +12,20 @@
 //! answer says "slow down" (429 with `Retry-After` or `X-RateLimit-Reset`), the budget is
 //! paused until then: no request of that connection leaves before, and a call that would
 //! need one fails at once as rate-limited with the remaining wait instead of stalling.
+//!
+//! Several hosts on one database share a connection's budget through a [`BudgetLedger`]
+//! (implemented by the store on PostgreSQL): every request reserves the next slot in the
+//! ledger and sleeps until it, and a pause is written there too, so the hosts together
+//! stay within the budget and a 429 seen by one host holds back the others. This module
+//! knows only the trait, so the runtime keeps no dependency on the store. When the ledger
+//! fails (database unreachable), requests are paced by this process's own GCRA for a
+//! while: a database hiccup slows nothing down and stops nothing.
 
+use std::future::Future;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -43,13 +53,79 @@ impl std::fmt::Display for RateLimit {
     }
 }
 
-/// One connection's budget, shared by all its calls.
+/// One connection's budget, shared by all its calls (and, with a ledger, by all hosts).
 #[derive(Debug)]
 pub struct RequestBudget {
     limit: Option<RateLimit>,
+    /// This process's pacing: the only one without a ledger, the fallback with one.
     limiter: Option<DefaultDirectRateLimiter>,
+    /// The latest end of a pause known here: this host's own pauses, and the shared ones
+    /// the ledger reported with a reservation (the mirror that keeps `paused` cheap).
     paused_until: Mutex<Option<Instant>>,
     sent: AtomicU64,
+    shared: Option<Shared>,
+}
+
+/// The shared side of a budget: which ledger row is this connection's.
+struct Shared {
+    ledger: Arc<dyn BudgetLedger>,
+    connection_id: String,
+    /// Set after a ledger failure: until then requests use the local limiter without
+    /// asking the ledger (a down database is not waited on for every request), and the
+    /// failure is logged once for the whole burst.
+    local_until: Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("ledger", &self.ledger)
+            .field("connection_id", &self.connection_id)
+            .finish()
+    }
+}
+
+/// How long a ledger reservation may take before the request is paced locally instead.
+const LEDGER_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long requests are paced locally after a ledger failure before it is tried again.
+const LEDGER_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// What the shared ledger answered for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    /// How long to wait before sending: the reserved slot is that far ahead.
+    pub wait: Duration,
+    /// Set when the budget is paused (by any host) for this much longer; no slot was
+    /// taken.
+    pub paused_for: Option<Duration>,
+}
+
+/// The shared ledger failed (the database did not answer, or refused).
+#[derive(Debug, thiserror::Error)]
+#[error("request budget ledger: {0}")]
+pub struct LedgerError(pub String);
+
+/// A boxed future of a ledger operation.
+pub type LedgerFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, LedgerError>> + Send + 'a>>;
+
+/// Where several hosts keep their common budgets: one entry per connection, each
+/// operation atomic, times on one clock (the ledger's, not the hosts').
+pub trait BudgetLedger: Send + Sync + std::fmt::Debug {
+    /// Take the connection's next slot, `interval` after the previous one (or now, if the
+    /// previous one is past) — unless the budget is paused, then take nothing and say for
+    /// how long.
+    fn reserve<'a>(
+        &'a self,
+        connection_id: &'a str,
+        interval: Duration,
+    ) -> LedgerFuture<'a, Reservation>;
+
+    /// Pause the connection's budget for `wait` from now; a shorter pause never cuts a
+    /// longer one short.
+    fn pause<'a>(&'a self, connection_id: &'a str, wait: Duration) -> LedgerFuture<'a, ()>;
+
+    /// How long the connection's budget is still paused, if it is.
+    fn paused<'a>(&'a self, connection_id: &'a str) -> LedgerFuture<'a, Option<Duration>>;
 }
 
 /// The budget is paused: nothing may be sent for `remaining`.
@@ -72,7 +148,30 @@ impl RequestBudget {
             limiter,
             paused_until: Mutex::new(None),
             sent: AtomicU64::new(0),
+            shared: None,
         }
+    }
+
+    /// A budget of `limit` (or unlimited) shared through `ledger` under `connection_id`
+    /// with every other host using the same ledger. Pauses are shared even when unlimited.
+    pub fn shared(
+        limit: Option<RateLimit>,
+        ledger: Arc<dyn BudgetLedger>,
+        connection_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            shared: Some(Shared {
+                ledger,
+                connection_id: connection_id.into(),
+                local_until: Mutex::new(None),
+            }),
+            ..Self::new(limit)
+        }
+    }
+
+    /// Whether this budget is shared through a ledger.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
     }
 
     /// The budget this paces to, if any.
@@ -80,7 +179,7 @@ impl RequestBudget {
         self.limit
     }
 
-    /// Requests let through so far.
+    /// Requests let through so far by this process (a shared budget counts per host).
     pub fn sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
     }
@@ -94,16 +193,47 @@ impl RequestBudget {
 
     /// Send nothing for `wait` (a 429's retry-after). A shorter pause never cuts a longer
     /// one short.
+    ///
+    /// A shared budget stops this host at once and records the pause in the ledger in the
+    /// background (the callers are synchronous), so the other hosts stop at their next
+    /// request.
     pub fn pause_for(&self, wait: Duration) {
-        let until = Instant::now() + wait;
-        if let Ok(mut paused) = self.paused_until.lock() {
-            *paused = Some(paused.map_or(until, |p| p.max(until)));
-        }
+        self.hold_for(wait);
         metrics::counter!("junction_budget_pauses_total").increment(1);
         tracing::info!(
             wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
             "request budget paused after a rate-limit answer"
         );
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let ledger = shared.ledger.clone();
+        let connection_id = shared.connection_id.clone();
+        let write = async move {
+            if let Err(e) = ledger.pause(&connection_id, wait).await {
+                metrics::counter!("junction_budget_ledger_errors_total").increment(1);
+                tracing::warn!(
+                    connection = %connection_id,
+                    "request budget pause not shared with the other hosts: {e}"
+                );
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(write);
+            }
+            // Outside a runtime nothing sends requests; the local pause is all there is.
+            Err(_) => tracing::warn!("request budget pause not shared: no async runtime"),
+        }
+    }
+
+    /// Hold requests back for `wait` here, without announcing a new pause: a pause carried
+    /// over to a replaced budget, or one the ledger reported.
+    pub fn hold_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        if let Ok(mut paused) = self.paused_until.lock() {
+            *paused = Some(paused.map_or(until, |p| p.max(until)));
+        }
     }
 
     /// Wait for the next permit. Fails at once when the budget is paused (the caller
@@ -113,9 +243,15 @@ impl RequestBudget {
         if let Some(paused) = self.paused() {
             return Err(paused);
         }
-        if let Some(limiter) = &self.limiter {
-            let started = Instant::now();
+        let started = Instant::now();
+        let paced = match &self.shared {
+            Some(shared) => self.acquire_shared(shared).await?,
+            None => false,
+        };
+        if !paced && let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
+        }
+        if self.limiter.is_some() || paced {
             metrics::histogram!("junction_budget_wait_seconds")
                 .record(started.elapsed().as_secs_f64());
         }
@@ -124,6 +260,74 @@ impl RequestBudget {
         }
         self.sent.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Reserve a slot in the ledger and wait for it. `Ok(true)`: paced by the ledger;
+    /// `Ok(false)`: the ledger is unavailable, pace locally.
+    async fn acquire_shared(&self, shared: &Shared) -> Result<bool, Paused> {
+        if shared
+            .local_until
+            .lock()
+            .ok()
+            .and_then(|until| *until)
+            .is_some_and(|until| Instant::now() < until)
+        {
+            return Ok(false);
+        }
+        let interval = self.limit.map_or(Duration::ZERO, |l| l.interval());
+        let reserved = tokio::time::timeout(
+            LEDGER_TIMEOUT,
+            shared.ledger.reserve(&shared.connection_id, interval),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(LedgerError(format!(
+                "no answer within {} s",
+                LEDGER_TIMEOUT.as_secs()
+            )))
+        });
+        match reserved {
+            Ok(reservation) => {
+                if let Some(remaining) = reservation.paused_for {
+                    // Another host (or this one) saw a rate-limit answer: keep the pause
+                    // here too, so `paused` answers without the ledger until it ends.
+                    self.hold_for(remaining);
+                    return Err(Paused { remaining });
+                }
+                let was_local = shared
+                    .local_until
+                    .lock()
+                    .ok()
+                    .and_then(|mut until| until.take())
+                    .is_some();
+                if was_local {
+                    tracing::info!(
+                        connection = %shared.connection_id,
+                        "request budget ledger answers again: pacing with the other hosts"
+                    );
+                }
+                if !reservation.wait.is_zero() {
+                    tokio::time::sleep(reservation.wait).await;
+                }
+                Ok(true)
+            }
+            Err(e) => {
+                metrics::counter!("junction_budget_ledger_errors_total").increment(1);
+                let first = shared
+                    .local_until
+                    .lock()
+                    .ok()
+                    .map(|mut until| until.replace(Instant::now() + LEDGER_RETRY_AFTER))
+                    .is_some_and(|previous| previous.is_none());
+                if first {
+                    tracing::warn!(
+                        connection = %shared.connection_id,
+                        "{e}; pacing this host's requests on its own until the ledger answers"
+                    );
+                }
+                Ok(false)
+            }
+        }
     }
 
     /// Wait out a pause (at most `max`) without taking a permit — for callers that would
@@ -200,6 +404,85 @@ mod tests {
         );
         budget.wait_unpaused(Duration::from_secs(1)).await;
         assert!(budget.acquire().await.is_ok());
+    }
+
+    /// A ledger whose database is down: every call fails, and they are counted.
+    #[derive(Debug, Default)]
+    struct DownLedger {
+        calls: AtomicU64,
+    }
+
+    impl BudgetLedger for DownLedger {
+        fn reserve<'a>(&'a self, _: &'a str, _: Duration) -> LedgerFuture<'a, Reservation> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            Box::pin(async { Err(LedgerError("connection refused".into())) })
+        }
+
+        fn pause<'a>(&'a self, _: &'a str, _: Duration) -> LedgerFuture<'a, ()> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            Box::pin(async { Err(LedgerError("connection refused".into())) })
+        }
+
+        fn paused<'a>(&'a self, _: &'a str) -> LedgerFuture<'a, Option<Duration>> {
+            Box::pin(async { Err(LedgerError("connection refused".into())) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_ledger_falls_back_to_local_pacing_without_asking_each_time() {
+        let ledger = Arc::new(DownLedger::default());
+        let limit = RateLimit {
+            requests: 20,
+            per_seconds: 1,
+        };
+        let budget = RequestBudget::shared(Some(limit), ledger.clone(), "c");
+        let started = Instant::now();
+        for _ in 0..4 {
+            assert!(budget.acquire().await.is_ok());
+        }
+        // Paced locally (three intervals after the first), the ledger asked once.
+        assert!(started.elapsed() >= Duration::from_millis(140));
+        assert_eq!(ledger.calls.load(Ordering::Relaxed), 1);
+        // A pause still holds this host back when the ledger cannot record it.
+        budget.pause_for(Duration::from_millis(300));
+        assert!(budget.acquire().await.is_err());
+    }
+
+    /// A ledger that says another host paused the budget.
+    #[derive(Debug)]
+    struct PausedLedger;
+
+    impl BudgetLedger for PausedLedger {
+        fn reserve<'a>(&'a self, _: &'a str, _: Duration) -> LedgerFuture<'a, Reservation> {
+            Box::pin(async {
+                Ok(Reservation {
+                    wait: Duration::ZERO,
+                    paused_for: Some(Duration::from_secs(3)),
+                })
+            })
+        }
+
+        fn pause<'a>(&'a self, _: &'a str, _: Duration) -> LedgerFuture<'a, ()> {
+            Box::pin(async { Ok(()) })
+        }
+
+        fn paused<'a>(&'a self, _: &'a str) -> LedgerFuture<'a, Option<Duration>> {
+            Box::pin(async { Ok(Some(Duration::from_secs(3))) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pause_from_the_ledger_refuses_and_is_remembered() {
+        let budget = RequestBudget::shared(None, Arc::new(PausedLedger), "c");
+        assert!(budget.paused().is_none());
+        let refused = budget.acquire().await;
+        assert!(matches!(refused, Err(p) if p.remaining == Duration::from_secs(3)));
+        assert!(
+            budget
+                .paused()
+                .is_some_and(|p| p.remaining > Duration::from_millis(2_900))
+        );
+        assert_eq!(budget.sent(), 0);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod automations;
+pub mod budget_ledger;
 pub mod components;
 pub mod connections;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod portal_sessions;
 pub mod records;
 pub mod runs;
 pub mod settings;
+pub mod sign_in_throttle;
 pub mod sync_state;
 pub mod tenants;
 pub mod users;

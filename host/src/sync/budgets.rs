@@ -6,14 +6,22 @@
 //! an override on the connection (a different budget, or none). When the effective budget
 //! changes (override edited, connector upgraded) the connection gets a fresh limiter that
 //! keeps any pause still running.
+//!
+//! On PostgreSQL several hosts may call out through the same connection at once, so there
+//! budgets are shared through the database's ledger (`store::budget_ledger`): every
+//! request reserves its slot there and pauses are written there, so the hosts together
+//! keep the budget. On SQLite (one host) budgets stay in memory, with no database
+//! round-trip per request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::runtime::budget::{RateLimit, RequestBudget};
+use crate::runtime::budget::{BudgetLedger, RateLimit, RequestBudget};
 use crate::runtime::types::Manifest;
+use crate::store::Store;
+use crate::store::budget_ledger::StoreLedger;
 use crate::store::connections::{Connection, RateLimitOverride};
 
 /// Where a connection's budget comes from.
@@ -37,9 +45,11 @@ pub struct BudgetView {
     pub requests: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_seconds: Option<u32>,
-    /// How long requests are held back after a rate-limit answer, in milliseconds.
+    /// How long requests are held back after a rate-limit answer, in milliseconds (on
+    /// PostgreSQL pauses are shared by the hosts).
     pub paused_for_ms: u64,
-    /// Requests sent through this budget since the process started.
+    /// Requests sent through this budget since the process started, by the host that
+    /// answers (each host counts its own).
     pub sent: u64,
 }
 
@@ -68,9 +78,32 @@ pub fn effective_limit(
 #[derive(Debug, Default)]
 pub struct Budgets {
     by_connection: Mutex<HashMap<String, Arc<RequestBudget>>>,
+    /// Where budgets are shared with the other hosts; none: in memory only.
+    ledger: Option<Arc<dyn BudgetLedger>>,
 }
 
 impl Budgets {
+    /// Budgets shared through `ledger`, or kept in memory (`None`).
+    pub fn new(ledger: Option<Arc<dyn BudgetLedger>>) -> Self {
+        Self {
+            by_connection: Mutex::default(),
+            ledger,
+        }
+    }
+
+    /// The budgets a hub on `store` uses: shared through the database on PostgreSQL, in
+    /// memory on SQLite.
+    pub fn for_store(store: &Store) -> Self {
+        Self::new(StoreLedger::for_store(store))
+    }
+
+    fn make(&self, connection_id: &str, limit: Option<RateLimit>) -> RequestBudget {
+        match &self.ledger {
+            Some(ledger) => RequestBudget::shared(limit, ledger.clone(), connection_id),
+            None => RequestBudget::new(limit),
+        }
+    }
+
     /// The budget for a connection under `limit`; replaced (keeping a running pause) when
     /// the limit differs from the one it was made with.
     pub fn for_connection(
@@ -79,16 +112,17 @@ impl Budgets {
         limit: Option<RateLimit>,
     ) -> Arc<RequestBudget> {
         let Ok(mut map) = self.by_connection.lock() else {
-            return Arc::new(RequestBudget::new(limit));
+            return Arc::new(self.make(connection_id, limit));
         };
         if let Some(existing) = map.get(connection_id)
             && existing.limit() == limit
         {
             return existing.clone();
         }
-        let fresh = Arc::new(RequestBudget::new(limit));
+        let fresh = Arc::new(self.make(connection_id, limit));
         if let Some(paused) = map.get(connection_id).and_then(|old| old.paused()) {
-            fresh.pause_for(paused.remaining);
+            // Carried over, not a new pause (a shared one is in the ledger already).
+            fresh.hold_for(paused.remaining);
         }
         map.insert(connection_id.to_string(), fresh.clone());
         fresh
@@ -99,7 +133,31 @@ impl Budgets {
         self.by_connection.lock().ok()?.get(connection_id).cloned()
     }
 
-    /// The admin view of a connection's budget.
+    /// The admin view of a connection's budget, with the pause as the ledger has it when
+    /// budgets are shared (a pause another host saw shows here even if this host has not
+    /// called out through the connection since). A ledger that fails leaves this host's
+    /// view.
+    pub async fn shared_view(
+        &self,
+        connection: &Connection,
+        manifest: Option<&Manifest>,
+    ) -> BudgetView {
+        let mut view = self.view(connection, manifest);
+        if let Some(ledger) = &self.ledger {
+            match ledger.paused(&connection.id).await {
+                Ok(Some(remaining)) => {
+                    let ms = u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX);
+                    view.paused_for_ms = view.paused_for_ms.max(ms);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(connection = %connection.id, "{e}"),
+            }
+        }
+        view
+    }
+
+    /// The admin view of a connection's budget, from this host's memory (pauses this host
+    /// saw or was told of by the ledger with a reservation).
     pub fn view(&self, connection: &Connection, manifest: Option<&Manifest>) -> BudgetView {
         let (limit, source) = match manifest {
             Some(m) => effective_limit(connection, m),
