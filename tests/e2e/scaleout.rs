@@ -16,6 +16,8 @@
 
 mod common;
 
+use common::hosts::{self, Host, admin};
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
@@ -26,7 +28,7 @@ use junction::store::records::{PageCheckpoint, StoredRecord};
 use junction::store::{Backend, Store, now_ms, sqlite_url};
 use junction_emulators::{Fault, FaultKind, WooConfig};
 use reqwest::Client;
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::Row;
 
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -428,81 +430,20 @@ async fn startup_recovery_leaves_live_leases_of_other_hosts_alone() {
 // ---------------------------------------------------------------------------------------
 // End to end: three hosts on one PostgreSQL database.
 
-const ADMIN: &str = "scaleout-admin-token";
 const CONNECTIONS: usize = 200;
 const ORDERS: usize = 5;
 const CUSTOMERS: usize = 2;
 const PRODUCTS: usize = 2;
 const CADENCE_SECS: i64 = 10;
 const LEASE_SECS: i64 = 6;
-/// Every host opens the same sealed secrets: one vault key (base64 of 32 bytes).
-const SECRET_KEY: &str = "c2NhbGVvdXQtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=";
 
-struct Host {
-    process: common::ServerProcess,
-    owner: String,
-    _data: tempfile::TempDir,
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "junction".into())
-}
-
+/// A host running up to 8 jobs at once, with short leases (a killed host's work is taken
+/// over within seconds).
 fn start_host(database_url: &str) -> Host {
-    let data = tempfile::tempdir().unwrap();
-    let plugins = data.path().join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(
-        common::component("woocommerce"),
-        plugins.join("woocommerce.wasm"),
+    hosts::start_host(
+        database_url,
+        &format!("[sync]\nlease_secs = {LEASE_SECS}\nconcurrency = 8\n"),
     )
-    .unwrap();
-    let config = data.path().join("junction.toml");
-    std::fs::write(
-        &config,
-        format!("[sync]\nlease_secs = {LEASE_SECS}\nconcurrency = 8\n"),
-    )
-    .unwrap();
-    let config = config.display().to_string();
-    let port = common::free_port();
-    let process = common::spawn_server(
-        data.path(),
-        port,
-        &[
-            ("JUNCTION_ADMIN_TOKEN", ADMIN),
-            ("JUNCTION_SECRET_KEY", SECRET_KEY),
-            ("JUNCTION_DATABASE_URL", database_url),
-            ("JUNCTION_CONFIG", &config),
-        ],
-    );
-    let owner = format!("{}-{}", hostname(), process.child.id());
-    Host {
-        process,
-        owner,
-        _data: data,
-    }
-}
-
-async fn admin(
-    client: &Client,
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut req = client
-        .request(method, format!("{base}/api/v1/admin{path}"))
-        .bearer_auth(ADMIN);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let response = req.send().await.unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
 }
 
 #[derive(Debug, Clone)]

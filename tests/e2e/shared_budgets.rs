@@ -18,6 +18,8 @@
 
 mod common;
 
+use common::hosts::{self, Host, admin};
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,7 +31,7 @@ use junction::store::connections::NewConnection;
 use junction::store::{Store, sqlite_url};
 use junction_emulators::{ProxyFault, ProxyFaultKind, WooConfig};
 use reqwest::Client;
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::Row;
 
 /// Two handles on one fresh PostgreSQL schema (two hosts) and a plain pool on it, or
@@ -248,69 +250,10 @@ async fn sqlite_keeps_budgets_in_memory() {
     assert!(budget.acquire().await.is_ok());
 }
 
-const ADMIN: &str = "shared-budgets-admin-token";
-/// Every host opens the same sealed secrets: one vault key (base64 of 32 bytes).
-const SECRET_KEY: &str = "c2hhcmVkLWJ1ZGdldHMtdGVzdC1rZXktMzItYnl0ZXM=";
-
-struct Host {
-    process: common::ServerProcess,
-    owner: String,
-    _data: tempfile::TempDir,
-}
-
 /// A host running at most two jobs at once (so four jobs need both hosts), small pages
 /// (so each resource takes several requests).
 fn start_host(database_url: &str) -> Host {
-    let data = tempfile::tempdir().unwrap();
-    let plugins = data.path().join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(
-        common::component("woocommerce"),
-        plugins.join("woocommerce.wasm"),
-    )
-    .unwrap();
-    let config = data.path().join("junction.toml");
-    std::fs::write(&config, "[sync]\nconcurrency = 2\npage_size = 20\n").unwrap();
-    let config = config.display().to_string();
-    let process = common::spawn_server(
-        data.path(),
-        common::free_port(),
-        &[
-            ("JUNCTION_ADMIN_TOKEN", ADMIN),
-            ("JUNCTION_SECRET_KEY", SECRET_KEY),
-            ("JUNCTION_DATABASE_URL", database_url),
-            ("JUNCTION_CONFIG", &config),
-        ],
-    );
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "junction".into());
-    let owner = format!("{hostname}-{}", process.child.id());
-    Host {
-        process,
-        owner,
-        _data: data,
-    }
-}
-
-async fn admin(
-    client: &Client,
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut req = client
-        .request(method, format!("{base}/api/v1/admin{path}"))
-        .bearer_auth(ADMIN);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let response = req.send().await.unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
+    hosts::start_host(database_url, "[sync]\nconcurrency = 2\npage_size = 20\n")
 }
 
 /// (resource, status, host) of the connection's runs started at or after `since_ms`.

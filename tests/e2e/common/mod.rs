@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod hosts;
 pub mod portal;
 
 use std::net::SocketAddr;
