@@ -827,3 +827,168 @@ async fn portal_connection_detail() {
         "{result}"
     );
 }
+
+/// Two `junction serve` hosts on one database, as behind a load balancer: the portal keeps
+/// nothing in a host's memory. A health check run on host A is shown by host B when the
+/// redirect lands there (same cookie), and a generate-key form answered by A and posted
+/// again to B creates no second key (from the details page and from the API keys page).
+#[tokio::test]
+async fn the_portal_shows_the_same_on_every_host() {
+    use common::hosts;
+    use reqwest::Method;
+
+    let shop = junction_emulators::start(
+        WooConfig {
+            orders: 3,
+            customers: 1,
+            products: 1,
+            variable_every: 0,
+            ..WooConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let database_dir = tempfile::tempdir().unwrap();
+    let database = common::database_url(database_dir.path())
+        .unwrap_or_else(|| junction::store::sqlite_url(database_dir.path()));
+    // One after the other: the first migrates the database.
+    let host_a = hosts::start_host(&database, "");
+    common::wait_for_status(&host_a.process.base, "/readyz", 200).await;
+    let host_b = hosts::start_host(&database, "");
+    common::wait_for_status(&host_b.process.base, "/readyz", 200).await;
+    let (a, b) = (host_a.process.base.as_str(), host_b.process.base.as_str());
+
+    let http = Client::new();
+    hosts::admin(
+        &http,
+        a,
+        Method::POST,
+        "/tenants",
+        Some(json!({ "name": "acme" })),
+    )
+    .await;
+    hosts::admin(
+        &http,
+        a,
+        Method::POST,
+        "/users",
+        Some(json!({"tenant": "acme", "email": "ada@acme.example", "password": ACME_PASSWORD})),
+    )
+    .await;
+    let config = json!({"base_url": shop.base_url(), "consumer_key": "ck_test", "consumer_secret": "cs_test"});
+    let created = hosts::admin(
+        &http,
+        a,
+        Method::POST,
+        "/connections",
+        Some(json!({"tenant": "acme", "connector": "woocommerce", "name": "Acme shop", "config": config})),
+    )
+    .await;
+    let acme = created["connection"]["id"].as_str().unwrap().to_string();
+    let key_count = || {
+        let http = http.clone();
+        let path = format!("/connections/{acme}/keys");
+        async move {
+            hosts::admin(&http, b, Method::GET, &path, None).await["data"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+
+    // Signed in on A; the session cookie works on B too (the session is in the database).
+    let ada = browser();
+    sign_in(&ada, a, "ada@acme.example", ACME_PASSWORD).await;
+    let html = page(&ada, &format!("{a}/portal/connections/{acme}")).await;
+    let csrf = csrf_of(&html);
+
+    // The health check runs on A; the page it redirects to is answered by B.
+    let checked = post(
+        &ada,
+        &format!("{a}/portal/connections/{acme}/check"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(checked.status(), StatusCode::SEE_OTHER);
+    let outcome = location(&checked);
+    assert!(
+        outcome.starts_with(&format!("/portal/connections/{acme}?check=")),
+        "{outcome}"
+    );
+    let outcome_path = outcome.trim_end_matches("#health");
+    for base in [b, a] {
+        let html = page(&ada, &format!("{base}{outcome_path}")).await;
+        let start = html
+            .find(r#"id="health-result""#)
+            .unwrap_or_else(|| panic!("{base} shows no outcome: {html}"));
+        let result = &html[start..];
+        let result = &result[..result.find("</div>").unwrap()];
+        assert!(
+            result.contains("badge-good\">OK</span>"),
+            "{base}: {result}"
+        );
+        assert!(result.contains("WooCommerce"), "{base}: {result}");
+    }
+    // Still only for the session that ran it, on either host.
+    let operator = browser();
+    let login = page(&operator, &format!("{b}/portal/login")).await;
+    let signed_in = post(
+        &operator,
+        &format!("{b}/portal/login/operator"),
+        &[("csrf", &csrf_of(&login)), ("token", hosts::ADMIN)],
+    )
+    .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let other_session = page(&operator, &format!("{b}{outcome_path}")).await;
+    assert!(!other_session.contains(r#"id="health-result""#));
+
+    // The details page's generate form: answered by A, posted again to B.
+    let html = page(&ada, &format!("{a}/portal/connections/{acme}")).await;
+    let nonce = hidden_of(&html, "nonce");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("nonce", nonce.as_str()),
+        ("name", "Warehouse app"),
+    ];
+    let first = post(&ada, &format!("{a}/portal/connections/{acme}/keys"), &form).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(
+        first
+            .text()
+            .await
+            .unwrap()
+            .contains("Copy it now; it will not be shown again.")
+    );
+    let again = post(&ada, &format!("{b}/portal/connections/{acme}/keys"), &form).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::SEE_OTHER,
+        "B created a second key"
+    );
+    assert_eq!(
+        location(&again),
+        format!("/portal/connections/{acme}?done=key-already-shown#keys")
+    );
+    assert_eq!(key_count().await, 1);
+
+    // The API keys page's form: the same, the other way round.
+    let list = page(&ada, &format!("{b}/portal/api-keys")).await;
+    let list_nonce = hidden_of(&list, "nonce");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("nonce", list_nonce.as_str()),
+        ("connection", acme.as_str()),
+        ("name", "Reporting app"),
+    ];
+    let first = post(&ada, &format!("{b}/portal/api-keys"), &form).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let again = post(&ada, &format!("{a}/portal/api-keys"), &form).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::SEE_OTHER,
+        "A created a second key"
+    );
+    assert_eq!(location(&again), "/portal/api-keys?done=key-already-shown");
+    assert_eq!(key_count().await, 2);
+}

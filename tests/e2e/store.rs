@@ -328,3 +328,167 @@ async fn sign_in_budgets_allow_a_burst_then_refill() {
         );
     }
 }
+
+/// The portal's state shared by every host: a form nonce is fresh once (until it is older
+/// than the keep time), and a health check outcome is shown only to the session and on the
+/// connection it was run for, only within the keep time, and goes with its session.
+#[tokio::test]
+async fn portal_nonces_are_used_once_and_health_checks_stay_with_their_session() {
+    use junction::store::portal_state::HealthCheck;
+    for (store, _dir) in stores().await {
+        let t0 = 5_000_000;
+        let hour = 3_600_000;
+        assert!(
+            store
+                .use_form_nonce("nonce-a", t0, hour, 100)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .use_form_nonce("nonce-a", t0 + 10, hour, 100)
+                .await
+                .unwrap(),
+            "the same form again"
+        );
+        assert!(
+            store
+                .use_form_nonce("nonce-b", t0 + 20, hour, 100)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .use_form_nonce("nonce-a", t0 + hour + 1, hour, 100)
+                .await
+                .unwrap(),
+            "forgotten after the keep time"
+        );
+        // The bound: only about the newest `max_kept` are remembered.
+        for i in 0..5 {
+            assert!(
+                store
+                    .use_form_nonce(&format!("bounded-{i}"), t0 + 2 * hour + i, hour, 2)
+                    .await
+                    .unwrap()
+            );
+        }
+        assert!(
+            store
+                .use_form_nonce("bounded-0", t0 + 2 * hour + 10, hour, 2)
+                .await
+                .unwrap(),
+            "the oldest went first"
+        );
+        assert!(
+            !store
+                .use_form_nonce("bounded-4", t0 + 2 * hour + 11, hour, 2)
+                .await
+                .unwrap()
+        );
+
+        let tenant = store.create_tenant("t").await.unwrap();
+        let mut connections = Vec::new();
+        for name in ["c1", "c2"] {
+            let conn = store
+                .create_connection(NewConnection {
+                    tenant_id: &tenant.id,
+                    connector_key: "k",
+                    name,
+                    public_config: "{}",
+                    sealed_secrets: "",
+                    resources: vec![],
+                })
+                .await
+                .unwrap();
+            connections.push(conn.id);
+        }
+        let now = junction::store::now_ms();
+        for session in ["session-1", "session-2"] {
+            store
+                .create_portal_session(session, None, Some("token-hash"), now, now + hour)
+                .await
+                .unwrap();
+        }
+        let check = HealthCheck {
+            ok: true,
+            message: "Reached the shop".into(),
+            at_ms: now,
+            elapsed_ms: 420,
+        };
+        store
+            .save_health_check("check-1", "session-1", &connections[0], &check, hour, 10)
+            .await
+            .unwrap();
+        let read = |id: &'static str, session: &'static str, connection: String, at: i64| {
+            let store = store.clone();
+            async move {
+                store
+                    .health_check(id, session, &connection, at, hour)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            read("check-1", "session-1", connections[0].clone(), now + 1).await,
+            Some(check.clone())
+        );
+        assert_eq!(
+            read("check-1", "session-2", connections[0].clone(), now + 1).await,
+            None,
+            "another session"
+        );
+        assert_eq!(
+            read("check-1", "session-1", connections[1].clone(), now + 1).await,
+            None,
+            "another connection's page"
+        );
+        assert_eq!(
+            read("check-1", "session-1", connections[0].clone(), now + hour).await,
+            None,
+            "past the keep time"
+        );
+        let failed = HealthCheck {
+            ok: false,
+            message: "The system could not be reached".into(),
+            at_ms: now + 5,
+            elapsed_ms: 30_000,
+        };
+        store
+            .save_health_check("check-2", "session-2", &connections[1], &failed, hour, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            read("check-2", "session-2", connections[1].clone(), now + 6).await,
+            Some(failed)
+        );
+        // A session that ended meanwhile keeps nothing (no error), and its outcomes go.
+        store
+            .save_health_check(
+                "check-3",
+                "no-such-session",
+                &connections[0],
+                &check,
+                hour,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            read(
+                "check-3",
+                "no-such-session",
+                connections[0].clone(),
+                now + 1
+            )
+            .await,
+            None
+        );
+        store.delete_portal_session("session-1").await.unwrap();
+        assert_eq!(
+            read("check-1", "session-1", connections[0].clone(), now + 1).await,
+            None,
+            "gone with its session"
+        );
+    }
+}

@@ -3,7 +3,8 @@
 //! key works as the admin API's `create_key` (`api::auth::generate_key`: the key shown
 //! once, only its SHA-256 stored) and answers the form's POST with the page showing the
 //! key, never stored and `no-store` — there is no URL to fetch it again. Each generate form
-//! carries a random nonce; posting the same form again (a reload of that page) creates
+//! carries a random nonce, remembered as used in the database (`Store::use_form_nonce`, so
+//! every host sees it); posting the same form again (a reload of that page) creates
 //! nothing and says the key was shown already. Revoking asks for confirmation on a page of
 //! its own (works without JavaScript), then revokes as the admin API's `revoke_key`.
 //!
@@ -11,7 +12,6 @@
 //! another tenant's key id is a 404 and stays untouched.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use askama::Template;
@@ -23,21 +23,18 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::PortalState;
-use super::connection_detail::{Extras, Remembered, details_href, details_response, notice_text};
+use super::connection_detail::{Extras, details_href, details_response, notice_text};
 use super::error::{PortalError, render};
 use super::session::{SignedIn, new_token, well_formed};
 use super::views::{Nav, Section, When};
-use crate::store::{ApiKey, Connection};
+use crate::store::{ApiKey, Connection, Store, now_ms};
 
 /// The longest key name the portal accepts.
 const MAX_NAME_CHARS: usize = 100;
 /// How long a generate form's nonce is remembered as used.
 const NONCE_KEPT: Duration = Duration::from_secs(3600);
-const NONCES_KEPT_MAX: usize = 10_000;
-
-/// Generate forms already answered (their nonces).
-static USED_NONCES: LazyLock<Remembered<()>> =
-    LazyLock::new(|| Remembered::new(NONCE_KEPT, NONCES_KEPT_MAX));
+/// The most used nonces remembered at once (the oldest go first).
+const NONCES_KEPT_MAX: i64 = 10_000;
 
 /// This part's routes (full paths), merged into the portal router.
 pub fn routes() -> Router<PortalState> {
@@ -322,7 +319,7 @@ pub async fn generate_for_connection(
         }
     };
     let back_href = details_href(&connection.id, None, "keys");
-    if !fresh_nonce(form.nonce.as_deref()) {
+    if !fresh_nonce(&state.hub.store, form.nonce.as_deref()).await? {
         let href = details_href(&connection.id, Some("key-already-shown"), "keys");
         return Ok(Redirect::to(&href).into_response());
     }
@@ -376,7 +373,7 @@ pub async fn generate_from_list(
             .await;
         }
     };
-    if !fresh_nonce(form.nonce.as_deref()) {
+    if !fresh_nonce(&state.hub.store, form.nonce.as_deref()).await? {
         return Ok(Redirect::to("/portal/api-keys?done=key-already-shown").into_response());
     }
     create(
@@ -392,12 +389,15 @@ pub async fn generate_from_list(
     .await
 }
 
-/// Is this the first POST of this form? (A form without a nonce always is.)
-fn fresh_nonce(nonce: Option<&str>) -> bool {
-    match nonce.filter(|n| well_formed(n)) {
-        Some(nonce) => USED_NONCES.insert_new(nonce, ()),
-        None => true,
-    }
+/// Is this the first POST of this form, on any host? (A form without a nonce always is.)
+async fn fresh_nonce(store: &Store, nonce: Option<&str>) -> Result<bool, PortalError> {
+    let Some(nonce) = nonce.filter(|n| well_formed(n)) else {
+        return Ok(true);
+    };
+    let kept_ms = i64::try_from(NONCE_KEPT.as_millis()).unwrap_or(i64::MAX);
+    Ok(store
+        .use_form_nonce(nonce, now_ms(), kept_ms, NONCES_KEPT_MAX)
+        .await?)
 }
 
 /// Create the key (as the admin API's `create_key`) and answer with the page showing it
@@ -595,16 +595,33 @@ mod tests {
         assert!(key_name(Some("a\nb")).is_err());
     }
 
-    #[test]
-    fn a_generate_form_is_answered_once() {
+    #[tokio::test]
+    async fn a_generate_form_is_answered_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&crate::store::sqlite_url(dir.path()))
+            .await
+            .unwrap();
         let nonce = new_token().unwrap();
-        assert!(fresh_nonce(Some(&nonce)));
-        assert!(!fresh_nonce(Some(&nonce)), "the same form again");
-        assert!(fresh_nonce(Some(&new_token().unwrap())));
+        assert!(fresh_nonce(&store, Some(&nonce)).await.unwrap());
         assert!(
-            fresh_nonce(None) && fresh_nonce(None),
+            !fresh_nonce(&store, Some(&nonce)).await.unwrap(),
+            "the same form again"
+        );
+        assert!(
+            fresh_nonce(&store, Some(&new_token().unwrap()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            fresh_nonce(&store, None).await.unwrap() && fresh_nonce(&store, None).await.unwrap(),
             "no nonce: no memory"
         );
+        for _ in 0..2 {
+            assert!(
+                fresh_nonce(&store, Some("not a token")).await.unwrap(),
+                "a malformed nonce is not remembered"
+            );
+        }
     }
 
     #[test]

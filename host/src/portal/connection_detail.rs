@@ -8,12 +8,11 @@
 //! The operations mirror the admin API's (`api/admin.rs`): the same cadence range and
 //! `Store::configure_resource`, `Store::sync_now` plus a scheduler wake, and the health
 //! check is the Runtime API's (`hub.prepare` + `connector.check`), bounded by
-//! [`CHECK_TIMEOUT`]. Its outcome is kept in memory for a while under a random id, bound to
-//! the session and connection, and the POST redirects to the page showing it, so a reload
-//! shows the same outcome and never runs the check again.
+//! [`CHECK_TIMEOUT`]. Its outcome is kept in the database for a while under a random id
+//! (`Store::save_health_check`), bound to the session and connection, and the POST
+//! redirects to the page showing it, so a reload shows the same outcome and never runs the
+//! check again, whichever host of a load-balanced group answers the reload.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use askama::Template;
@@ -35,6 +34,7 @@ use super::views::{Badge, Nav, Section, When, query_value};
 use crate::hub::HubError;
 use crate::runtime::CallError;
 use crate::runtime::types::{ConnectorError, ResourceKind};
+use crate::store::portal_state::HealthCheck;
 use crate::store::{Connection, Run, SyncState, now_ms};
 
 /// How long the health check may take before the page says it gave up.
@@ -49,7 +49,7 @@ const RECENT_RUNS: i64 = 20;
 /// How long a health check's outcome can be shown again (reloads, back button).
 const CHECK_KEPT: Duration = Duration::from_secs(15 * 60);
 /// The most outcomes kept at once (the oldest go first).
-const CHECKS_KEPT_MAX: usize = 1024;
+const CHECKS_KEPT_MAX: i64 = 1024;
 
 /// The schedule presets of the cadence select, in seconds; anything else is "Custom".
 const PRESETS: [(i64, &str); 9] = [
@@ -85,86 +85,20 @@ pub fn routes() -> Router<PortalState> {
         )
 }
 
-/// Entries kept in memory for a while, bounded in number: a map from random ids to values
-/// that forgets them after `ttl` (used for health check outcomes and used form nonces).
-pub(super) struct Remembered<V> {
-    entries: Mutex<HashMap<String, (Instant, V)>>,
-    ttl: Duration,
-    max: usize,
-}
-
-impl<V: Clone> Remembered<V> {
-    pub(super) fn new(ttl: Duration, max: usize) -> Self {
-        Self {
-            entries: Mutex::new(HashMap::new()),
-            ttl,
-            max,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, V)>> {
-        // A panic while holding the lock leaves a map that is still consistent.
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Remember `value` under `id`; false (and nothing changed) if `id` is known already.
-    pub(super) fn insert_new(&self, id: &str, value: V) -> bool {
-        let now = Instant::now();
-        let mut entries = self.lock();
-        entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
-        if entries.contains_key(id) {
-            return false;
-        }
-        while entries.len() >= self.max {
-            let Some(oldest) = entries
-                .iter()
-                .min_by_key(|(_, (at, _))| *at)
-                .map(|(k, _)| k.clone())
-            else {
-                break;
-            };
-            entries.remove(&oldest);
-        }
-        entries.insert(id.to_string(), (now, value));
-        true
-    }
-
-    pub(super) fn get(&self, id: &str) -> Option<V> {
-        let entries = self.lock();
-        entries
-            .get(id)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, v)| v.clone())
+/// A stored health check outcome, as the page shows it.
+fn check_view(check: HealthCheck) -> CheckView {
+    CheckView {
+        ok: check.ok,
+        message: check.message,
+        at: When::from_ms(check.at_ms),
+        elapsed_ms: u128::try_from(check.elapsed_ms).unwrap_or(0),
     }
 }
 
-/// A health check's outcome, as kept for showing.
-#[derive(Clone)]
-struct StoredCheck {
-    /// Only the session that ran it sees it, and only on that connection's page.
-    session: String,
-    connection: String,
-    ok: bool,
-    message: String,
-    at_ms: i64,
-    elapsed_ms: u128,
+/// How long an outcome is kept, in the store's milliseconds.
+fn check_kept_ms() -> i64 {
+    i64::try_from(CHECK_KEPT.as_millis()).unwrap_or(i64::MAX)
 }
-
-impl StoredCheck {
-    fn view(self) -> CheckView {
-        CheckView {
-            ok: self.ok,
-            message: self.message,
-            at: When::from_ms(self.at_ms),
-            elapsed_ms: self.elapsed_ms,
-        }
-    }
-}
-
-static CHECKS: LazyLock<Remembered<StoredCheck>> =
-    LazyLock::new(|| Remembered::new(CHECK_KEPT, CHECKS_KEPT_MAX));
 
 /// A health check's outcome on the page.
 pub struct CheckView {
@@ -290,13 +224,21 @@ pub async fn page(
     let connection = super::access::connection(&state, &session, &id).await?;
     let mut extras = Extras::plain()?;
     extras.notice = query.done.as_deref().and_then(notice_text);
-    extras.check = query
-        .check
-        .as_deref()
-        .filter(|c| well_formed(c))
-        .and_then(|c| CHECKS.get(c))
-        .filter(|c| c.session == session.id_hash && c.connection == connection.id)
-        .map(StoredCheck::view);
+    // Only the session that ran it sees it, and only on that connection's page.
+    if let Some(check_id) = query.check.as_deref().filter(|c| well_formed(c)) {
+        extras.check = state
+            .hub
+            .store
+            .health_check(
+                check_id,
+                &session.id_hash,
+                &connection.id,
+                now_ms(),
+                check_kept_ms(),
+            )
+            .await?
+            .map(check_view);
+    }
     let live = query.done.as_deref().is_some_and(|d| d.starts_with("sync"));
     details_response(&state, &session, connection, extras, live, StatusCode::OK).await
 }
@@ -747,17 +689,24 @@ pub async fn health_check(
         Err(message) => (false, message),
     };
     let outcome_id = new_token()?;
-    CHECKS.insert_new(
-        &outcome_id,
-        StoredCheck {
-            session: session.id_hash.clone(),
-            connection: connection.id.clone(),
-            ok,
-            message,
-            at_ms: now_ms(),
-            elapsed_ms: started.elapsed().as_millis(),
-        },
-    );
+    let check = HealthCheck {
+        ok,
+        message,
+        at_ms: now_ms(),
+        elapsed_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+    };
+    state
+        .hub
+        .store
+        .save_health_check(
+            &outcome_id,
+            &session.id_hash,
+            &connection.id,
+            &check,
+            check_kept_ms(),
+            CHECKS_KEPT_MAX,
+        )
+        .await?;
     Ok(Redirect::to(&format!(
         "/portal/connections/{}?check={outcome_id}#health",
         connection.id
@@ -1037,21 +986,6 @@ mod tests {
         let again = resource_view(ResourceKind::Orders, &odd, None, Some(&refused), now);
         assert!(again.enabled && again.custom_value == "5");
         assert_eq!(again.error.as_deref(), Some(CADENCE_RANGE));
-    }
-
-    #[test]
-    fn remembered_entries_expire_and_stay_bounded() {
-        let kept: Remembered<u32> = Remembered::new(Duration::from_secs(60), 2);
-        assert!(kept.insert_new("a", 1));
-        assert!(!kept.insert_new("a", 9), "an id is remembered once");
-        assert_eq!(kept.get("a"), Some(1));
-        assert!(kept.insert_new("b", 2));
-        assert!(kept.insert_new("c", 3));
-        assert_eq!(kept.get("a"), None, "the oldest goes first");
-        assert_eq!((kept.get("b"), kept.get("c")), (Some(2), Some(3)));
-        let brief: Remembered<u32> = Remembered::new(Duration::ZERO, 10);
-        brief.insert_new("x", 1);
-        assert_eq!(brief.get("x"), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod error;
 pub mod idempotency;
 pub mod outbox;
 pub mod portal_sessions;
+pub mod portal_state;
 pub mod records;
 pub mod runs;
 pub mod settings;
