@@ -33,10 +33,6 @@ use sqlx::Row;
 
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-fn random_suffix() -> String {
-    uuid::Uuid::now_v7().simple().to_string()
-}
-
 /// Pairs of handles on one database: SQLite in a temporary directory, and a fresh
 /// PostgreSQL schema when `JUNCTION_TEST_POSTGRES_URL` is set.
 async fn store_pairs() -> Vec<(Store, Store, Option<tempfile::TempDir>)> {
@@ -48,14 +44,7 @@ async fn store_pairs() -> Vec<(Store, Store, Option<tempfile::TempDir>)> {
         Some(dir),
     )];
     if let Ok(url) = std::env::var("JUNCTION_TEST_POSTGRES_URL") {
-        let schema = format!("s{}", random_suffix());
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        let scoped = common::fresh_postgres_schema(&url, "s").await;
         let first = Store::open(&scoped).await.unwrap();
         pairs.push((first, Store::open(&scoped).await.unwrap(), None));
     }
@@ -533,27 +522,7 @@ fn check_windows(runs: &[RunRow], cadence_ms: i64) -> usize {
 async fn three_hosts_share_one_postgres() {
     let server =
         std::env::var("JUNCTION_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.into());
-    let admin_db = sqlx::PgPool::connect(&server).await.unwrap_or_else(|e| {
-        panic!(
-            "the scale-out test needs PostgreSQL at {server} (set JUNCTION_TEST_POSTGRES_URL): {e}"
-        )
-    });
-    let name = format!("scaleout_{}", random_suffix());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin_db)
-        .await
-        .unwrap();
-    let url = common::with_database(&server, &name);
-    let outcome = tokio::spawn(scenario(url)).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&admin_db)
-    .await
-    .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    hosts::on_fresh_database(&server, "scaleout_", scenario).await;
 }
 
 async fn scenario(url: String) {

@@ -43,14 +43,7 @@ async fn two_hosts() -> Option<(Store, Store, sqlx::PgPool)> {
         );
         return None;
     };
-    let schema = format!("b{}", uuid::Uuid::now_v7().simple());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let scoped = common::fresh_postgres_schema(&url, "b").await;
     let a = Store::open(&scoped).await.unwrap();
     let b = Store::open(&scoped).await.unwrap();
     Some((a, b, sqlx::PgPool::connect(&scoped).await.unwrap()))
@@ -307,23 +300,7 @@ async fn two_serving_hosts_keep_one_connection_within_its_budget() {
         );
         return;
     };
-    let admin_db = sqlx::PgPool::connect(&server).await.unwrap();
-    let name = format!("budgets_{}", uuid::Uuid::now_v7().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin_db)
-        .await
-        .unwrap();
-    let url = common::with_database(&server, &name);
-    let outcome = tokio::spawn(two_hosts_scenario(url)).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&admin_db)
-    .await
-    .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    hosts::on_fresh_database(&server, "budgets_", two_hosts_scenario).await;
 }
 
 async fn two_hosts_scenario(url: String) {

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use junction::runtime::types::ResourceKind;
 use junction::store::connections::NewConnection;
 use junction::store::records::{PageCheckpoint, RecordQuery, StoredRecord};
@@ -15,27 +17,10 @@ async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
         Some(dir),
     )];
     if let Ok(url) = std::env::var("JUNCTION_TEST_POSTGRES_URL") {
-        let schema = format!("t{}", uuid_like());
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        let scoped = common::fresh_postgres_schema(&url, "t").await;
         stores.push((Store::open(&scoped).await.unwrap(), None));
     }
     stores
-}
-
-fn uuid_like() -> String {
-    format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
 }
 
 fn record(id: &str, modified_ms: i64, status: &str) -> StoredRecord {

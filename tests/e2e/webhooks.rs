@@ -858,14 +858,7 @@ async fn stores() -> Vec<(Store, tempfile::TempDir)> {
         dir,
     )];
     if let Ok(url) = std::env::var("JUNCTION_TEST_POSTGRES_URL") {
-        let schema = format!("wh{}", uuid::Uuid::now_v7().simple());
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        let scoped = common::fresh_postgres_schema(&url, "wh").await;
         stores.push((
             Store::open(&scoped).await.unwrap(),
             tempfile::tempdir().unwrap(),

@@ -2,6 +2,8 @@
 //! with its own data directory holding the WooCommerce component, one admin token and one
 //! secret key for all, and the lease owner name the host gives itself (`hostname-pid`).
 
+use std::future::Future;
+
 use reqwest::Client;
 use serde_json::Value;
 
@@ -75,4 +77,32 @@ pub async fn admin(
     let body: Value = response.json().await.unwrap_or(Value::Null);
     assert!(status.is_success(), "{path}: {status} {body}");
     body
+}
+
+/// Run `scenario` with the URL of a fresh database (named `prefix` + a UUIDv7) on the
+/// PostgreSQL server `server` names, and drop the database afterwards — also when the
+/// scenario panics, whose panic is then raised again.
+pub async fn on_fresh_database<F, Fut>(server: &str, prefix: &str, scenario: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let admin = sqlx::PgPool::connect(server).await.unwrap_or_else(|e| {
+        panic!("this test needs PostgreSQL at {server} (set JUNCTION_TEST_POSTGRES_URL): {e}")
+    });
+    let name = format!("{prefix}{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let outcome = tokio::spawn(scenario(super::with_database(server, &name))).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
 }

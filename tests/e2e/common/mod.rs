@@ -222,3 +222,19 @@ pub async fn wait_for_status(base: &str, path: &str, status: u16) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A fresh schema, named `prefix` + a UUIDv7, on the PostgreSQL server `url` names; the
+/// answer is `url` with every connection's `search_path` set to it.
+pub async fn fresh_postgres_schema(url: &str, prefix: &str) -> String {
+    let schema = format!("{prefix}{}", uuid::Uuid::now_v7().simple());
+    let admin = sqlx::PgPool::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}
