@@ -74,29 +74,42 @@ async fn connections(store: &Store, n: usize) -> Vec<String> {
     ids
 }
 
+/// Both hosts claim at once in small batches, as the scheduler does, until nothing is
+/// due; what each got.
+async fn claim_on_both<T, F, Fut>(a: &Store, b: &Store, claim: F) -> (Vec<T>, Vec<T>)
+where
+    T: Send + 'static,
+    F: Fn(Store, &'static str) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Vec<T>> + Send,
+{
+    let drain = |store: Store, owner: &'static str, claim: F| async move {
+        let mut got = Vec::new();
+        loop {
+            let batch = claim(store.clone(), owner).await;
+            if batch.is_empty() {
+                return got;
+            }
+            got.extend(batch);
+        }
+    };
+    let (ja, jb) = tokio::join!(
+        tokio::spawn(drain(a.clone(), "host-a", claim.clone())),
+        tokio::spawn(drain(b.clone(), "host-b", claim))
+    );
+    (ja.unwrap(), jb.unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hosts_claiming_at_once_get_every_due_job_exactly_once() {
     for (a, b, _dir) in store_pairs().await {
         let ids = connections(&a, 60).await;
-        let claim_all = |store: Store, owner: &'static str| async move {
-            let mut got = Vec::new();
-            // Small batches in a loop, as the scheduler does, until nothing is due.
-            loop {
-                let batch = store
-                    .claim_due_jobs(owner, now_ms() + 1, 600_000, 3)
-                    .await
-                    .unwrap();
-                if batch.is_empty() {
-                    return got;
-                }
-                got.extend(batch);
-            }
-        };
-        let (ja, jb) = tokio::join!(
-            tokio::spawn(claim_all(a.clone(), "host-a")),
-            tokio::spawn(claim_all(b.clone(), "host-b"))
-        );
-        let (ja, jb) = (ja.unwrap(), jb.unwrap());
+        let (ja, jb) = claim_on_both(&a, &b, |store, owner| async move {
+            store
+                .claim_due_jobs(owner, now_ms() + 1, 600_000, 3)
+                .await
+                .unwrap()
+        })
+        .await;
         let keys =
             |jobs: &[junction::store::sync_state::ClaimedJob]| -> BTreeSet<(String, String)> {
                 jobs.iter()
@@ -163,24 +176,13 @@ async fn two_hosts_claiming_automations_at_once_get_each_exactly_once() {
     for (a, b, _dir) in store_pairs().await {
         let ids = automations(&a, 40).await;
         a.run_automation_now(&ids[0]).await.unwrap();
-        let claim_all = |store: Store, owner: &'static str| async move {
-            let mut got = Vec::new();
-            loop {
-                let batch = store
-                    .claim_due_automations(owner, now_ms() + 1, 600_000, 3)
-                    .await
-                    .unwrap();
-                if batch.is_empty() {
-                    return got;
-                }
-                got.extend(batch);
-            }
-        };
-        let (ja, jb) = tokio::join!(
-            tokio::spawn(claim_all(a.clone(), "host-a")),
-            tokio::spawn(claim_all(b.clone(), "host-b"))
-        );
-        let (ja, jb) = (ja.unwrap(), jb.unwrap());
+        let (ja, jb) = claim_on_both(&a, &b, |store, owner| async move {
+            store
+                .claim_due_automations(owner, now_ms() + 1, 600_000, 3)
+                .await
+                .unwrap()
+        })
+        .await;
         let ka: BTreeSet<&String> = ja.iter().map(|(id, _)| id).collect();
         let kb: BTreeSet<&String> = jb.iter().map(|(id, _)| id).collect();
         assert_eq!(ka.len(), ja.len(), "host-a got an automation twice");

@@ -343,7 +343,7 @@ async fn budget_view(s: &ApiState, id: &str) -> Result<BudgetView, ApiError> {
     let connector = s.hub.registry.get(&connection.connector_key);
     Ok(s.hub
         .budgets
-        .shared_view(&connection, connector.as_ref().map(|c| &c.manifest))
+        .view(&connection, connector.as_ref().map(|c| &c.manifest))
         .await)
 }
 

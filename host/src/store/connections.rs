@@ -234,6 +234,18 @@ impl Store {
         }
         Ok(())
     }
+
+    /// One connection's sealed secrets, with the connection id they are bound to: lets a
+    /// database from before the key check prove the key against what it already holds.
+    pub async fn some_sealed_secret(&self) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, secrets FROM connections WHERE secrets <> '' ORDER BY created_ms LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("secrets")?)))
+            .transpose()
+    }
 }
 
 fn connection_from_row(row: &sqlx::any::AnyRow) -> Result<Connection, StoreError> {

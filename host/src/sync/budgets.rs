@@ -137,12 +137,8 @@ impl Budgets {
     /// budgets are shared (a pause another host saw shows here even if this host has not
     /// called out through the connection since). A ledger that fails leaves this host's
     /// view.
-    pub async fn shared_view(
-        &self,
-        connection: &Connection,
-        manifest: Option<&Manifest>,
-    ) -> BudgetView {
-        let mut view = self.view(connection, manifest);
+    pub async fn view(&self, connection: &Connection, manifest: Option<&Manifest>) -> BudgetView {
+        let mut view = self.local_view(connection, manifest);
         if let Some(ledger) = &self.ledger {
             match ledger.paused(&connection.id).await {
                 Ok(Some(remaining)) => {
@@ -156,9 +152,9 @@ impl Budgets {
         view
     }
 
-    /// The admin view of a connection's budget, from this host's memory (pauses this host
-    /// saw or was told of by the ledger with a reservation).
-    pub fn view(&self, connection: &Connection, manifest: Option<&Manifest>) -> BudgetView {
+    /// The view from this host's memory (pauses this host saw or was told of by the ledger
+    /// with a reservation).
+    fn local_view(&self, connection: &Connection, manifest: Option<&Manifest>) -> BudgetView {
         let (limit, source) = match manifest {
             Some(m) => effective_limit(connection, m),
             None => (None, BudgetSource::None),
