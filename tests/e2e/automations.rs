@@ -885,6 +885,14 @@ async fn pushed_orders_are_upserted_and_flow_on_to_an_automation_at_once() {
             store.order("webshop", "A-1").is_some() && store.order("webshop", "A-2").is_some()
         })
         .await;
+    // The run that delivered them ends first: the next push must start a run of its own
+    // (a push arriving while a run goes on is picked up by that run).
+    junction
+        .wait_for(&automation, Duration::from_secs(60), || async {
+            let runs = junction.runs(&automation).await;
+            !runs.is_empty() && runs.iter().all(|r| r["status"] != "running")
+        })
+        .await;
     // The same platform + orderNumber again is an update, and flows on as one.
     let (status, updated) = push(order("A-1", "shipped")).await;
     assert_eq!(
