@@ -140,19 +140,17 @@ impl Hub {
     }
 
     /// As [`Hub::prepare`], with some config properties replaced (an automation's
-    /// per-target options); the result must still pass the connector's schema.
+    /// per-target options) where `runtime::overrides` allows it; the result must still pass
+    /// the connector's schema, and the egress allow-list is the stored config's.
     pub fn prepare_with(
         &self,
         connection: &Connection,
         overrides: &Map<String, Value>,
     ) -> Result<(Arc<LoadedConnector>, CallOptions), HubError> {
         let connector = self.connector(&connection.connector_key)?;
-        let mut config = self.full_config(connection)?;
-        if let Some(object) = config.as_object_mut() {
-            object.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
+        let stored = self.full_config(connection)?;
         let mut options = connector
-            .prepare(&config)
+            .prepare_with(&stored, overrides)
             .map_err(HubError::InvalidConfig)?;
         let (limit, _) = effective_limit(connection, &connector.manifest);
         options.budget = Some(self.budgets.for_connection(&connection.id, limit));

@@ -112,7 +112,10 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         .route(
             "/metrics",
             get(move || std::future::ready(metrics.render())),
-        );
+        )
+        .layer(axum::middleware::from_fn(
+            crate::api::rejections::close_after_refused_bodies,
+        ));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;

@@ -128,6 +128,29 @@ async fn loopback_is_refused_unless_private_networks_are_allowed() {
     still_serving(&connector).await;
 }
 
+/// IPv6 addresses carrying a loopback IPv4 address are loopback too (issue 14, item 8).
+#[tokio::test]
+async fn loopback_inside_an_ipv6_address_is_refused_too() {
+    let server = common::file_server().await;
+    let limits = SandboxLimits {
+        allow_private_networks: false,
+        ..common::test_limits()
+    };
+    let connector = misbehave(limits).await;
+    let port = server.port();
+    for host in ["[::127.0.0.1]", "[2002:7f00:1::]", "[::ffff:127.0.0.1]"] {
+        let base = format!("http://{host}:{port}");
+        let config = json!({"mode": "fetch", "allowed_url": base, "url": format!("{base}/small")});
+        let err = list_with(&connector, config).await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("private networks are not allowed"),
+            "{host}: {text}"
+        );
+    }
+    still_serving(&connector).await;
+}
+
 #[tokio::test]
 async fn an_oversized_response_is_cut_off() {
     let server = common::file_server().await;

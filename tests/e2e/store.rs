@@ -272,16 +272,18 @@ async fn sign_in_budgets_allow_a_burst_then_refill() {
                 store
                     .take_sign_in_attempt("account:ada", t0, 1_000, 3)
                     .await
-                    .unwrap(),
+                    .unwrap()
+                    .is_some(),
                 "attempt {i} is within the burst"
             );
         }
         for _ in 0..5 {
             assert!(
-                !store
+                store
                     .take_sign_in_attempt("account:ada", t0 + 10, 1_000, 3)
                     .await
                     .unwrap()
+                    .is_none()
             );
         }
         // One refill interval later exactly one attempt is back (refusals spent nothing).
@@ -290,25 +292,29 @@ async fn sign_in_budgets_allow_a_burst_then_refill() {
                 .take_sign_in_attempt("account:ada", t0 + 1_000, 1_000, 3)
                 .await
                 .unwrap()
+                .is_some()
         );
         assert!(
-            !store
+            store
                 .take_sign_in_attempt("account:ada", t0 + 1_000, 1_000, 3)
                 .await
                 .unwrap()
+                .is_none()
         );
         assert!(
             store
                 .take_sign_in_attempt("account:bob", t0, 1_000, 3)
                 .await
                 .unwrap()
+                .is_some()
         );
         assert_eq!(store.sweep_sign_in_attempts(t0 + 2_000).await.unwrap(), 1);
         assert!(
-            !store
+            store
                 .take_sign_in_attempt("account:ada", t0 + 1_500, 1_000, 3)
                 .await
-                .unwrap(),
+                .unwrap()
+                .is_none(),
             "the sweep kept ada's spent budget"
         );
     }

@@ -188,6 +188,7 @@ const POSTGRES_PASS: &[&str] = &[
     "portal_connection_form",
     "portal_runs_connectors",
     "browser",
+    "security",
 ];
 
 /// Test binaries left out of the PostgreSQL pass, and why: none of them starts a server on
@@ -228,6 +229,10 @@ const NOT_IN_POSTGRES_PASS: &[(&str, &str)] = &[
     (
         "autosync",
         "in-process scheduler on its own SQLite store; no server",
+    ),
+    (
+        "resilience",
+        "the SQLite file on a full and a read-only disk: its server always uses SQLite",
     ),
 ];
 

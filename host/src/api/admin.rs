@@ -26,7 +26,7 @@ use super::{ApiState, RouteDef, at, build};
 use crate::runtime::LoadError;
 use crate::runtime::types::ResourceKind;
 use crate::store::{SyncState, Tenant};
-use crate::sync::components::{PublishError, publish};
+use crate::sync::components::{MAX_COMPONENT_BYTES, PublishError, publish, upload_slot};
 
 /// Proof that the request carries the admin token.
 pub struct Admin;
@@ -35,12 +35,7 @@ impl FromRequestParts<ApiState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let given = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+        let given = super::auth::bearer_token(&parts.headers)?.unwrap_or("");
         // Compare digests so the comparison time says nothing about the token.
         let matches =
             Sha256::digest(given.as_bytes()) == Sha256::digest(state.admin_token.as_bytes());
@@ -193,9 +188,6 @@ async fn list_connectors(_: Admin, State(s): State<ApiState>) -> Json<Value> {
     Json(crate::server::registry_listing(&s.hub.registry))
 }
 
-/// The largest component an upload accepts (Python components carry an interpreter).
-const MAX_COMPONENT_BYTES: usize = 64 << 20;
-
 #[utoipa::path(
     post,
     path = "/api/v1/admin/connectors",
@@ -213,6 +205,7 @@ const MAX_COMPONENT_BYTES: usize = 64 << 20;
         (status = 400, description = "not a valid connector component (`message` says why)", body = ApiErrorDoc),
         (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
         (status = 413, description = "larger than 64 MiB", body = ApiErrorDoc),
+        (status = 429, description = "other uploads are being read; try again after `Retry-After` seconds", body = ApiErrorDoc),
         (status = 503, description = "the database is unavailable (nothing was installed)", body = ApiErrorDoc),
     ),
     security(("adminToken" = []))
@@ -220,8 +213,29 @@ const MAX_COMPONENT_BYTES: usize = 64 << 20;
 async fn upload_connector(
     _: Admin,
     State(s): State<ApiState>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // A slot first, then the body: at most a few uploads are held in memory at once.
+    let Some(_slot) = upload_slot() else {
+        return Err(ApiError {
+            retry_after_secs: Some(5),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "uploads_busy",
+                "other connector uploads are being read; try again in a few seconds",
+            )
+        });
+    };
+    let body = axum::body::to_bytes(body, MAX_COMPONENT_BYTES)
+        .await
+        .map_err(|_| ApiError {
+            field: Some("body".into()),
+            ..ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the component is larger than 64 MiB (or its body could not be read)",
+            )
+        })?;
     if body.is_empty() {
         return Err(ApiError::invalid(
             "body",
@@ -506,6 +520,8 @@ async fn runs(
             .ok_or_else(|| ApiError::invalid("limit", "limit must be 1-1000"))?,
         None => 50,
     };
+    // An unknown connection is a 404, as on every sibling route, not an empty list.
+    s.hub.store.connection(&id).await?;
     Ok(Json(
         json!({ "data": s.hub.store.runs(&id, resource, limit).await? }),
     ))
@@ -580,6 +596,7 @@ async fn list_keys(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    s.hub.store.connection(&id).await?;
     Ok(Json(
         json!({ "data": s.hub.store.api_keys(Some(&id), None).await? }),
     ))

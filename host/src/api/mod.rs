@@ -14,6 +14,7 @@ pub mod error;
 pub mod openapi;
 pub mod params;
 pub mod push;
+pub mod rejections;
 pub mod runtime_api;
 pub mod schema;
 
@@ -44,6 +45,7 @@ pub fn router(state: ApiState) -> Router {
         .fallback(|| async {
             error::ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
         })
+        .layer(axum::middleware::from_fn(rejections::as_api_errors))
         .with_state(state)
 }
 

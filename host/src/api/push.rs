@@ -4,6 +4,9 @@
 //! `orderNumber`, so pushing the same order again updates it. A pushed order is stored in
 //! the connection's local copy like a synced one — served by the Runtime API, announced to
 //! webhooks and read by automations (which run at once when they run on change).
+//!
+//! Only connections whose connector declares it (`x-junction-push`, see
+//! `runtime::manifest::accepts_push`) take pushes: a shop's copy holds what the shop has.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -18,6 +21,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::runtime_api::money;
 use super::schema::ApiError as ApiErrorDoc;
+use crate::runtime::manifest;
 use crate::runtime::types::{Address, Entity, LineItem, Order, ResourceKind, Tracking};
 use crate::store::now_ms;
 use crate::sync::record_json::{format_ms, from_stored, to_stored};
@@ -173,6 +177,16 @@ fn items(body: &Map<String, Value>) -> Result<Vec<LineItem>, ApiError> {
     Ok(out)
 }
 
+/// The external id of a pushed order: `platform:orderNumber`, each part with `%` and `:`
+/// percent-encoded so that no two (platform, orderNumber) pairs share an id (`a:b` + `c`
+/// and `a` + `b:c` differ). Parts without either character read as before.
+pub fn pushed_order_id(platform: &str, order_number: &str) -> String {
+    fn part(s: &str) -> String {
+        s.replace('%', "%25").replace(':', "%3A")
+    }
+    format!("{}:{}", part(platform), part(order_number))
+}
+
 /// quantity × price as a decimal string, exact in cents for the usual inputs.
 fn line_total(quantity: &str, price: &str) -> String {
     let q: f64 = quantity.parse().unwrap_or(0.0);
@@ -191,6 +205,7 @@ fn line_total(quantity: &str, price: &str) -> String {
         (status = 201, description = "the order was created", body = PushResult),
         (status = 400, description = "invalid body (`field` names the field and what is accepted)", body = ApiErrorDoc),
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
+        (status = 403, description = "the key's connection does not take pushed orders (its connector does not declare it)", body = ApiErrorDoc),
         (status = 503, description = "the database is unavailable", body = ApiErrorDoc),
     ),
     security(("ApiKey" = []), ("apiKeyBearer" = []))
@@ -200,6 +215,19 @@ pub async fn push_order(
     State(state): State<ApiState>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<PushResult>), ApiError> {
+    let connector = state.hub.connector(&owner.connector_key)?;
+    if !manifest::accepts_push(&connector.manifest, ResourceKind::Orders) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "push_not_accepted",
+            format!(
+                "this connection's connector `{}` does not take pushed orders: its orders come \
+                 from syncing the external system. Push to a connection of a connector that \
+                 declares it (e.g. `push`).",
+                owner.connector_key
+            ),
+        ));
+    }
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid("body", format!("invalid JSON body: {e}")))?;
     let Some(body) = body.as_object() else {
@@ -248,7 +276,7 @@ pub async fn push_order(
         })
         .into_iter()
         .collect();
-    let external_id = format!("{platform}:{order_number}");
+    let external_id = pushed_order_id(&platform, &order_number);
     let existing = state
         .hub
         .store
@@ -341,4 +369,17 @@ pub async fn push_order(
             order,
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pushed_order_id;
+
+    #[test]
+    fn pushed_order_ids_never_collide() {
+        assert_ne!(pushed_order_id("a:b", "c"), pushed_order_id("a", "b:c"));
+        assert_ne!(pushed_order_id("a%3Ab", "c"), pushed_order_id("a:b", "c"));
+        assert_eq!(pushed_order_id("custom", "A-1"), "custom:A-1");
+        assert_eq!(pushed_order_id("a:b", "c"), "a%3Ab:c");
+    }
 }

@@ -4,9 +4,11 @@
 //! and for the operator an upload form. An upload runs the component's code for every
 //! tenant, so only the operator may send one; users see the page read-only.
 //!
-//! The upload is the portal's one multipart form: the CSRF guard (`super::csrf`) reads its
-//! body up to [`MAX_COMPONENT_BYTES`] plus framing and checks its `csrf` field before
-//! [`upload`] runs; the component then goes through `sync::components::publish` exactly as
+//! The upload is the portal's one multipart form: the CSRF guard (`super::csrf`) refuses
+//! anyone but the operator before reading the body and checks the leading `csrf` field;
+//! [`upload`] then takes one of the few upload slots (`sync::components::upload_slot`; busy
+//! means 429, before the body is read) and reads the file up to the component limit; the
+//! component then goes through `sync::components::publish` exactly as
 //! the admin API's upload does (validated completely before it replaces anything, stored in
 //! the database for every host, installed here), and the page says
 //! what was installed (post/redirect/get, the notice carried in the query) or why not (422).
@@ -29,13 +31,10 @@ use super::views::{Badge, ErrorPage, Nav, Section};
 use crate::runtime::LoadError;
 use crate::runtime::connector::LoadedConnector;
 use crate::runtime::registry::FileStatus;
-use crate::sync::components::{PublishError, publish};
+use crate::sync::components::{MAX_COMPONENT_BYTES, PublishError, publish, upload_slot};
 
 /// Where the page lives and the upload form posts to.
 pub const UPLOAD_PATH: &str = "/portal/connectors";
-/// The largest component an upload accepts (as the admin API: Python components carry an
-/// interpreter).
-pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
 /// The upload form's file field.
 const FILE_FIELD: &str = "component";
 
@@ -126,6 +125,9 @@ pub async fn upload(
     if !session.is_operator() {
         return not_allowed();
     }
+    let Some(_slot) = upload_slot() else {
+        return PortalError::Busy("Other connector uploads are being read.".into()).into_response();
+    };
     let bytes = match component_of(request).await {
         Ok(bytes) => bytes,
         Err(UploadProblem::TooLarge) => return PortalError::TooLarge.into_response(),
@@ -207,8 +209,9 @@ fn refused(state: &PortalState, session: &SignedIn, message: String) -> Response
     )
 }
 
-/// A user's upload: refused whatever it holds.
-fn not_allowed() -> Response {
+/// A user's upload: refused whatever it holds (the CSRF guard answers this too, before
+/// reading the body).
+pub(super) fn not_allowed() -> Response {
     render(
         StatusCode::FORBIDDEN,
         &ErrorPage {

@@ -10,9 +10,12 @@
 //!   compared in constant time.
 //!
 //! Bodies are read here (so the token can be checked before any handler runs) and handed
-//! on unchanged: urlencoded forms up to 64 KiB everywhere; the one multipart form, the
-//! connector upload ([`super::connectors::UPLOAD_PATH`]), up to the component limit plus
-//! room for its other fields, with its `csrf` field read from the multipart body.
+//! on unchanged: urlencoded forms up to 64 KiB everywhere. The one multipart form, the
+//! connector upload ([`super::connectors::UPLOAD_PATH`]), is never buffered here: only the
+//! operator may post it (anyone else is refused before a byte of the body is read), and
+//! its `csrf` field must come first (the form puts it there, and browsers send fields in
+//! the form's order), so the guard reads at most 64 KiB to check it and hands on the
+//! rest of the body as a stream for the handler to read under its own limits.
 //!
 //! A refused POST gets a 403 page saying why. The session cookie is also SameSite=Strict,
 //! so a browser does not send it with another site's request in the first place.
@@ -34,11 +37,8 @@ use super::signin::{LOGIN_PATH, OPERATOR_LOGIN_PATH};
 pub const FIELD: &str = "csrf";
 /// The cookie holding the sign-in forms' token.
 pub const LOGIN_COOKIE: &str = "junction_login";
-/// The largest form body the portal reads.
+/// The largest form body the portal reads, and the most of an upload read to find its token.
 const MAX_FORM_BYTES: usize = 64 * 1024;
-/// The largest body of the connector upload: the component, plus the form's other fields
-/// and the multipart framing.
-const MAX_UPLOAD_BYTES: usize = super::connectors::MAX_COMPONENT_BYTES + MAX_FORM_BYTES;
 
 /// The form token of a session, derived from its id.
 pub fn session_token(session_id: &str) -> String {
@@ -107,9 +107,20 @@ pub async fn guard(request: Request, next: Next) -> Response {
             None => return Redirect::to(LOGIN_PATH).into_response(),
         }
     };
-    let limit = body_limit(path, request.headers());
+    if path == super::connectors::UPLOAD_PATH
+        && let Some(boundary) = multipart_boundary(request.headers())
+    {
+        let operator = request
+            .extensions()
+            .get::<SignedIn>()
+            .is_some_and(SignedIn::is_operator);
+        if !operator {
+            return super::connectors::not_allowed();
+        }
+        return guard_upload(request, boundary, expected.unwrap_or_default(), next).await;
+    }
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, limit).await {
+    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => return PortalError::TooLarge.into_response(),
     };
@@ -129,13 +140,73 @@ pub async fn guard(request: Request, next: Next) -> Response {
         .await
 }
 
-/// How much of a POST's body the guard reads: only a multipart body sent to the upload
-/// path may be large (every other form is a few fields).
-fn body_limit(path: &str, headers: &HeaderMap) -> usize {
-    if path == super::connectors::UPLOAD_PATH && multipart_boundary(headers).is_some() {
-        MAX_UPLOAD_BYTES
-    } else {
-        MAX_FORM_BYTES
+/// The upload: its leading `csrf` field checked from at most [`MAX_FORM_BYTES`] of the
+/// body, then the handler gets the body — what was read, then the rest as it arrives.
+async fn guard_upload(
+    request: Request,
+    boundary: String,
+    expected: String,
+    next: Next,
+) -> Response {
+    use futures_util::StreamExt;
+    let (parts, body) = request.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut seen = bytes::BytesMut::new();
+    let given = loop {
+        match leading_token(seen.clone().freeze(), &boundary).await {
+            Leading::Token(token) => break Some(token),
+            Leading::Missing => break None,
+            Leading::Incomplete if seen.len() >= MAX_FORM_BYTES => break None,
+            Leading::Incomplete => match stream.next().await {
+                Some(Ok(chunk)) => seen.extend_from_slice(&chunk),
+                Some(Err(_)) | None => break None,
+            },
+        }
+    };
+    let Some(given) = given else {
+        return PortalError::Forbidden(
+            "it carried no security token before the file (send the form as the portal shows it)"
+                .into(),
+        )
+        .into_response();
+    };
+    if !tokens_match(&given, &expected) {
+        return PortalError::Forbidden("its security token does not match this session".into())
+            .into_response();
+    }
+    let read = futures_util::stream::once(std::future::ready(Ok::<_, axum::Error>(seen.freeze())));
+    next.run(Request::from_parts(
+        parts,
+        Body::from_stream(read.chain(stream)),
+    ))
+    .await
+}
+
+/// What the start of a multipart body says about its first field.
+#[derive(Debug, PartialEq, Eq)]
+enum Leading {
+    /// The first field is the token, complete.
+    Token(String),
+    /// The first field is another one, or the body has none.
+    Missing,
+    /// Not enough of the body yet.
+    Incomplete,
+}
+
+/// Parse the first field of a multipart body from `prefix` (the body read so far).
+async fn leading_token(prefix: axum::body::Bytes, boundary: &str) -> Leading {
+    if prefix.is_empty() {
+        return Leading::Incomplete;
+    }
+    let stream = Body::from(prefix).into_data_stream();
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    match multipart.next_field().await {
+        Ok(Some(field)) if field.name() == Some(FIELD) => match field.text().await {
+            Ok(token) => Leading::Token(token),
+            Err(_) => Leading::Incomplete,
+        },
+        Ok(Some(_)) | Ok(None) => Leading::Missing,
+        Err(_) => Leading::Incomplete,
     }
 }
 
@@ -338,18 +409,26 @@ name=\"csrf\" csrf=abc\r\n--XyZ--\r\n";
         assert_eq!(token(&no_boundary, token_first).await, None);
     }
 
-    #[test]
-    fn only_a_multipart_upload_may_be_large() {
-        let upload = super::super::connectors::UPLOAD_PATH;
-        let multipart = headers(&[("content-type", MULTIPART)]);
-        let form = headers(&[("content-type", "application/x-www-form-urlencoded")]);
-        assert_eq!(body_limit(upload, &multipart), MAX_UPLOAD_BYTES);
-        const { assert!(MAX_UPLOAD_BYTES > 64 << 20) };
-        assert_eq!(body_limit(upload, &form), MAX_FORM_BYTES);
+    #[tokio::test]
+    async fn an_upload_token_is_read_from_the_leading_field_only() {
+        let token_first: &'static [u8] =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok-en_1\r\n\
+--XyZ\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\n\r\n\x00asm";
+        let lead =
+            |n: usize| leading_token(axum::body::Bytes::from_static(&token_first[..n]), "XyZ");
         assert_eq!(
-            body_limit("/portal/connections", &multipart),
-            MAX_FORM_BYTES
+            lead(token_first.len()).await,
+            Leading::Token("tok-en_1".into())
         );
-        assert_eq!(body_limit("/portal/logout", &headers(&[])), MAX_FORM_BYTES);
+        // Cut inside the headers or the token: more is needed.
+        assert_eq!(lead(20).await, Leading::Incomplete);
+        assert_eq!(lead(55).await, Leading::Incomplete);
+        assert_eq!(lead(0).await, Leading::Incomplete);
+        let file_first: &'static [u8] =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\n\r\n\x00asm";
+        assert_eq!(
+            leading_token(axum::body::Bytes::from_static(file_first), "XyZ").await,
+            Leading::Missing
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! details only in the log).
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::views::ErrorPage;
@@ -19,6 +19,9 @@ pub enum PortalError {
     NotFound(String),
     #[error("form too large")]
     TooLarge,
+    /// Too many of this kind of request at once; try again shortly.
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -43,6 +46,20 @@ impl IntoResponse for PortalError {
                 "Form too large",
                 "The form sent more data than the portal accepts.".to_string(),
             ),
+            PortalError::Busy(what) => {
+                let mut response = render(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &ErrorPage {
+                        title: "Busy",
+                        heading: "Busy",
+                        message: &format!("{what} Try again in a few seconds."),
+                    },
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                return response;
+            }
             PortalError::Store(StoreError::NotFound { what, .. }) => (
                 StatusCode::NOT_FOUND,
                 "Not found",

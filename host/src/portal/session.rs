@@ -208,8 +208,11 @@ async fn resolve(state: &PortalState, id: &str) -> Result<Option<SignedIn>, Port
     {
         return Ok(None);
     }
-    if now - session.last_seen_ms >= TOUCH_AFTER_MS {
-        store.touch_portal_session(&id_hash, now).await?;
+    // Bookkeeping: a failed write (a full disk) must not sign anyone out or fail the page.
+    if now - session.last_seen_ms >= TOUCH_AFTER_MS
+        && let Err(e) = store.touch_portal_session(&id_hash, now).await
+    {
+        tracing::warn!(error = %e, "portal: cannot record the session's last use");
     }
     Ok(Some(SignedIn {
         id_hash,

@@ -1,12 +1,11 @@
 //! Signing in and out. Tenant users sign in with email and password; the operator with the
 //! admin token. A refusal never says which part was wrong (an unknown email costs the same
-//! argon2 work as a wrong password), comes after a short delay, and every attempt takes a
-//! permit from the [`super::throttle`]: when those run out the page says to wait. Success
+//! argon2 work as a wrong password), comes after a delay that grows with recent attempts, and
+//! every attempt takes a permit from the [`super::throttle`]: when those run out the page
+//! says to wait. Success
 //! starts a fresh session (a new id every time, so a planted cookie is worthless; a session
 //! the browser had is ended) and goes to the Connections page; signing out deletes the
 //! session and its cookie.
-
-use std::time::Duration;
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -24,6 +23,7 @@ use super::session::{
     ABSOLUTE_MS, ClientAddress, SESSION_COOKIE, SignedIn, cookie, new_token, secure_cookies,
     set_cookie, well_formed,
 };
+use super::throttle::{Account, Attempt};
 use super::users::normalise_email;
 use super::views::LoginPage;
 
@@ -32,12 +32,8 @@ pub const OPERATOR_LOGIN_PATH: &str = "/portal/login/operator";
 pub const LOGOUT_PATH: &str = "/portal/logout";
 /// Where a successful sign-in lands.
 const HOME_PATH: &str = "/portal/connections";
-/// How long a refused attempt waits before answering.
-const REFUSAL_DELAY: Duration = Duration::from_millis(300);
 /// How long the sign-in forms' token cookie lives.
 const LOGIN_COOKIE_MAX_AGE_SECS: i64 = 2 * 3600;
-/// The throttle's account for operator attempts (users' accounts are `user:<email>`).
-const OPERATOR_ACCOUNT: &str = "operator";
 
 const REFUSED_USER: &str = "That email and password do not match an account.";
 const REFUSED_OPERATOR: &str = "That admin token is not right.";
@@ -128,12 +124,10 @@ pub async fn sign_in_user(
         ));
     };
     let email = normalise_email(typed);
-    // Prefixed, so nothing typed as an email shares the operator's budget.
-    let account = format!(
-        "user:{}",
-        email.clone().unwrap_or_else(|| typed.to_lowercase())
-    );
-    if !state.throttle.allow(address, &account).await {
+    let account = email.clone().unwrap_or_else(|| typed.to_lowercase());
+    let Attempt::Allowed { delay_if_refused } =
+        state.throttle.allow(address, Account::User(&account)).await
+    else {
         tracing::warn!(client = ?address, "portal: sign-in throttled");
         return Ok(login_form(
             StatusCode::TOO_MANY_REQUESTS,
@@ -142,7 +136,7 @@ pub async fn sign_in_user(
             Some(TOO_MANY),
             None,
         ));
-    }
+    };
     let credentials = match &email {
         Some(email) => state.hub.store.user_credentials(email).await?,
         None => None,
@@ -151,7 +145,7 @@ pub async fn sign_in_user(
     let user = credentials.map(|c| c.user);
     let verified = verify_off_thread(password, stored).await;
     let Some(user) = user.filter(|_| verified) else {
-        tokio::time::sleep(REFUSAL_DELAY).await;
+        tokio::time::sleep(delay_if_refused).await;
         tracing::info!(client = ?address, "portal: sign-in refused");
         return Ok(login_form(
             StatusCode::UNAUTHORIZED,
@@ -196,7 +190,9 @@ pub async fn sign_in_operator(
             None,
         ));
     };
-    if !state.throttle.allow(address, OPERATOR_ACCOUNT).await {
+    let Attempt::Allowed { delay_if_refused } =
+        state.throttle.allow(address, Account::Operator).await
+    else {
         tracing::warn!(client = ?address, "portal: operator sign-in throttled");
         return Ok(login_form(
             StatusCode::TOO_MANY_REQUESTS,
@@ -205,12 +201,12 @@ pub async fn sign_in_operator(
             Some(TOO_MANY),
             None,
         ));
-    }
+    };
     // Compare digests so the time taken says nothing about the token.
     let given = Sha256::digest(token.expose().trim().as_bytes());
     let expected = Sha256::digest(state.admin_token.as_bytes());
     if !bool::from(given.ct_eq(&expected)) {
-        tokio::time::sleep(REFUSAL_DELAY).await;
+        tokio::time::sleep(delay_if_refused).await;
         tracing::warn!(client = ?address, "portal: operator sign-in refused");
         return Ok(login_form(
             StatusCode::UNAUTHORIZED,

@@ -1,10 +1,20 @@
-//! Sign-in throttling against password guessing: every attempt (user or operator) takes a
-//! permit from its client address's budget and from its account's (the email, or
-//! "operator"). Spent budgets refill over time, so a person who mistyped waits a little,
-//! while a guesser is held to a few tries a minute per account and per address. The budgets
-//! are GCRA cells in the database (`Store::take_sign_in_attempt`), so every host sharing it
-//! counts the same attempts and a restart forgets nothing; behind a reverse proxy every
-//! client shares the proxy's address, so the per-address budget is generous.
+//! Sign-in throttling against password guessing, the way OWASP's authentication cheat
+//! sheet recommends, without letting anyone lock an account out:
+//!
+//! - each client address has a budget over every account (a guesser trying many accounts);
+//! - each (account, address) pair has a tight budget: a guesser at one address is held to a
+//!   few tries a minute at that account, while the account's owner at another address is
+//!   not touched by it;
+//! - each user account also has a looser budget over every address, so guessing spread
+//!   over many addresses is still bounded; it refills faster than one address may guess,
+//!   so a single guesser can never drain it. The operator's account has none: the admin
+//!   token carries 192 random bits, so there is nothing to guess and nothing to lock;
+//! - a refused user password waits longer the more attempts its pair has made recently
+//!   (exponential, capped), which slows guessing without refusing the right password.
+//!
+//! Budgets are GCRA cells in the database (`Store::take_sign_in_attempt`), so every host
+//! sharing it counts the same attempts and a restart forgets nothing; behind a reverse
+//! proxy every client shares the proxy's address, so the per-address budget is generous.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,12 +22,19 @@ use std::time::Duration;
 
 use crate::store::{Store, now_ms};
 
-/// Attempts one client address may make at once, and how fast they come back.
+/// Attempts one client address may make at once (any accounts), and how fast they come back.
 const PER_ADDRESS_BURST: u32 = 30;
 const PER_ADDRESS_REFILL: Duration = Duration::from_secs(4);
-/// Attempts one account may see at once, and how fast they come back.
-const PER_ACCOUNT_BURST: u32 = 8;
-const PER_ACCOUNT_REFILL: Duration = Duration::from_secs(30);
+/// Attempts at one account from one address, and how fast they come back.
+const PER_PAIR_BURST: u32 = 8;
+const PER_PAIR_REFILL: Duration = Duration::from_secs(30);
+/// Attempts at one user account from every address together: looser, and refilled faster
+/// than one address may try (`PER_PAIR_REFILL`), so one guesser cannot drain it.
+const PER_ACCOUNT_BURST: u32 = 60;
+const PER_ACCOUNT_REFILL: Duration = Duration::from_secs(10);
+/// A refused password's delay: this, doubled for each earlier recent attempt of its pair.
+const BASE_REFUSAL_DELAY: Duration = Duration::from_millis(300);
+const MAX_REFUSAL_DELAY: Duration = Duration::from_secs(4);
 /// Forget refilled budgets every this many attempts, so the table stays small.
 const SWEEP_EVERY: u64 = 256;
 
@@ -28,76 +45,161 @@ pub struct Budget {
     pub refill: Duration,
 }
 
+/// The budgets of the three kinds of cell.
+#[derive(Debug, Clone, Copy)]
+pub struct Budgets {
+    pub per_address: Budget,
+    pub per_pair: Budget,
+    pub per_account: Budget,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Self {
+            per_address: Budget {
+                burst: PER_ADDRESS_BURST,
+                refill: PER_ADDRESS_REFILL,
+            },
+            per_pair: Budget {
+                burst: PER_PAIR_BURST,
+                refill: PER_PAIR_REFILL,
+            },
+            per_account: Budget {
+                burst: PER_ACCOUNT_BURST,
+                refill: PER_ACCOUNT_REFILL,
+            },
+        }
+    }
+}
+
+/// Whose sign-in is attempted.
+#[derive(Debug, Clone, Copy)]
+pub enum Account<'a> {
+    /// A tenant user, by normalised email (or what was typed, lower-cased).
+    User(&'a str),
+    /// The operator (admin token): no account-wide budget.
+    Operator,
+}
+
+impl Account<'_> {
+    fn key(&self) -> String {
+        match self {
+            Account::User(email) => format!("user:{email}"),
+            Account::Operator => "operator".into(),
+        }
+    }
+}
+
+/// The throttle's answer to one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Check the password; if it is wrong, wait this long before answering.
+    Allowed { delay_if_refused: Duration },
+    /// Too many attempts: refuse without checking the password.
+    Throttled,
+}
+
 /// The sign-in limiter, backed by the shared database.
 pub struct LoginThrottle {
     store: Store,
-    per_address: Budget,
-    per_account: Budget,
+    budgets: Budgets,
     attempts: AtomicU64,
 }
 
 impl LoginThrottle {
     /// The portal's limits.
     pub fn new(store: Store) -> Self {
-        Self::with_budgets(
-            store,
-            Budget {
-                burst: PER_ADDRESS_BURST,
-                refill: PER_ADDRESS_REFILL,
-            },
-            Budget {
-                burst: PER_ACCOUNT_BURST,
-                refill: PER_ACCOUNT_REFILL,
-            },
-        )
+        Self::with_budgets(store, Budgets::default())
     }
 
-    pub fn with_budgets(store: Store, per_address: Budget, per_account: Budget) -> Self {
+    pub fn with_budgets(store: Store, budgets: Budgets) -> Self {
         Self {
             store,
-            per_address,
-            per_account,
+            budgets,
             attempts: AtomicU64::new(0),
         }
     }
 
-    /// Take one attempt for `account` (a normalised email, or "operator") from `address`
-    /// (unknown when the server cannot tell). False: too many attempts, refuse without
-    /// checking the password. The address is charged first, so one address cannot spend
-    /// the budgets of many accounts faster than its own allows. When the database cannot
-    /// be asked the attempt is refused: no password is checked without a budget.
-    pub async fn allow(&self, address: Option<IpAddr>, account: &str) -> bool {
+    /// Take one attempt at `account` from `address` (unknown when the server cannot tell).
+    /// The address is charged first, so one address cannot spend many accounts' budgets
+    /// faster than its own allows; then the (account, address) pair; then, for users, the
+    /// account over every address. When the database cannot be asked the attempt is
+    /// refused: no password is checked without a budget.
+    pub async fn allow(&self, address: Option<IpAddr>, account: Account<'_>) -> Attempt {
         let now = now_ms();
         if self.attempts.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1
             && let Err(e) = self.store.sweep_sign_in_attempts(now).await
         {
             tracing::warn!(error = %e, "portal: cannot sweep the sign-in budgets");
         }
-        if let Some(address) = address
-            && !self
-                .take(&format!("addr:{address}"), self.per_address, now)
+        let address_key = address.map_or_else(|| "unknown".to_string(), |a| a.to_string());
+        if address.is_some()
+            && self
+                .take(
+                    &format!("addr:{address_key}"),
+                    self.budgets.per_address,
+                    now,
+                )
                 .await
+                .is_none()
         {
-            return false;
+            return Attempt::Throttled;
         }
-        self.take(&format!("account:{account}"), self.per_account, now)
-            .await
+        let pair = format!("pair:{}@{address_key}", account.key());
+        let Some(recent) = self.take(&pair, self.budgets.per_pair, now).await else {
+            return Attempt::Throttled;
+        };
+        if let Account::User(_) = account
+            && self
+                .take(
+                    &format!("account:{}", account.key()),
+                    self.budgets.per_account,
+                    now,
+                )
+                .await
+                .is_none()
+        {
+            return Attempt::Throttled;
+        }
+        // The operator's token cannot be guessed: slowing its refusals gains nothing.
+        let delay_if_refused = match account {
+            Account::User(_) => refusal_delay(recent),
+            Account::Operator => BASE_REFUSAL_DELAY,
+        };
+        Attempt::Allowed { delay_if_refused }
     }
 
-    async fn take(&self, key: &str, budget: Budget, now: i64) -> bool {
-        let refill_ms = i64::try_from(budget.refill.as_millis()).unwrap_or(i64::MAX);
+    /// Take one attempt from a cell: the number of attempts it now holds (this one
+    /// included), or `None` when its budget is spent.
+    async fn take(&self, key: &str, budget: Budget, now: i64) -> Option<u32> {
+        let refill_ms = i64::try_from(budget.refill.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
         match self
             .store
             .take_sign_in_attempt(key, now, refill_ms, i64::from(budget.burst))
             .await
         {
-            Ok(allowed) => allowed,
+            Ok(Some(tat_ms)) => {
+                let held = (tat_ms - now + refill_ms - 1) / refill_ms;
+                Some(u32::try_from(held.max(1)).unwrap_or(u32::MAX))
+            }
+            Ok(None) => None,
             Err(e) => {
                 tracing::error!(error = %e, "portal: cannot read the sign-in budget; refusing the attempt");
-                false
+                None
             }
         }
     }
+}
+
+/// How long a refused password waits when its pair holds `recent` attempts: the base
+/// delay for the first, doubled for each one before it, capped.
+fn refusal_delay(recent: u32) -> Duration {
+    let doublings = recent.saturating_sub(1).min(16);
+    BASE_REFUSAL_DELAY
+        .saturating_mul(1 << doublings)
+        .min(MAX_REFUSAL_DELAY)
 }
 
 #[cfg(test)]
@@ -112,17 +214,27 @@ mod tests {
         (LoginThrottle::new(store), dir)
     }
 
+    fn allowed(attempt: Attempt) -> bool {
+        matches!(attempt, Attempt::Allowed { .. })
+    }
+
+    const ADA: Account<'static> = Account::User("ada@example.com");
+
     #[tokio::test]
-    async fn an_account_gets_its_burst_then_is_refused_while_others_are_not() {
+    async fn a_pair_gets_its_burst_then_is_refused_while_the_owner_elsewhere_is_not() {
         let (throttle, _dir) = throttle().await;
-        let address: IpAddr = [192, 0, 2, 1].into();
-        for _ in 0..PER_ACCOUNT_BURST {
-            assert!(throttle.allow(Some(address), "ada@example.com").await);
+        let guesser: IpAddr = [192, 0, 2, 1].into();
+        for _ in 0..PER_PAIR_BURST {
+            assert!(allowed(throttle.allow(Some(guesser), ADA).await));
         }
-        assert!(!throttle.allow(Some(address), "ada@example.com").await);
-        assert!(!throttle.allow(None, "ada@example.com").await);
-        // Another account from the same address still has its attempts.
-        assert!(throttle.allow(Some(address), "bob@example.com").await);
+        assert_eq!(throttle.allow(Some(guesser), ADA).await, Attempt::Throttled);
+        // The account's owner, from another address, is not locked out by the guesser.
+        assert!(allowed(
+            throttle.allow(Some([198, 51, 100, 7].into()), ADA).await
+        ));
+        // Another account from the guesser's address still has its attempts.
+        let bob = Account::User("bob@example.com");
+        assert!(allowed(throttle.allow(Some(guesser), bob).await));
     }
 
     #[tokio::test]
@@ -130,18 +242,56 @@ mod tests {
         let (throttle, _dir) = throttle().await;
         let address: IpAddr = [192, 0, 2, 2].into();
         for i in 0..PER_ADDRESS_BURST {
-            assert!(
-                throttle
-                    .allow(Some(address), &format!("user{i}@example.com"))
-                    .await
-            );
+            let email = format!("user{i}@example.com");
+            assert!(allowed(
+                throttle.allow(Some(address), Account::User(&email)).await
+            ));
         }
-        assert!(!throttle.allow(Some(address), "fresh@example.com").await);
-        assert!(
-            throttle
-                .allow(Some([192, 0, 2, 3].into()), "fresh@example.com")
-                .await
+        let fresh = Account::User("fresh@example.com");
+        assert_eq!(
+            throttle.allow(Some(address), fresh).await,
+            Attempt::Throttled
         );
+        assert!(allowed(
+            throttle.allow(Some([192, 0, 2, 3].into()), fresh).await
+        ));
+    }
+
+    #[tokio::test]
+    async fn guessing_spread_over_many_addresses_is_bounded_per_user_but_not_for_the_operator() {
+        let (throttle, _dir) = throttle().await;
+        let address = |i: u32| -> IpAddr { [10, 0, (i / 250) as u8, (i % 250) as u8 + 1].into() };
+        for i in 0..PER_ACCOUNT_BURST {
+            assert!(allowed(throttle.allow(Some(address(i)), ADA).await));
+        }
+        assert_eq!(
+            throttle.allow(Some(address(PER_ACCOUNT_BURST)), ADA).await,
+            Attempt::Throttled
+        );
+        // The operator token cannot be guessed: no account-wide lock.
+        for i in 0..PER_ACCOUNT_BURST + 10 {
+            assert!(allowed(
+                throttle.allow(Some(address(i)), Account::Operator).await
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn refusals_wait_longer_the_more_a_pair_has_tried() {
+        let (throttle, _dir) = throttle().await;
+        let address: IpAddr = [192, 0, 2, 9].into();
+        let mut delays = Vec::new();
+        for _ in 0..PER_PAIR_BURST {
+            match throttle.allow(Some(address), ADA).await {
+                Attempt::Allowed { delay_if_refused } => delays.push(delay_if_refused),
+                Attempt::Throttled => panic!("within the burst"),
+            }
+        }
+        assert_eq!(delays[0], BASE_REFUSAL_DELAY);
+        assert_eq!(delays[1], BASE_REFUSAL_DELAY * 2);
+        assert_eq!(delays[2], BASE_REFUSAL_DELAY * 4);
+        assert_eq!(*delays.last().unwrap(), MAX_REFUSAL_DELAY);
+        assert!(delays.windows(2).all(|w| w[0] <= w[1]), "{delays:?}");
     }
 
     /// Two hosts on one database share the budgets; a spent budget refills with time.
@@ -149,7 +299,7 @@ mod tests {
     async fn hosts_share_the_budgets_and_they_refill() {
         let dir = tempfile::tempdir().unwrap();
         let url = sqlite_url(dir.path());
-        let budget = Budget {
+        let tight = Budget {
             burst: 3,
             refill: Duration::from_millis(150),
         };
@@ -157,21 +307,28 @@ mod tests {
             burst: 100,
             refill: Duration::from_millis(1),
         };
-        let a = LoginThrottle::with_budgets(Store::open(&url).await.unwrap(), wide, budget);
-        let b = LoginThrottle::with_budgets(Store::open(&url).await.unwrap(), wide, budget);
-        assert!(a.allow(None, "ada").await);
-        assert!(b.allow(None, "ada").await);
-        assert!(a.allow(None, "ada").await);
-        assert!(
-            !b.allow(None, "ada").await,
+        let budgets = Budgets {
+            per_address: wide,
+            per_pair: tight,
+            per_account: wide,
+        };
+        let a = LoginThrottle::with_budgets(Store::open(&url).await.unwrap(), budgets);
+        let b = LoginThrottle::with_budgets(Store::open(&url).await.unwrap(), budgets);
+        let ada = Account::User("ada");
+        assert!(allowed(a.allow(None, ada).await));
+        assert!(allowed(b.allow(None, ada).await));
+        assert!(allowed(a.allow(None, ada).await));
+        assert_eq!(
+            b.allow(None, ada).await,
+            Attempt::Throttled,
             "the third attempt spent the burst"
         );
-        assert!(!a.allow(None, "ada").await);
+        assert_eq!(a.allow(None, ada).await, Attempt::Throttled);
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(b.allow(None, "ada").await, "one attempt came back");
-        assert!(!a.allow(None, "ada").await);
+        assert!(allowed(b.allow(None, ada).await), "one attempt came back");
+        assert_eq!(a.allow(None, ada).await, Attempt::Throttled);
         // A swept table forgets only what has refilled.
         a.store.sweep_sign_in_attempts(now_ms()).await.unwrap();
-        assert!(!b.allow(None, "ada").await);
+        assert_eq!(b.allow(None, ada).await, Attempt::Throttled);
     }
 }

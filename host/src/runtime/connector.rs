@@ -148,11 +148,31 @@ impl LoadedConnector {
 
     /// Validate a config against the schema and resolve the hosts it may reach.
     pub fn prepare(&self, config: &Value) -> Result<super::CallOptions, Vec<FieldProblem>> {
-        let problems = config_check::validate(&self.config_schema, config);
+        self.prepare_with(config, &serde_json::Map::new())
+    }
+
+    /// As [`LoadedConnector::prepare`], with some properties of `stored` replaced by an
+    /// automation's `overrides`. Only properties the override rule allows may be replaced
+    /// (`runtime::overrides`), the merged config must pass the schema, and the egress
+    /// allow-list comes from `stored` alone: an override can never widen where requests go.
+    pub fn prepare_with(
+        &self,
+        stored: &Value,
+        overrides: &serde_json::Map<String, Value>,
+    ) -> Result<super::CallOptions, Vec<FieldProblem>> {
+        let refused = super::overrides::problems(&self.manifest, overrides);
+        if !refused.is_empty() {
+            return Err(refused);
+        }
+        let mut config = stored.clone();
+        if let Some(object) = config.as_object_mut() {
+            object.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let problems = config_check::validate(&self.config_schema, &config);
         if !problems.is_empty() {
             return Err(problems);
         }
-        let allow = hosts::resolve(&self.manifest.hosts, config).map_err(|message| {
+        let allow = hosts::resolve(&self.manifest.hosts, stored).map_err(|message| {
             vec![FieldProblem {
                 field: String::new(),
                 message,

@@ -372,14 +372,37 @@ async fn tls_handshake(
 }
 
 /// True for addresses on the public internet. Everything a server could use to reach the
-/// host itself or its internal network is excluded.
+/// host itself or its internal network is excluded. IPv6 addresses that carry an IPv4
+/// address (IPv4-mapped and -compatible, 6to4, Teredo) are judged by what they carry, so
+/// `[::127.0.0.1]` or `[2002:7f00:1::]` is loopback, not public.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public_v4(v4),
-            None => is_public_v6(v6),
-        },
+        IpAddr::V6(v6) => {
+            let embedded = embedded_ipv4(v6);
+            if embedded.is_empty() {
+                is_public_v6(v6)
+            } else {
+                embedded.into_iter().all(is_public_v4)
+            }
+        }
+    }
+}
+
+/// The IPv4 addresses an IPv6 address carries, by its prefix: `::/96` (IPv4-compatible,
+/// which includes `::` and `::1`), `::ffff:0:0/96` (IPv4-mapped), `2002::/16` (6to4: the
+/// next 32 bits) and `2001::/32` (Teredo: the server in bits 32-63, the client inverted in
+/// the last 32).
+fn embedded_ipv4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match s {
+        [0, 0, 0, 0, 0, 0 | 0xffff, hi, lo] => vec![v4(hi, lo)],
+        [0x2002, hi, lo, ..] => vec![v4(hi, lo)],
+        [0x2001, 0, server_hi, server_lo, _, _, client_hi, client_lo] => {
+            vec![v4(server_hi, server_lo), v4(!client_hi, !client_lo)]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -407,7 +430,9 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || ip.is_unique_local()
         || ip.is_unicast_link_local()
         || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
-        || (first == 0x0064 && ip.segments()[1] == 0xff9b)) // NAT64 reaches IPv4 space
+        || (first & 0xffc0) == 0xfec0 // site-local (deprecated, still routed internally)
+        || (first == 0x0100 && ip.segments()[1..4] == [0, 0, 0]) // discard-only
+        || (first == 0x0064 && ip.segments()[1] == 0xff9b)) // NAT64 (well-known and local-use) reaches IPv4 space
 }
 
 /// A response body with a size cap and an idle timeout.
@@ -498,11 +523,29 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "255.255.255.255",
+            // IPv4 carried in IPv6: compatible, 6to4 and Teredo (server or client private).
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "2001:0:7f00:1::1",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe",
+            "fec0::1",
+            "100::1",
+            "64:ff9b:1::a00:1",
         ] {
             let parsed: IpAddr = ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
             assert!(!is_public(parsed), "{ip} must not count as public");
         }
-        for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
+        for ip in [
+            "93.184.216.34",
+            "2606:4700::1111",
+            "8.8.8.8",
+            "::ffff:93.184.216.34",
+            "2002:5db8:d822::1",
+            "2001:0:4136:e378:8000:63bf:a247:27dd",
+        ] {
             let parsed: IpAddr = ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
             assert!(is_public(parsed), "{ip} is public");
         }

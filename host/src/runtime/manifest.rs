@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use super::hosts;
-use super::types::Manifest;
+use super::types::{Manifest, ResourceKind};
 
 /// Every problem with `manifest`; empty when it is well formed.
 pub fn problems(manifest: &Manifest) -> Vec<String> {
@@ -96,6 +96,22 @@ pub fn secret_fields(manifest: &Manifest) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The config-schema keyword (at the schema's root) by which a connector declares the
+/// resources a custom system may push into its connections through the Runtime API, e.g.
+/// `"x-junction-push": ["orders"]`. Connectors that read an external system declare none:
+/// their copy is the system's, and a push would put records into it that the system never had.
+pub const PUSH_KEYWORD: &str = "x-junction-push";
+
+/// Does `manifest`'s connector take `resource` pushed into its connections?
+pub fn accepts_push(manifest: &Manifest, resource: ResourceKind) -> bool {
+    serde_json::from_str::<Value>(&manifest.config_schema)
+        .ok()
+        .as_ref()
+        .and_then(|schema| schema.get(PUSH_KEYWORD))
+        .and_then(Value::as_array)
+        .is_some_and(|listed| listed.iter().any(|r| r.as_str() == Some(resource.as_str())))
+}
+
 /// The manifest as JSON for people and API clients.
 pub fn describe(manifest: &Manifest) -> Value {
     let schema = serde_json::from_str::<Value>(&manifest.config_schema).unwrap_or(Value::Null);
@@ -142,6 +158,15 @@ mod tests {
     fn a_good_manifest_has_no_problems() {
         assert!(problems(&manifest()).is_empty());
         assert_eq!(secret_fields(&manifest()), vec!["token".to_string()]);
+    }
+
+    #[test]
+    fn only_a_declared_resource_is_accepted_as_a_push() {
+        let mut m = manifest();
+        assert!(!accepts_push(&m, ResourceKind::Orders));
+        m.config_schema = r#"{"type":"object","x-junction-push":["orders"]}"#.into();
+        assert!(accepts_push(&m, ResourceKind::Orders));
+        assert!(!accepts_push(&m, ResourceKind::Customers));
     }
 
     #[test]

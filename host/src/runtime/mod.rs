@@ -17,6 +17,7 @@ pub mod error;
 pub mod hosts;
 pub mod limits;
 pub mod manifest;
+pub mod overrides;
 pub mod registry;
 pub mod sandbox;
 pub mod types;

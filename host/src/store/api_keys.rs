@@ -99,7 +99,7 @@ impl Store {
     }
 
     /// Resolve a key hash to its connection, if the key exists and is not revoked; records
-    /// the use.
+    /// the use when it can (best effort: never fails the resolution).
     pub async fn resolve_api_key(&self, key_hash: &str) -> Result<Option<KeyOwner>, StoreError> {
         let row = sqlx::query(
             "SELECT k.id, k.connection_id, k.last_used_ms, c.tenant_id, c.connector_key FROM api_keys k \
@@ -120,12 +120,17 @@ impl Store {
         // database write (a write lock on SQLite) on the hot read path.
         let last_used: Option<i64> = row.try_get("last_used_ms")?;
         let now = now_ms();
-        if last_used.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS) {
-            sqlx::query("UPDATE api_keys SET last_used_ms = $1 WHERE id = $2")
+        // Bookkeeping only: a failed write (a full disk, a read-only database) must never
+        // fail the read it rides on, so it is logged and the key still resolves.
+        if last_used.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS)
+            && let Err(e) = sqlx::query("UPDATE api_keys SET last_used_ms = $1 WHERE id = $2")
                 .bind(now)
                 .bind(&owner.key_id)
                 .execute(self.pool())
-                .await?;
+                .await
+        {
+            super::health::note(&e);
+            tracing::warn!(error = %e, key = %owner.key_id, "cannot record the API key's last use");
         }
         Ok(Some(owner))
     }

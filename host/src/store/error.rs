@@ -13,7 +13,16 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+/// Every query's error passes here, so storage failures are noted in one place (see
+/// `super::health`: the pool then replaces the connections that saw them).
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        super::health::note(&error);
+        StoreError::Database(error)
+    }
 }
 
 impl StoreError {

@@ -12,6 +12,7 @@ pub mod budget_ledger;
 pub mod components;
 pub mod connections;
 pub mod error;
+pub mod health;
 pub mod idempotency;
 pub mod outbox;
 pub mod portal_sessions;
@@ -20,6 +21,7 @@ pub mod records;
 pub mod runs;
 pub mod settings;
 pub mod sign_in_throttle;
+pub mod sqlite_file;
 pub mod sync_state;
 pub mod tenants;
 pub mod users;
@@ -86,9 +88,23 @@ impl Store {
         let options = AnyConnectOptions::from_str(url)
             .map_err(|e| StoreError::Config(format!("database URL `{}`: {e}", redact_url(url))))?;
         let sqlite = backend == Backend::Sqlite;
+        if sqlite {
+            sqlite_file::prepare(url)?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(30))
+            // A connection that saw a storage failure, or is still inside a transaction
+            // (its COMMIT or ROLLBACK failed), is closed rather than reused (`health`).
+            .before_acquire(|_conn, meta| {
+                Box::pin(async move { Ok(health::opened_after_last_failure(meta.age)) })
+            })
+            .after_release(|conn, meta| {
+                let in_transaction = sqlx::Connection::is_in_transaction(&*conn);
+                Box::pin(async move {
+                    Ok(!in_transaction && health::opened_after_last_failure(meta.age))
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if sqlite {

@@ -12,14 +12,15 @@ use super::{Store, StoreError};
 
 impl Store {
     /// Take one attempt from `key`'s budget at `now_ms`: `refill_ms` apart, at most `burst`
-    /// at once. True when allowed.
+    /// at once. When allowed, the cell's new theoretical arrival time (how far ahead of
+    /// `now_ms` it is tells how many attempts the cell holds); `None` when refused.
     pub async fn take_sign_in_attempt(
         &self,
         key: &str,
         now_ms: i64,
         refill_ms: i64,
         burst: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(
             "INSERT INTO sign_in_throttle (key, tat_ms, allowed) VALUES ($1, $2 + $3, 1) \
              ON CONFLICT (key) DO UPDATE SET \
@@ -29,7 +30,7 @@ impl Store {
                  + $3 - $2 <= $4 \
                  THEN (CASE WHEN sign_in_throttle.tat_ms > $2 THEN sign_in_throttle.tat_ms ELSE $2 END) + $3 \
                  ELSE sign_in_throttle.tat_ms END \
-             RETURNING allowed",
+             RETURNING allowed, tat_ms",
         )
         .bind(key)
         .bind(now_ms)
@@ -38,7 +39,8 @@ impl Store {
         .fetch_one(self.pool())
         .await?;
         let allowed: i64 = row.try_get("allowed")?;
-        Ok(allowed == 1)
+        let tat_ms: i64 = row.try_get("tat_ms")?;
+        Ok((allowed == 1).then_some(tat_ms))
     }
 
     /// Forget budgets that have refilled completely (their time has passed).

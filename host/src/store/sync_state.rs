@@ -299,6 +299,29 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Free `owner`'s lease on a job whose run could not be recorded (the database failed
+    /// under it), due again at `next_run_ms` instead of after the lease; its stale run,
+    /// if it began, is marked interrupted by that claim. True when the lease was ours.
+    pub async fn release_job_lease(
+        &self,
+        connection_id: &str,
+        resource: &str,
+        owner: &str,
+        next_run_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sync_state SET lease_owner = NULL, lease_until_ms = NULL, next_run_ms = $4 \
+             WHERE connection_id = $1 AND resource = $2 AND lease_owner = $3",
+        )
+        .bind(connection_id)
+        .bind(resource)
+        .bind(owner)
+        .bind(next_run_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Put a claimed job back without running it: due again at `next_run_ms`, lease freed.
     pub async fn defer_job(
         &self,

@@ -289,6 +289,10 @@ fn newest_high_water(stored: Option<&str>, newest_ms: Option<i64>) -> Option<Str
     }
 }
 
+/// After a failure of Junction's own database, the first retry and the longest wait.
+const STORE_RETRY_FIRST_MS: i64 = 2_000;
+const STORE_RETRY_MAX_MS: i64 = 15_000;
+
 /// The error message, when to retry, and whether the checkpoint is still good.
 fn failure_plan(
     stop: Stop,
@@ -327,7 +331,12 @@ fn failure_plan(
         ) => (e.to_string(), cadence_ms.max(backoff()), true),
         Stop::Call(e) => (e.to_string(), backoff(), true),
         Stop::BadRecord(m) => (m, backoff(), true),
-        Stop::Store(e) => (format!("store: {e}"), backoff(), true),
+        // Our own database failed (a full disk, say): the external system is not at fault,
+        // so try again soon — the run resumes from its checkpoint once storage is back.
+        Stop::Store(e) => {
+            let ms = (STORE_RETRY_FIRST_MS << (failures - 1).clamp(0, 10)).min(STORE_RETRY_MAX_MS);
+            (format!("store: {e}"), ms + jitter_ms(ms / 5), true)
+        }
         Stop::Shutdown => ("stopped by shutdown".into(), 0, true),
     }
 }

@@ -31,6 +31,24 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// When a head that failed for a local, possibly passing reason (I/O) is tried again.
 pub const RETRY_AFTER_IO: Duration = Duration::from_secs(60);
 
+/// The largest component an upload accepts (admin API and portal alike): Python
+/// components carry an interpreter.
+pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
+
+/// How many uploads one host reads at once. Each may hold [`MAX_COMPONENT_BYTES`] in
+/// memory while it is validated, so more at once would let a few requests hold the
+/// server's memory; a further upload is refused at once ("busy, try again"), before its
+/// body is read.
+pub const MAX_CONCURRENT_UPLOADS: usize = 2;
+
+static UPLOAD_SLOTS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_UPLOADS);
+
+/// A slot to read one upload in, held until dropped; `None` while every slot is taken.
+pub fn upload_slot() -> Option<tokio::sync::SemaphorePermit<'static>> {
+    UPLOAD_SLOTS.try_acquire().ok()
+}
+
 /// Why an upload was not published.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -215,15 +233,21 @@ impl ComponentSync {
     }
 
     /// Poll every `interval` until the returned handle is dropped. Errors (the database
-    /// unreachable) are logged and the next poll tries again.
+    /// unreachable) are logged and the next poll waits longer (`ErrorBackoff`).
     pub fn spawn(mut self, interval: Duration) -> SyncTask {
         let task = tokio::spawn(async move {
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut backoff = crate::store::health::ErrorBackoff::default();
             loop {
                 ticker.tick().await;
-                if let Err(e) = self.tick().await {
-                    tracing::warn!(error = %e, "cannot read connector components from the database");
+                match self.tick().await {
+                    Ok(_) => backoff.succeeded(),
+                    Err(e) => {
+                        let delay = backoff.failed();
+                        tracing::warn!(error = %e, retry_in_secs = delay.as_secs(), "cannot read connector components from the database");
+                        tokio::time::sleep(delay).await;
+                    }
                 }
             }
         });

@@ -14,10 +14,13 @@ use tokio::task::JoinSet;
 use super::autosync::{SyncSettings, run_job};
 use crate::hub::Hub;
 use crate::runtime::types::ResourceKind;
+use crate::store::health::ErrorBackoff;
 use crate::store::now_ms;
 
 /// How often the scheduler looks for due work when nothing wakes it.
 const TICK: Duration = Duration::from_secs(1);
+/// How soon a job whose run could not be recorded runs again, once the database answers.
+const RETRY_UNRECORDED_MS: i64 = 3_000;
 
 /// Runs due autosync jobs until stopped.
 pub struct Scheduler {
@@ -60,6 +63,37 @@ impl Scheduler {
         }
     }
 
+    /// Free the leases of jobs whose runs could not be recorded; those the database still
+    /// refuses stay for the next tick.
+    async fn release_unrecorded(&self, unrecorded: &std::sync::Mutex<Vec<(String, String)>>) {
+        let pending = match unrecorded.lock() {
+            Ok(mut pending) => std::mem::take(&mut *pending),
+            Err(_) => return,
+        };
+        let mut still = Vec::new();
+        for (connection_id, resource) in pending {
+            match self
+                .hub
+                .store
+                .release_job_lease(
+                    &connection_id,
+                    &resource,
+                    &self.owner,
+                    now_ms() + RETRY_UNRECORDED_MS,
+                )
+                .await
+            {
+                Ok(_) => {
+                    tracing::info!(connection = %connection_id, resource = %resource, "freed the lease of a run that could not be recorded; it runs again shortly");
+                }
+                Err(_) => still.push((connection_id, resource)),
+            }
+        }
+        if let Ok(mut pending) = unrecorded.lock() {
+            pending.extend(still);
+        }
+    }
+
     pub fn handle(&self) -> SchedulerHandle {
         SchedulerHandle {
             wake: self.wake.clone(),
@@ -74,8 +108,15 @@ impl Scheduler {
         let mut jobs = JoinSet::new();
         let settings = Arc::new(self.settings.clone());
         tracing::info!(owner = %self.owner, concurrency, "autosync scheduler started");
+        let mut backoff = ErrorBackoff::default();
+        // Jobs whose run could not be recorded (the database failed under them): their
+        // leases are freed as soon as the database takes writes again, so they run again
+        // within seconds rather than after the lease.
+        let unrecorded: Arc<std::sync::Mutex<Vec<(String, String)>>> = Arc::default();
         while !self.stop.load(Ordering::Relaxed) {
             while jobs.try_join_next().is_some() {}
+            self.release_unrecorded(&unrecorded).await;
+            let mut pause = TICK;
             let free = permits.available_permits();
             if free > 0 {
                 let lease_ms = settings.lease_secs * 1000;
@@ -86,6 +127,7 @@ impl Scheduler {
                     .await
                 {
                     Ok(claimed) => {
+                        backoff.succeeded();
                         for job in claimed {
                             let (connection_id, resource, by_hand) =
                                 (job.connection_id, job.resource, job.manual);
@@ -99,11 +141,12 @@ impl Scheduler {
                             let Ok(permit) = permits.clone().acquire_owned().await else {
                                 break;
                             };
-                            let (hub, settings, owner, stop) = (
+                            let (hub, settings, owner, stop, unrecorded) = (
                                 self.hub.clone(),
                                 settings.clone(),
                                 self.owner.clone(),
                                 self.stop.clone(),
+                                unrecorded.clone(),
                             );
                             jobs.spawn(async move {
                                 let _permit = permit;
@@ -111,15 +154,21 @@ impl Scheduler {
                                 let result = run_job(&hub, &settings, &connection_id, kind, trigger, &owner, &stop).await;
                                 if let Err(e) = result {
                                     tracing::error!(connection = %connection_id, resource = %resource, error = %e, "sync job could not be recorded");
+                                    if let Ok(mut pending) = unrecorded.lock() {
+                                        pending.push((connection_id, resource));
+                                    }
                                 }
                             });
                         }
                     }
-                    Err(e) => tracing::error!(error = %e, "cannot claim due sync jobs"),
+                    Err(e) => {
+                        pause = backoff.failed();
+                        tracing::error!(error = %e, retry_in_secs = pause.as_secs(), "cannot claim due sync jobs");
+                    }
                 }
             }
             tokio::select! {
-                _ = tokio::time::sleep(TICK) => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = self.wake.notified() => {}
             }
         }

@@ -22,6 +22,7 @@ use super::signing::signature_header;
 use super::{Pause, WebhookSettings};
 use crate::hub::Hub;
 use crate::runtime::egress::is_public;
+use crate::store::health::ErrorBackoff;
 use crate::store::now_ms;
 use crate::store::webhooks::{AttemptEnd, AttemptOutcome, DueDelivery, WebhookAttempt};
 
@@ -74,10 +75,12 @@ impl Deliverer {
         let concurrency = self.ctx.settings.concurrency.max(1);
         let per_endpoint = self.ctx.settings.per_endpoint_concurrency.max(1);
         let mut slots = Slots::default();
+        let mut backoff = ErrorBackoff::default();
         while !pause.stopping() {
             while let Some(finished) = slots.tasks.try_join_next_with_id() {
                 slots.release(finished);
             }
+            let mut store_failed = false;
             let free = concurrency.saturating_sub(slots.tasks.len());
             if free > 0 {
                 // Read more than the free slots: some may belong to endpoints at their cap.
@@ -114,14 +117,25 @@ impl Deliverer {
                                 }
                                 Ok(None) => {}
                                 Err(e) => {
-                                    tracing::error!(error = %e, delivery = %id, "cannot claim a webhook delivery")
+                                    // The rest of this pass would fail the same way.
+                                    tracing::error!(error = %e, delivery = %id, "cannot claim a webhook delivery");
+                                    store_failed = true;
+                                    break;
                                 }
                             }
                         }
                     }
-                    Err(e) => tracing::error!(error = %e, "cannot read due webhook deliveries"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read due webhook deliveries");
+                        store_failed = true;
+                    }
                 }
             }
+            if store_failed {
+                pause.back_off(backoff.failed()).await;
+                continue;
+            }
+            backoff.succeeded();
             if slots.tasks.is_empty() {
                 pause.wait().await;
             } else {

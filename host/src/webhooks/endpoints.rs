@@ -355,6 +355,9 @@ mod tests {
             "http://[::1]/hook",
             "http://localhost:8080/hook",
             "http://169.254.169.254/latest",
+            "http://[::127.0.0.1]/hook",
+            "http://[2002:7f00:1::]/hook",
+            "http://[2001:0:7f00:1::1]/hook",
         ] {
             let (field, message) = field_of(check_url(private, false).unwrap_err());
             assert_eq!(field, "url");

@@ -20,6 +20,7 @@ use super::events;
 use crate::hub::Hub;
 use crate::runtime::types::ResourceKind;
 use crate::store::StoreError;
+use crate::store::health::ErrorBackoff;
 use crate::store::webhooks::{FeedEntry, NewDelivery, WebhookEndpoint};
 
 /// Changes read per (endpoint, connection, resource) and pass.
@@ -36,9 +37,11 @@ pub struct Pass {
 
 /// Fan out until stopped.
 pub(crate) async fn run(hub: &Hub, pause: &Pause) {
+    let mut backoff = ErrorBackoff::default();
     while !pause.stopping() {
         match fan_out(hub).await {
             Ok(pass) => {
+                backoff.succeeded();
                 if pass.created > 0 {
                     super::wake();
                 }
@@ -46,7 +49,12 @@ pub(crate) async fn run(hub: &Hub, pause: &Pause) {
                     continue;
                 }
             }
-            Err(e) => tracing::error!(error = %e, "webhook fan-out failed; retrying"),
+            Err(e) => {
+                let delay = backoff.failed();
+                tracing::error!(error = %e, retry_in_secs = delay.as_secs(), "webhook fan-out failed");
+                pause.back_off(delay).await;
+                continue;
+            }
         }
         pause.wait().await;
     }

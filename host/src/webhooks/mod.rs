@@ -175,6 +175,19 @@ impl Pause {
         self.stop.load(Ordering::Relaxed)
     }
 
+    /// Wait `delay` after a store failure: only a stop cuts it short (wakes do not, so a
+    /// busy feed cannot turn the wait into a tight retry loop).
+    pub(crate) async fn back_off(&self, delay: Duration) {
+        let stopped = self.stopped.notified();
+        if self.stopping() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stopped => {}
+        }
+    }
+
     /// Wait for the next pass.
     pub(crate) async fn wait(&self) {
         let stopped = self.stopped.notified();

@@ -52,7 +52,7 @@ pub fn schema() -> String {
                 "title": "API key", "description": "The dashboard's API key, bg_live_..."
             },
             "platform": {
-                "type": "string", "minLength": 1,
+                "type": "string", "minLength": 1, "x-junction-overridable": true,
                 "title": "Platform",
                 "description": "The platform orders are filed under in Bugalou, e.g. woocommerce, shopify, lightspeed, custom."
             },
@@ -62,7 +62,7 @@ pub fn schema() -> String {
                 "title": "Bugalou URL", "description": "Change only for a proxy or a test server."
             },
             "status_map": {
-                "type": "object",
+                "type": "object", "x-junction-overridable": true,
                 "additionalProperties": {"enum": ORDER_STATUSES},
                 "title": "Status translations",
                 "description": "Source status word -> Bugalou orderStatus (processing, shipped, delivered, cancelled), added to and overriding the built-in table."

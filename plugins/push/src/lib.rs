@@ -1,6 +1,6 @@
 //! The connector for custom systems that push their orders to Junction instead of being
 //! polled: a connection made with it has no external system to call. Orders arrive
-//! through the Runtime API's push endpoint (`POST /api/v1/api/orders/push`, upserted by
+//! through the Runtime API's push endpoint (`POST /api/v1/api/orders`, upserted by
 //! platform + order number, authenticated by the connection's API key) and flow on to
 //! automations like synced ones. Listing returns nothing new (there is nothing to pull)
 //! and writes are not taken.
@@ -21,6 +21,7 @@ impl Connector for Push {
             resources: vec![ResourceKind::Orders],
             writes: vec![],
             config_schema: r#"{"type": "object", "additionalProperties": false,
+                "x-junction-push": ["orders"],
                 "properties": {"description": {"type": "string", "maxLength": 500,
                     "description": "What pushes to this connection (shown to people only)."}}}"#
                 .into(),
@@ -31,7 +32,7 @@ impl Connector for Push {
 
     fn check(_: String) -> Result<CheckInfo, ConnectorError> {
         Ok(CheckInfo {
-            message: "push connection: orders arrive at POST /api/v1/api/orders/push".into(),
+            message: "push connection: orders arrive at POST /api/v1/api/orders".into(),
         })
     }
 

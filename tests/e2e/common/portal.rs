@@ -43,3 +43,45 @@ pub async fn page(client: &Client, url: &str) -> String {
     );
     response.text().await.unwrap()
 }
+
+/// Open the sign-in page (which sets the form-token cookie) and return the form token.
+pub async fn open_sign_in(client: &Client, base: &str) -> String {
+    csrf_of(&page(client, &format!("{base}/portal/login")).await)
+}
+
+/// Post the user sign-in form.
+pub async fn sign_in(client: &Client, base: &str, email: &str, password: &str) -> Response {
+    let csrf = open_sign_in(client, base).await;
+    client
+        .post(format!("{base}/portal/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Post the operator sign-in form.
+pub async fn sign_in_operator(client: &Client, base: &str, token: &str) -> Response {
+    let csrf = open_sign_in(client, base).await;
+    client
+        .post(format!("{base}/portal/login/operator"))
+        .form(&[("csrf", csrf.as_str()), ("token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A browser whose connections come from `address` (any of 127.0.0.0/8 on Linux), so a
+/// test can be several clients on one machine.
+pub fn browser_at(address: std::net::IpAddr) -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(address)
+        .build()
+        .unwrap()
+}

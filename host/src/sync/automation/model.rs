@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::runtime::manifest;
+use crate::runtime::overrides;
 use crate::runtime::types::{Manifest, ResourceKind, WriteKind};
 use crate::store::connections::Connection;
 
@@ -62,9 +62,10 @@ pub struct MappingOptions {
     /// `{"processing": "paid"}`. Unlisted statuses pass unchanged.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub order_status_map: BTreeMap<String, String>,
-    /// Non-secret config properties of the target connection to use for this
-    /// automation's writes, e.g. `{"platform": "woocommerce"}`: which platform name a
-    /// Bugalou target files orders under.
+    /// Config properties of the target connection to use for this automation's writes,
+    /// e.g. `{"platform": "woocommerce"}`: which platform name a Bugalou target files orders
+    /// under. Only properties the connector marks overridable, never secrets, URLs or
+    /// anything that decides where requests go (see `runtime::overrides`).
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     #[schema(value_type = Object)]
     pub target_config: Map<String, Value>,
@@ -112,7 +113,7 @@ pub struct Side<'a> {
 
 /// Check a definition. `entities` keys must be entity names; at least one must be enabled;
 /// for each enabled one the reading side must list it and the writing side must take one of
-/// its writes; config overrides may only name non-secret properties of that connector.
+/// its writes; config overrides must pass `runtime::overrides` for that connector.
 pub fn validate(
     source: &Side<'_>,
     target: &Side<'_>,
@@ -195,14 +196,8 @@ pub fn validate(
         ("options.targetConfig", &options.target_config, target),
         ("options.sourceConfig", &options.source_config, source),
     ] {
-        let secrets = manifest::secret_fields(side.manifest);
-        for property in overrides.keys() {
-            if secrets.contains(property) {
-                problems.push(problem(
-                    format!("{key}.{property}"),
-                    "secret properties cannot be overridden per automation",
-                ));
-            }
+        for refused in overrides::problems(side.manifest, overrides) {
+            problems.push(problem(format!("{key}.{}", refused.field), refused.message));
         }
     }
     problems

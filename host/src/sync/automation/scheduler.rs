@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use super::AutomationSettings;
 use super::run::run_automation;
 use crate::hub::Hub;
+use crate::store::health::ErrorBackoff;
 use crate::store::now_ms;
 use crate::sync::autosync::SyncSettings;
 
@@ -79,7 +80,9 @@ impl AutomationScheduler {
         let permits = Arc::new(Semaphore::new(concurrency));
         let mut runs = JoinSet::new();
         tracing::info!(owner = %self.owner, concurrency, "automation scheduler started");
+        let mut backoff = ErrorBackoff::default();
         while !self.stop.load(Ordering::Relaxed) {
+            let mut pause = TICK;
             while runs.try_join_next().is_some() {}
             let free = permits.available_permits();
             if free > 0 {
@@ -91,6 +94,7 @@ impl AutomationScheduler {
                     .await
                 {
                     Ok(claimed) => {
+                        backoff.succeeded();
                         for (id, trigger) in claimed {
                             // At most `free` were claimed, so a permit is there at once.
                             let Ok(permit) = permits.clone().acquire_owned().await else {
@@ -112,11 +116,14 @@ impl AutomationScheduler {
                             });
                         }
                     }
-                    Err(e) => tracing::error!(error = %e, "cannot claim due automations"),
+                    Err(e) => {
+                        pause = backoff.failed();
+                        tracing::error!(error = %e, retry_in_secs = pause.as_secs(), "cannot claim due automations");
+                    }
                 }
             }
             tokio::select! {
-                _ = tokio::time::sleep(TICK) => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = self.wake.notified() => {}
             }
         }
