@@ -303,10 +303,12 @@ async fn the_store_survives_a_full_disk_and_a_read_only_file_without_a_restart()
         )
         .await;
     eprintln!("writes resumed {writable:?} after space returned");
+    // Within seconds: the run the full disk interrupted retries soon and resumes from its
+    // checkpoint (not after the external-failure backoff of 30 s and more).
     let synced = api
         .until(
             "every order is in the copy",
-            Duration::from_secs(90),
+            Duration::from_secs(25),
             || async {
                 let (held, status, _) = api.orders_state(&connection).await;
                 held == ORDERS as i64 && status == "succeeded"

@@ -227,15 +227,14 @@ async fn every_endpoint_is_isolated(
         covered.insert(("post", route));
     }
 
-    // A push names no connection: it lands in the key's own (B's), never in A's.
+    // A push names no connection, and B's connector (a shop) takes none: refused, and
+    // nothing lands in B's copy or in A's.
     let pushed = json!({"platform": "custom", "orderNumber": order.to_string(), "orderStatus": "processing"});
     let (status, answer) = api.post(key_b, "/orders", pushed, None).await;
-    assert_eq!(status, StatusCode::CREATED, "{answer}");
-    let (status, shown) = get(format!("/orders/custom:{order}")).await;
-    assert_eq!(
-        (status, shown["orderNumber"].as_str()),
-        (StatusCode::OK, Some(order.to_string().as_str()))
-    );
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(answer["code"], "push_not_accepted");
+    let (status, _) = get(format!("/orders/custom:{order}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     covered.insert(("post", "/orders"));
 
     let routes: BTreeSet<(&str, &str)> = junction::api::runtime_api::route_table()

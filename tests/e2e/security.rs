@@ -318,42 +318,47 @@ async fn an_automation_cannot_send_a_connection_or_its_secret_to_another_host() 
     assert!(dashboard.store().orders().is_empty());
 }
 
-/// Items 4 and 5: push only where the connector declares it; keys that cannot collide.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn inbound_push_is_only_for_connectors_that_declare_it_and_its_keys_never_collide() {
+/// A server with one WooCommerce connection (to a 3-order emulator) and its API key.
+async fn shop_server(components: &[&str]) -> (Server, WooEmulator, String, String) {
     let shop = woo(3).await;
-    let server = Server::start(&["push", "woocommerce"]).await;
+    let server = Server::start(components).await;
     server
         .ok(Method::POST, "/tenants", Some(json!({"name": "acme"})))
         .await;
-    let woo_connection = server
+    let connection = server
         .connection(
             "woocommerce",
             "shop",
             json!({"base_url": shop.base_url(), "consumer_key": "ck_test", "consumer_secret": "cs_test"}),
         )
         .await;
-    let woo_key = server.key(&woo_connection).await;
-    let push = |key: String, body: Value| {
-        let request = server
-            .client
-            .post(format!("{}/api/v1/api/orders", server.base()))
-            .header("X-API-KEY", key)
-            .json(&body);
-        async move {
-            let response = request.send().await.unwrap();
-            let status = response.status();
-            let close = response.headers().get("connection").cloned();
-            (status, response.json::<Value>().await.unwrap(), close)
-        }
-    };
+    let key = server.key(&connection).await;
+    (server, shop, connection, key)
+}
+
+/// Push an order with `key`: status and answer.
+async fn push(server: &Server, key: &str, body: Value) -> (StatusCode, Value) {
+    let response = server
+        .client
+        .post(format!("{}/api/v1/api/orders", server.base()))
+        .header("X-API-KEY", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json::<Value>().await.unwrap())
+}
+
+/// Item 4: push only where the connector declares it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_push_is_only_for_connectors_that_declare_it() {
+    let (server, _shop, _, woo_key) = shop_server(&["push", "woocommerce"]).await;
     let evil = json!({"platform": "injected", "orderNumber": "EVIL-1", "orderStatus": "processing", "total": "12345.00"});
-    let (status, refused, close) = push(woo_key.clone(), evil.clone()).await;
+    let (status, refused) = push(&server, &woo_key, evil.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     assert_eq!(refused["code"], "push_not_accepted");
     assert!(refused["message"].as_str().unwrap().contains("woocommerce"));
-    // Item 10: an early refusal of a request with a body closes the connection and says so.
-    assert_eq!(close.as_ref().map(|v| v.to_str().unwrap()), Some("close"));
     let listed: Value = server
         .client
         .get(format!(
@@ -368,63 +373,61 @@ async fn inbound_push_is_only_for_connectors_that_declare_it_and_its_keys_never_
         .await
         .unwrap();
     assert_eq!(listed["code"], "not_found", "nothing was stored: {listed}");
-
+    // A connection of a connector that declares pushes takes it.
     let custom = server.connection("push", "custom", json!({})).await;
     let key = server.key(&custom).await;
-    let (status, _, _) = push(key.clone(), evil).await;
-    assert_eq!(status, StatusCode::CREATED);
-    // `a:b` + `c` and `a` + `b:c` are two orders, not one.
+    assert_eq!(push(&server, &key, evil).await.0, StatusCode::CREATED);
+}
+
+/// Item 5: `a:b` + `c` and `a` + `b:c` are two orders, not one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_order_keys_never_collide() {
+    let server = Server::start(&["push"]).await;
+    server
+        .ok(Method::POST, "/tenants", Some(json!({"name": "acme"})))
+        .await;
+    let custom = server.connection("push", "custom", json!({})).await;
+    let key = server.key(&custom).await;
     let order = |platform: &str, number: &str| json!({"platform": platform, "orderNumber": number, "orderStatus": "processing", "total": "1.00"});
-    let (first, a, _) = push(key.clone(), order("a:b", "c")).await;
-    let (second, b, _) = push(key.clone(), order("a", "b:c")).await;
+    let (first, a) = push(&server, &key, order("a:b", "c")).await;
+    let (second, b) = push(&server, &key, order("a", "b:c")).await;
     assert_eq!(
         (first, second),
         (StatusCode::CREATED, StatusCode::CREATED),
-        "{a} {b}"
+        "the second push updated the first order: {a} {b}"
     );
     assert_ne!(a["order"]["externalId"], b["order"]["externalId"]);
     assert_eq!(a["order"]["externalId"], "a%3Ab:c");
     assert_eq!(b["order"]["orderNumber"], "b:c");
 }
 
-/// Items 6, 7 and 10: one error shape for every rejection; 404 for unknown connections on
-/// their sub-resources; auth headers read as the RFCs say; the database owner-only.
+/// The answer must be the API's JSON error shape: its status and body.
+async fn json_error(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let text = response.text().await.unwrap();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{status} {content_type}: {text}"
+    );
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        body["code"].is_string() && body["message"].is_string(),
+        "{body}"
+    );
+    (status, body)
+}
+
+/// Item 6: one error shape for every rejection, also those made before a handler runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_rejection_is_json_and_auth_headers_are_read_strictly() {
-    let shop = woo(3).await;
-    let server = Server::start(&["woocommerce"]).await;
-    server
-        .ok(Method::POST, "/tenants", Some(json!({"name": "acme"})))
-        .await;
-    let connection = server
-        .connection(
-            "woocommerce",
-            "shop",
-            json!({"base_url": shop.base_url(), "consumer_key": "ck_test", "consumer_secret": "cs_test"}),
-        )
-        .await;
-    let key = server.key(&connection).await;
+async fn every_rejection_is_in_the_json_error_shape() {
+    let (server, _shop, _, key) = shop_server(&["woocommerce"]).await;
     let base = server.base().to_string();
     let client = &server.client;
-    let json_error = |response: reqwest::Response| async move {
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let text = response.text().await.unwrap();
-        assert!(
-            content_type.starts_with("application/json"),
-            "{status} {content_type}: {text}"
-        );
-        let body: Value = serde_json::from_str(&text).unwrap();
-        assert!(
-            body["code"].is_string() && body["message"].is_string(),
-            "{body}"
-        );
-        (status, body)
-    };
     // Oversize bodies: Runtime API write, admin API, upload.
     let big = vec![b'x'; 3 << 20];
     for (url, auth) in [
@@ -466,8 +469,12 @@ async fn every_rejection_is_json_and_auth_headers_are_read_strictly() {
         .unwrap();
     let (status, body) = json_error(response).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+}
 
-    // Item 7: an unknown connection's runs and keys are 404 like its other routes.
+/// Item 7: an unknown connection's runs and keys are 404 like its other routes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_connections_are_404_on_their_runs_and_keys() {
+    let server = Server::start(&["woocommerce"]).await;
     for path in [
         "/connections/no-such-id/runs",
         "/connections/no-such-id/keys",
@@ -475,8 +482,16 @@ async fn every_rejection_is_json_and_auth_headers_are_read_strictly() {
         let (status, body) = server.admin(Method::GET, path, None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
     }
+}
 
-    // Item 10: auth schemes are case-insensitive; a key header sent twice is a 400.
+/// Item 10: auth schemes are case-insensitive, a key header sent twice is a 400, an early
+/// refusal of a request with a body says `Connection: close`, the database is owner-only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_headers_are_read_strictly_and_the_database_is_owner_only() {
+    let (server, _shop, _, key) = shop_server(&["woocommerce"]).await;
+    let base = server.base().to_string();
+    let client = &server.client;
+    // Schemes are case-insensitive; a key header sent twice is a 400.
     let orders = format!("{base}/api/v1/api/orders");
     for scheme in ["bearer", "BEARER", "Bearer"] {
         let response = client
@@ -505,7 +520,7 @@ async fn every_rejection_is_json_and_auth_headers_are_read_strictly() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["field"], "X-API-KEY");
 
-    // Item 10: the database and its WAL/SHM files are readable by their owner only.
+    // The database and its WAL/SHM files are readable by their owner only.
     #[cfg(unix)]
     if common::database_url(server.data.path()).is_none() {
         use std::os::unix::fs::PermissionsExt;
@@ -515,6 +530,23 @@ async fn every_rejection_is_json_and_auth_headers_are_read_strictly() {
             assert_eq!(mode, 0o600, "{name}");
         }
     }
+    // An early refusal (no valid key) of a request with a body closes the connection and
+    // says so: the server did not read the body.
+    let refused = client
+        .post(&orders)
+        .header("x-api-key", "jct_live_unknown")
+        .json(&json!({"platform": "x", "orderNumber": "1", "orderStatus": "processing"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refused
+            .headers()
+            .get("connection")
+            .map(|v| v.to_str().unwrap()),
+        Some("close")
+    );
 }
 
 /// Send a request's head and the first `sent` bytes of a body that claims `length`, then

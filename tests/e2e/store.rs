@@ -186,6 +186,68 @@ async fn api_keys_resolve_until_revoked() {
     }
 }
 
+/// Issue 14: resolving a key records its use only when it can. With that write failing
+/// (a full disk, injected by a trigger; on PostgreSQL with SQLSTATE 53100 disk_full), the
+/// key still resolves: bookkeeping never fails the read it rides on.
+#[tokio::test]
+async fn a_key_resolves_when_recording_its_use_fails() {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().unwrap();
+    let mut databases = vec![(sqlite_url(dir.path()), false)];
+    if let Ok(url) = std::env::var("JUNCTION_TEST_POSTGRES_URL") {
+        databases.push((common::fresh_postgres_schema(&url, "t").await, true));
+    }
+    for (url, postgres) in databases {
+        let store = Store::open(&url).await.unwrap();
+        let tenant = store.create_tenant("t").await.unwrap();
+        let conn = store
+            .create_connection(NewConnection {
+                tenant_id: &tenant.id,
+                connector_key: "k",
+                name: "c",
+                public_config: "{}",
+                sealed_secrets: "",
+                resources: vec![],
+            })
+            .await
+            .unwrap();
+        store
+            .create_api_key(&conn.id, "ci", "jct_live_ab", "hash-full")
+            .await
+            .unwrap();
+        let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+        let fault: &[&str] = if postgres {
+            &[
+                "CREATE FUNCTION fail_last_used() RETURNS trigger AS $$ BEGIN \
+                 RAISE EXCEPTION 'could not extend file: No space left on device (injected)' \
+                 USING ERRCODE = '53100'; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER fail_last_used BEFORE UPDATE OF last_used_ms ON api_keys \
+                 FOR EACH ROW EXECUTE FUNCTION fail_last_used()",
+            ]
+        } else {
+            &[
+                "CREATE TRIGGER fail_last_used BEFORE UPDATE OF last_used_ms ON api_keys \
+               BEGIN SELECT RAISE(ABORT, 'database or disk is full (injected)'); END",
+            ]
+        };
+        for statement in fault {
+            sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+                .execute(&raw)
+                .await
+                .unwrap();
+        }
+        let owner = store.resolve_api_key("hash-full").await.unwrap();
+        assert_eq!(owner.map(|o| o.connection_id), Some(conn.id.clone()));
+        assert!(
+            store.api_keys(Some(&conn.id), None).await.unwrap()[0]
+                .last_used_ms
+                .is_none(),
+            "the use could not be recorded"
+        );
+        raw.close().await;
+    }
+}
+
 #[tokio::test]
 async fn due_jobs_are_leased_once() {
     for (store, _dir) in stores().await {
