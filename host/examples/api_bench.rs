@@ -138,7 +138,7 @@ async fn main() {
         "\n== Runtime API: pages of {API_PAGE_SIZE} orders from {orders} cached, {CLIENTS} clients x {} requests ==",
         REQUESTS / CLIENTS
     );
-    let (key, prefix, hash) = junction::api::auth::generate_key().unwrap();
+    let (key, prefix, hash) = junction::domain::accounts::api_keys::generate().unwrap();
     store
         .create_api_key(&connection.id, "bench", &prefix, &hash)
         .await
@@ -196,7 +196,6 @@ static FLOOR_BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
 async fn serve(hub: Hub) -> String {
     let api = junction::api::router(ApiState {
         hub,
-        scheduler: None,
         admin_token: "bench".into(),
     });
     let app = api.route(

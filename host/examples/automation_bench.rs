@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use junction::domain::automations::{self as service, NewAutomation};
 use junction::hub::Hub;
 use junction::runtime::types::ResourceKind;
 use junction::runtime::{Registry, Runtime, SandboxLimits};
@@ -26,7 +27,6 @@ use junction::secrets::Vault;
 use junction::store::Store;
 use junction::sync::automation::AutomationSettings;
 use junction::sync::automation::run::run_automation;
-use junction::sync::automation::service::{self, NewAutomation};
 use junction::sync::autosync::{SyncSettings, run_job};
 use junction_emulators::WooConfig;
 use junction_emulators::connectif::{BudgetConfig, ConnectifConfig};

@@ -595,7 +595,7 @@ async fn seed_api_connection(
             .defer_job(&connection.id, resource, now_ms() + 86_400_000)
             .await?;
     }
-    let (key, prefix, hash) = junction::api::auth::generate_key()
+    let (key, prefix, hash) = junction::domain::accounts::api_keys::generate()
         .map_err(|e| anyhow!("cannot generate an API key: {e:?}"))?;
     hub.store
         .create_api_key(&connection.id, "bench", &prefix, &hash)

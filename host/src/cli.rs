@@ -317,7 +317,8 @@ async fn list(
     }
     let runtime = cli_runtime(SandboxLimits::default())?;
     let registry = Registry::open(runtime, dir).await?;
-    let listing = crate::server::registry_listing(&registry);
+    let listing =
+        serde_json::to_value(crate::domain::connectors::listing(&registry)).unwrap_or_default();
     if json {
         print_json(&listing);
     } else {

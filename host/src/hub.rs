@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::domain::budgets::{Budgets, effective_limit};
 use crate::runtime::config_check::{FieldProblem, summarize};
 use crate::runtime::types::ResourceKind;
 use crate::runtime::{CallOptions, LoadedConnector, Registry, manifest};
 use crate::secrets::{SecretError, Vault};
 use crate::store::connections::{Connection, NewConnection};
 use crate::store::{Store, StoreError};
-use crate::sync::budgets::{Budgets, effective_limit};
 
 /// Default autosync cadence per resource, in seconds.
 pub fn default_cadence_secs(resource: ResourceKind) -> i64 {
@@ -44,6 +44,8 @@ pub struct Hub {
     pub registry: Arc<Registry>,
     pub vault: Vault,
     pub budgets: Arc<Budgets>,
+    /// Wakes this host's autosync scheduler (`sync::scheduler` waits on it).
+    pub sync_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
@@ -55,7 +57,13 @@ impl Hub {
             registry,
             vault,
             budgets,
+            sync_wake: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Tell this host's scheduler to look for due work now (after "sync now").
+    pub fn wake_sync(&self) {
+        self.sync_wake.notify_one();
     }
 
     /// The live connector behind a key.

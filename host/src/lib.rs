@@ -5,6 +5,7 @@ pub mod admin_cli;
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod domain;
 pub mod hub;
 pub mod key_check;
 pub mod metrics;

@@ -11,13 +11,12 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::api::ApiState;
 use crate::config::ServerConfig;
 use crate::hub::Hub;
-use crate::runtime::registry::FileStatus;
-use crate::runtime::{Registry, Runtime, manifest};
+use crate::runtime::{Registry, Runtime};
 use crate::secrets::Vault;
 use crate::store::Store;
 use crate::sync::automation::scheduler::AutomationScheduler;
@@ -98,13 +97,8 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         hub.clone(),
         &admin_token,
         config.portal.clone(),
-        Some(scheduler_handle.clone()),
     ));
-    let api = crate::api::router(ApiState {
-        hub,
-        scheduler: Some(scheduler_handle.clone()),
-        admin_token,
-    });
+    let api = crate::api::router(ApiState { hub, admin_token });
     let app = router(registry, store.clone())
         .merge(portal)
         .merge(api)
@@ -216,38 +210,10 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn connectors(State(state): State<AppState>) -> Json<Value> {
-    Json(registry_listing(&state.registry))
-}
-
-/// Loaded connectors and the status of every file, as JSON.
-pub fn registry_listing(registry: &Registry) -> Value {
-    let snapshot = registry.snapshot();
-    let connectors: Vec<Value> = snapshot
-        .connectors()
-        .map(|c| {
-            let mut described = manifest::describe(&c.manifest);
-            if let Some(obj) = described.as_object_mut() {
-                obj.insert("digest".into(), json!(c.digest));
-                obj.insert("file".into(), json!(c.source.display().to_string()));
-            }
-            described
-        })
-        .collect();
-    let files: Vec<Value> = snapshot
-        .files()
-        .map(|(path, status)| {
-            let mut entry = serde_json::to_value(status).unwrap_or(Value::Null);
-            if let Some(obj) = entry.as_object_mut() {
-                obj.insert("file".into(), json!(path.display().to_string()));
-            }
-            entry
-        })
-        .collect();
-    let failed = snapshot
-        .files()
-        .filter(|(_, s)| matches!(s, FileStatus::Failed { .. }))
-        .count();
-    json!({ "connectors": connectors, "files": files, "failed": failed })
+    Json(
+        serde_json::to_value(crate::domain::connectors::listing(&state.registry))
+            .unwrap_or(Value::Null),
+    )
 }
 
 async fn shutdown_signal() {

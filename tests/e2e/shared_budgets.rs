@@ -237,7 +237,7 @@ async fn sqlite_keeps_budgets_in_memory() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&sqlite_url(dir.path())).await.unwrap();
     assert!(StoreLedger::for_store(&store).is_none());
-    let budgets = junction::sync::budgets::Budgets::for_store(&store);
+    let budgets = junction::domain::budgets::Budgets::for_store(&store);
     let budget = budgets.for_connection("c", None);
     assert!(!budget.is_shared());
     assert!(budget.acquire().await.is_ok());

@@ -147,7 +147,6 @@ async fn start_receiver() -> (String, Shared) {
 async fn serve_api(hub: Hub) -> String {
     let app = junction::api::router(ApiState {
         hub,
-        scheduler: None,
         admin_token: ADMIN.into(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

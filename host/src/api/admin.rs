@@ -16,17 +16,17 @@ use sha2::{Digest, Sha256};
 use utoipa::{OpenApi, ToSchema};
 
 use super::Verb::{Delete, Get, Patch, Post};
-use super::auth::generate_key;
 use super::error::ApiError;
 use super::schema::{
     ApiError as ApiErrorDoc, ApiKeyList, ConnectionList, ConnectionView, ConnectorListing,
     CreatedKey, RunList, SyncQueued, TenantList, UploadedConnector,
 };
 use super::{ApiState, RouteDef, at, build};
-use crate::runtime::LoadError;
+use crate::domain::accounts::api_keys;
+use crate::domain::connections;
+use crate::domain::connectors::{self, UploadError};
 use crate::runtime::types::ResourceKind;
 use crate::store::{SyncState, Tenant};
-use crate::sync::components::{MAX_COMPONENT_BYTES, PublishError, publish, upload_slot};
 
 /// Proof that the request carries the admin token.
 pub struct Admin;
@@ -61,7 +61,7 @@ pub fn route_table() -> Vec<RouteDef> {
         at(Get, "/tenants", list_tenants),
         at(Post, "/tenants", create_tenant),
         at(Get, "/connectors", list_connectors),
-        at(Post, "/connectors", upload_connector).body_limit(MAX_COMPONENT_BYTES),
+        at(Post, "/connectors", upload_connector).body_limit(connectors::MAX_COMPONENT_BYTES),
         at(Get, "/connections", list_connections),
         at(Post, "/connections", create_connection),
         at(Get, "/connections/{id}", show_connection),
@@ -166,10 +166,7 @@ async fn create_tenant(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let new: NewTenant = parse(&body)?;
-    if new.name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "name must not be empty"));
-    }
-    let tenant = s.hub.store.create_tenant(new.name.trim()).await?;
+    let tenant = crate::domain::tenants::create(&s.hub.store, &new.name).await?;
     Ok((StatusCode::CREATED, Json(json!(tenant))))
 }
 
@@ -185,7 +182,7 @@ async fn create_tenant(
     security(("adminToken" = []))
 )]
 async fn list_connectors(_: Admin, State(s): State<ApiState>) -> Json<Value> {
-    Json(crate::server::registry_listing(&s.hub.registry))
+    Json(serde_json::to_value(connectors::listing(&s.hub.registry)).unwrap_or(Value::Null))
 }
 
 #[utoipa::path(
@@ -216,17 +213,17 @@ async fn upload_connector(
     body: axum::body::Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     // A slot first, then the body: at most a few uploads are held in memory at once.
-    let Some(_slot) = upload_slot() else {
+    let Some(_slot) = connectors::upload_slot() else {
         return Err(ApiError {
             retry_after_secs: Some(5),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "uploads_busy",
-                "other connector uploads are being read; try again in a few seconds",
+                UploadError::Busy.to_string(),
             )
         });
     };
-    let body = axum::body::to_bytes(body, MAX_COMPONENT_BYTES)
+    let body = axum::body::to_bytes(body, connectors::MAX_COMPONENT_BYTES)
         .await
         .map_err(|_| ApiError {
             field: Some("body".into()),
@@ -236,43 +233,25 @@ async fn upload_connector(
                 "the component is larger than 64 MiB (or its body could not be read)",
             )
         })?;
-    if body.is_empty() {
-        return Err(ApiError::invalid(
-            "body",
-            "the body must be the connector component (.wasm bytes)",
-        ));
-    }
-    // Validated, stored in the database (every host installs it from there), installed here.
-    let installed = publish(&s.hub.store, &s.hub.registry, body.to_vec())
+    let uploaded = connectors::upload(&s.hub.store, &s.hub.registry, body.to_vec())
         .await
         .map_err(|e| match e {
-            PublishError::Store(e) => ApiError::from(e),
-            PublishError::Load(e @ (LoadError::Read { .. } | LoadError::Cache { .. })) => {
-                ApiError::internal(e.to_string())
-            }
-            PublishError::Load(other) => ApiError {
+            UploadError::Invalid(message) => ApiError {
                 field: Some("body".into()),
-                ..ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_component",
-                    other.to_string(),
-                )
+                ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_component", message)
             },
+            UploadError::Store(e) => ApiError::from(e),
+            UploadError::Local(message) => ApiError::internal(message),
+            UploadError::Busy => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "uploads_busy",
+                UploadError::Busy.to_string(),
+            ),
         })?;
-    let connector = &installed.connector;
-    tracing::info!(
-        connector = %connector.key(),
-        version = %connector.manifest.version,
-        previous = ?installed.previous_version,
-        "connector uploaded"
-    );
-    let mut described = crate::runtime::manifest::describe(&connector.manifest);
-    if let Some(obj) = described.as_object_mut() {
-        obj.insert("digest".into(), json!(connector.digest));
-        obj.insert("file".into(), json!(installed.file.display().to_string()));
-        obj.insert("previousVersion".into(), json!(installed.previous_version));
-    }
-    Ok((StatusCode::CREATED, Json(described)))
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(uploaded).unwrap_or(Value::Null)),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -433,24 +412,12 @@ async fn configure_resource(
 ) -> Result<Json<Value>, ApiError> {
     let resource = resource_param(&resource)?;
     let change: ResourceChange = parse(&body)?;
-    let current = s.hub.store.sync_state(&id, resource).await?;
-    let cadence = change.cadence_seconds.unwrap_or(current.cadence_secs);
-    if !(10..=7 * 24 * 3600).contains(&cadence) {
-        return Err(ApiError::invalid(
-            "cadenceSeconds",
-            "cadenceSeconds must be between 10 and 604800 (one week)",
-        ));
-    }
-    s.hub
-        .store
-        .configure_resource(
-            &id,
-            resource,
-            change.enabled.unwrap_or(current.enabled),
-            cadence,
-        )
-        .await?;
-    Ok(Json(json!(s.hub.store.sync_state(&id, resource).await?)))
+    let change = connections::ScheduleChange {
+        enabled: change.enabled,
+        cadence_secs: change.cadence_seconds,
+    };
+    let state = connections::configure_resource(&s.hub, &id, resource, change).await?;
+    Ok(Json(json!(state)))
 }
 
 #[utoipa::path(
@@ -477,12 +444,8 @@ async fn sync_now(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    s.hub.store.connection(&id).await?;
     let resource = q.get("resource").map(|r| resource_param(r)).transpose()?;
-    let queued = s.hub.store.sync_now(&id, resource).await?;
-    if let Some(scheduler) = &s.scheduler {
-        scheduler.wake();
-    }
+    let queued = connections::sync_now(&s.hub, &id, resource).await?;
     Ok(Json(json!({ "queued": queued })))
 }
 
@@ -560,17 +523,11 @@ async fn create_key(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let new: NewKey = parse(&body)?;
-    s.hub.store.connection(&id).await?;
-    let (key, prefix, hash) = generate_key()?;
-    let stored = s
-        .hub
-        .store
-        .create_api_key(&id, new.name.trim(), &prefix, &hash)
-        .await?;
+    let created = api_keys::create(&s.hub.store, &id, &new.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(
-            json!({ "key": key, "apiKey": stored, "warning": "copy the key now: it is shown only once" }),
+            json!({ "key": created.key, "apiKey": created.stored, "warning": "copy the key now: it is shown only once" }),
         ),
     ))
 }
@@ -653,6 +610,6 @@ async fn revoke_key(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    s.hub.store.revoke_api_key(&id).await?;
+    api_keys::revoke(&s.hub.store, &id, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! The admin API's automation routes (`/api/v1/admin/automations...`): create (checked
 //! against both connectors), list, show, change, delete, run now, run history, the outbox
 //! and retrying parked writes by hand; and a connection's request budget (show, override).
-//! The work is done by `crate::sync::automation::service`; this module parses and shapes.
+//! The work is done by `crate::domain::automations`; this module parses and shapes.
 
 use std::collections::HashMap;
 
@@ -16,13 +16,11 @@ use super::admin::{Admin, parse};
 use super::error::ApiError;
 use super::schema::ApiError as ApiErrorDoc;
 use super::{ApiState, RouteDef, at};
+use crate::domain::automations::{self, AutomationChange, AutomationView, NewAutomation};
+use crate::domain::budgets::{self, BudgetView};
 use crate::store::automations::AutomationRun;
 use crate::store::connections::RateLimitOverride;
 use crate::store::outbox::OutboxEntry;
-use crate::sync::automation::service::{
-    self, AutomationChange, AutomationView, NewAutomation, ServiceError,
-};
-use crate::sync::budgets::BudgetView;
 
 /// The automation and budget routes, relative to the admin prefix.
 pub fn route_table() -> Vec<RouteDef> {
@@ -57,27 +55,6 @@ pub fn route_table() -> Vec<RouteDef> {
     set_budget,
 ))]
 pub struct AdminAutomationsDoc;
-
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::Invalid(problems) => {
-                let field = problems
-                    .first()
-                    .map(|p| p.field.clone())
-                    .unwrap_or_default();
-                let message = problems
-                    .iter()
-                    .map(|p| format!("{}: {}", p.field, p.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                ApiError::invalid(&field, message)
-            }
-            ServiceError::Store(s) => s.into(),
-            ServiceError::Hub(h) => h.into(),
-        }
-    }
-}
 
 /// `{"data": [...]}`: automations.
 #[derive(Serialize, ToSchema)]
@@ -161,7 +138,7 @@ async fn list_automations(
         None => None,
     };
     Ok(Json(AutomationList {
-        data: service::list(&s.hub, tenant.as_deref()).await?,
+        data: automations::list(&s.hub, tenant.as_deref()).await?,
     }))
 }
 
@@ -184,7 +161,7 @@ async fn create_automation(
     let new: NewAutomation = parse(&body)?;
     Ok((
         StatusCode::CREATED,
-        Json(service::create(&s.hub, new).await?),
+        Json(automations::create(&s.hub, new).await?),
     ))
 }
 
@@ -201,7 +178,7 @@ async fn show_automation(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<Json<AutomationView>, ApiError> {
-    Ok(Json(service::show(&s.hub, &id).await?))
+    Ok(Json(automations::show(&s.hub, &id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/admin/automations/{id}", tag = "admin",
@@ -223,7 +200,7 @@ async fn update_automation(
     body: axum::body::Bytes,
 ) -> Result<Json<AutomationView>, ApiError> {
     let change: AutomationChange = parse(&body)?;
-    Ok(Json(service::update(&s.hub, &id, change).await?))
+    Ok(Json(automations::update(&s.hub, &id, change).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/admin/automations/{id}", tag = "admin",
@@ -240,7 +217,7 @@ async fn delete_automation(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    s.hub.store.delete_automation(&id).await?;
+    automations::delete(&s.hub, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -257,7 +234,7 @@ async fn run_now(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<RunQueued>), ApiError> {
-    s.hub.store.run_automation_now(&id).await?;
+    automations::run_now(&s.hub, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(RunQueued { queued: true })))
 }
 
@@ -281,7 +258,7 @@ async fn list_runs(
 ) -> Result<Json<AutomationRunList>, ApiError> {
     let limit = limit_param(&query)?;
     Ok(Json(AutomationRunList {
-        data: service::runs(&s.hub, &id, limit).await?,
+        data: automations::runs(&s.hub, &id, limit).await?,
     }))
 }
 
@@ -308,7 +285,7 @@ async fn list_outbox(
     let limit = limit_param(&query)?;
     let status = query.get("status").map(String::as_str);
     Ok(Json(OutboxList {
-        data: service::outbox(&s.hub, &id, status, limit).await?,
+        data: automations::outbox(&s.hub, &id, status, limit).await?,
     }))
 }
 
@@ -334,17 +311,8 @@ async fn retry_outbox(
     } else {
         parse(&body)?
     };
-    let retried = service::retry(&s.hub, &id, request.entry.as_deref()).await?;
+    let retried = automations::retry(&s.hub, &id, request.entry.as_deref()).await?;
     Ok(Json(Retried { retried }))
-}
-
-async fn budget_view(s: &ApiState, id: &str) -> Result<BudgetView, ApiError> {
-    let connection = s.hub.store.connection(id).await?;
-    let connector = s.hub.registry.get(&connection.connector_key);
-    Ok(s.hub
-        .budgets
-        .view(&connection, connector.as_ref().map(|c| &c.manifest))
-        .await)
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/connections/{id}/rate-limit", tag = "admin",
@@ -361,7 +329,7 @@ async fn show_budget(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<Json<BudgetView>, ApiError> {
-    Ok(Json(budget_view(&s, &id).await?))
+    Ok(Json(budgets::show(&s.hub, &id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/admin/connections/{id}/rate-limit", tag = "admin",
@@ -382,14 +350,7 @@ async fn set_budget(
     body: axum::body::Bytes,
 ) -> Result<Json<BudgetView>, ApiError> {
     let change: BudgetChange = parse(&body)?;
-    if let Some(limit) = &change.rate_limit
-        && let Err((field, message)) = limit.limit()
-    {
-        return Err(ApiError::invalid(&format!("rateLimit.{field}"), message));
-    }
-    s.hub
-        .store
-        .set_connection_rate_limit(&id, change.rate_limit.as_ref())
-        .await?;
-    Ok(Json(budget_view(&s, &id).await?))
+    Ok(Json(
+        budgets::set_override(&s.hub, &id, change.rate_limit.as_ref()).await?,
+    ))
 }

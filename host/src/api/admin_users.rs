@@ -1,5 +1,5 @@
 //! The admin API's portal user routes (`/api/v1/admin/users...`): create a tenant's user
-//! (email and password checked, password hashed with argon2id by `crate::portal::users`),
+//! (email and password checked, password hashed with argon2id by `crate::domain::accounts::users`),
 //! list, delete (their portal sessions end with them). The password is read from the body
 //! and goes straight to the hasher: it is never stored, logged or echoed in an error.
 
@@ -17,8 +17,8 @@ use super::admin::Admin;
 use super::error::ApiError;
 use super::schema::ApiError as ApiErrorDoc;
 use super::{ApiState, RouteDef, at};
-use crate::portal::password::Password;
-use crate::portal::users::{UserError, create_user};
+use crate::domain::accounts::password::Password;
+use crate::domain::accounts::users::{UserError, create_user};
 use crate::store::users::User;
 
 /// The user routes, relative to the admin prefix.
@@ -165,7 +165,7 @@ async fn delete_user(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    s.hub.store.delete_user(&id).await?;
+    crate::domain::accounts::users::delete(&s.hub.store, &id).await?;
     tracing::info!(user = %id, "portal user deleted");
     Ok(StatusCode::NO_CONTENT)
 }

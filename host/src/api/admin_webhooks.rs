@@ -374,7 +374,7 @@ async fn delete_webhook(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    s.hub.store.delete_webhook_endpoint(&id).await?;
+    endpoints::delete(&s.hub, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -523,7 +523,6 @@ async fn retry_delivery(
     State(s): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let delivery = s.hub.store.retry_webhook_delivery(&id).await?;
-    crate::webhooks::wake();
+    let delivery = endpoints::retry_delivery(&s.hub, &id).await?;
     Ok(Json(json!(delivery)))
 }

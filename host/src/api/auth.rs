@@ -1,35 +1,17 @@
 //! Runtime API authentication: a connection API key in `X-API-KEY` or
-//! `Authorization: Bearer`, looked up by its SHA-256 hash. Keys are
-//! `jct_live_<32 base62-ish chars>` carrying 192 random bits.
+//! `Authorization: Bearer` (any case, each header once), resolved by
+//! `domain::accounts::api_keys`.
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use data_encoding::BASE64URL_NOPAD;
-use sha2::{Digest, Sha256};
 
 use super::ApiState;
 use super::error::ApiError;
+use crate::domain::accounts::api_keys;
 use crate::store::api_keys::KeyOwner;
 
-/// The recognisable prefix of every key.
-pub const KEY_PREFIX: &str = "jct_live_";
-/// Characters of a key kept for listing.
-const SHOWN_PREFIX_LEN: usize = KEY_PREFIX.len() + 6;
-
-/// A new key: (the key to show once, its listing prefix, its hash).
-pub fn generate_key() -> Result<(String, String, String), ApiError> {
-    let mut random = [0u8; 24];
-    getrandom::fill(&mut random).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
-    let key = format!("{KEY_PREFIX}{}", BASE64URL_NOPAD.encode(&random));
-    let prefix = key[..SHOWN_PREFIX_LEN].to_string();
-    let hash = hash_key(&key);
-    Ok((key, prefix, hash))
-}
-
-pub fn hash_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
-}
+pub use crate::domain::accounts::api_keys::KEY_PREFIX;
 
 /// The caller of a Runtime API request.
 #[derive(Debug, Clone)]
@@ -103,7 +85,7 @@ impl FromRequestParts<ApiState> for Caller {
                 ))
             });
         }
-        match state.hub.store.resolve_api_key(&hash_key(key)).await? {
+        match api_keys::resolve(&state.hub.store, key).await? {
             Some(owner) => Ok(Caller(owner)),
             None => Err(ApiError {
                 field: Some("X-API-KEY".into()),

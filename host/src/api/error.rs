@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::domain::DomainError;
 use crate::hub::HubError;
 use crate::runtime::CallError;
 use crate::runtime::types::ConnectorError;
@@ -88,6 +89,32 @@ impl From<StoreError> for ApiError {
                     "the database is unavailable; try again",
                 )
             }
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid(problems) => {
+                let field = problems
+                    .first()
+                    .map(|p| p.field.clone())
+                    .unwrap_or_default();
+                // One problem reads as itself; several name their fields.
+                let message = match problems.as_slice() {
+                    [one] => one.message.clone(),
+                    _ => problems
+                        .iter()
+                        .map(|p| format!("{}: {}", p.field, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                };
+                ApiError::invalid(&field, message)
+            }
+            DomainError::Store(s) => s.into(),
+            DomainError::Hub(h) => h.into(),
+            DomainError::Internal(m) => ApiError::internal(m),
         }
     }
 }

@@ -23,13 +23,11 @@ use axum::handler::Handler;
 use axum::routing::{MethodFilter, MethodRouter, get, on};
 
 use crate::hub::Hub;
-use crate::sync::scheduler::SchedulerHandle;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct ApiState {
     pub hub: Hub,
-    pub scheduler: Option<SchedulerHandle>,
     pub admin_token: String,
 }
 

@@ -14,7 +14,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use utoipa::OpenApi;
 
@@ -28,12 +27,11 @@ use super::schema::{
     WriteResult,
 };
 use super::{ApiState, RouteDef, at, build};
+use crate::domain::write_back::{self, WriteError};
 use crate::runtime::types::{
     OrderStatusChange, OrderTrackingChange, ProductPriceChange, ProductStockChange, ResourceKind,
     Tracking, VariationPriceChange, VariationStockChange, WriteKind, WriteOp,
 };
-use crate::store::idempotency::SavedResponse;
-use crate::sync::record_json::to_stored;
 
 /// Where the Runtime API is mounted.
 pub const PREFIX: &str = "/api/v1/api";
@@ -503,35 +501,13 @@ fn quantity(body: &serde_json::Map<String, Value>) -> Result<i64, ApiError> {
     }
 }
 
-/// A money amount: a JSON number or a decimal string, not negative.
-pub(super) fn money(
+/// A money field (see `domain::input::money`), refused in the API's error shape.
+fn money(
     body: &serde_json::Map<String, Value>,
     field: &str,
     required: bool,
 ) -> Result<Option<String>, ApiError> {
-    let bad = || {
-        ApiError::invalid(
-            field,
-            format!(
-                "{field} must be a non-negative decimal number or string, e.g. 19.99 or \"19.99\""
-            ),
-        )
-    };
-    let text = match body.get(field) {
-        None | Some(Value::Null) if !required => return Ok(None),
-        None | Some(Value::Null) => {
-            return Err(ApiError::invalid(field, format!("{field} is required")));
-        }
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.trim().to_string(),
-        Some(_) => return Err(bad()),
-    };
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || (text.contains('.') && !digits(fraction)) {
-        return Err(bad());
-    }
-    Ok(Some(text))
+    Ok(crate::domain::input::money(body, field, required)?)
 }
 
 #[utoipa::path(
@@ -785,7 +761,8 @@ async fn variation_price(
     write(s, c, h, &body, op).await
 }
 
-/// The shared write path: parse, capability check, idempotency, call, local update.
+/// The shared write path: parse the body and the `Idempotency-Key`, then the domain's write
+/// (`domain::write_back`), its refusals in the API's error shape.
 async fn write(
     State(state): State<ApiState>,
     Caller(owner): Caller,
@@ -794,7 +771,6 @@ async fn write(
     build: impl FnOnce(&serde_json::Map<String, Value>) -> Result<WriteOp, ApiError>,
 ) -> Result<Response, ApiError> {
     let op = build(&body_object(body)?)?;
-    let kind = op.kind();
     let idem_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
         None => None,
         Some(Ok(k)) if !k.trim().is_empty() && k.len() <= 255 => Some(k.trim().to_string()),
@@ -805,101 +781,34 @@ async fn write(
             ));
         }
     };
-    let request_hash = hex::encode(Sha256::digest(format!(
-        "{}:{}",
-        kind.as_str(),
-        serde_json::to_string(&op).unwrap_or_default()
-    )));
-    if let Some(key) = &idem_key
-        && let Some(saved) = state.hub.store.saved_response(&owner.key_id, key).await?
-    {
-        if saved.request_hash != request_hash {
-            return Err(ApiError::new(
+    let answer = write_back::write(&state.hub, &owner, op, idem_key.as_deref())
+        .await
+        .map_err(|e| match e {
+            WriteError::KeyReused(_) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
-                format!("Idempotency-Key `{key}` was already used for a different request"),
-            ));
-        }
-        let status = StatusCode::from_u16(saved.status).unwrap_or(StatusCode::OK);
-        return Ok((
-            status,
-            [
-                (header::CONTENT_TYPE, "application/json"),
-                (
-                    header::HeaderName::from_static("idempotent-replayed"),
-                    "true",
-                ),
-            ],
-            saved.body,
-        )
-            .into_response());
-    }
-
-    let connection = state.hub.store.connection(&owner.connection_id).await?;
-    let (connector, options) = state.hub.prepare(&connection)?;
-    if !connector.manifest.writes.contains(&kind) {
-        let supported: Vec<&str> = connector
-            .manifest
-            .writes
-            .iter()
-            .map(|w| w.as_str())
-            .collect();
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unsupported",
-            format!(
-                "the `{}` connector does not support `{}` writes; supported: {}",
-                connector.manifest.key,
-                kind.as_str(),
-                if supported.is_empty() {
-                    "none".to_string()
-                } else {
-                    supported.join(", ")
-                }
+                e.to_string(),
             ),
-        ));
+            WriteError::Unsupported { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unsupported",
+                e.to_string(),
+            ),
+            WriteError::Call(e) => ApiError::from(e),
+            WriteError::Domain(e) => ApiError::from(e),
+        })?;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        answer.body,
+    )
+        .into_response();
+    if answer.replayed {
+        response.headers_mut().insert(
+            header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderValue::from_static("true"),
+        );
     }
-    let outcome = connector
-        .write(&options, op)
-        .await
-        .value
-        .map_err(ApiError::from)?;
-    let mut data = Value::Null;
-    if let Some(entity) = &outcome.entity {
-        match to_stored(entity) {
-            Ok(record) => {
-                if state
-                    .hub
-                    .store
-                    .upsert_record(&owner.connection_id, entity.kind(), &record)
-                    .await?
-                {
-                    state
-                        .hub
-                        .store
-                        .wake_automations_on_change(&owner.connection_id)
-                        .await?;
-                }
-                data = serde_json::from_str(&record.data).unwrap_or(Value::Null);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "write succeeded but its returned record cannot be stored")
-            }
-        }
-    }
-    let body =
-        json!({"success": true, "externalId": outcome.external_id, "data": data}).to_string();
-    if let Some(key) = &idem_key {
-        let saved = SavedResponse {
-            request_hash,
-            status: 200,
-            body: body.clone(),
-        };
-        state
-            .hub
-            .store
-            .save_response(&owner.key_id, key, &saved)
-            .await?;
-    }
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(response)
 }

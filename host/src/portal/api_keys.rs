@@ -1,18 +1,17 @@
 //! API keys in the portal: a connection's keys on its details page, and every key of the
 //! session's connections on `/portal/api-keys` (the operator: every tenant's). Generating a
-//! key works as the admin API's `create_key` (`api::auth::generate_key`: the key shown
-//! once, only its SHA-256 stored) and answers the form's POST with the page showing the
-//! key, never stored and `no-store` — there is no URL to fetch it again. Each generate form
-//! carries a random nonce, remembered as used in the database (`Store::use_form_nonce`, so
-//! every host sees it); posting the same form again (a reload of that page) creates
-//! nothing and says the key was shown already. Revoking asks for confirmation on a page of
-//! its own (works without JavaScript), then revokes as the admin API's `revoke_key`.
+//! key is `domain::accounts::api_keys::create`, as for the admin API (the key shown once,
+//! only its SHA-256 stored), answered with the page showing the key, never stored and
+//! `no-store` — there is no URL to fetch it again. Each generate form carries a random
+//! nonce, remembered as used in the database (`api_keys::first_use_of_nonce`, so every
+//! host sees it); posting the same form again (a reload of that page) creates nothing and
+//! says the key was shown already. Revoking asks for confirmation on a page of its own
+//! (works without JavaScript), then revokes through the domain too.
 //!
 //! A key id from the URL is looked up among the keys of the session's tenant only, so
 //! another tenant's key id is a 404 and stays untouched.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use askama::Template;
 use axum::Router;
@@ -25,16 +24,11 @@ use serde::Deserialize;
 use super::PortalState;
 use super::connection_detail::{Extras, details_href, details_response, notice_text};
 use super::error::{PortalError, render};
-use super::session::{SignedIn, new_token, well_formed};
+use super::session::{SignedIn, new_token};
 use super::views::{Nav, Section, When};
-use crate::store::{ApiKey, Connection, Store, now_ms};
-
-/// The longest key name the portal accepts.
-const MAX_NAME_CHARS: usize = 100;
-/// How long a generate form's nonce is remembered as used.
-const NONCE_KEPT: Duration = Duration::from_secs(3600);
-/// The most used nonces remembered at once (the oldest go first).
-const NONCES_KEPT_MAX: i64 = 10_000;
+use crate::domain::DomainError;
+use crate::domain::accounts::api_keys;
+use crate::store::{ApiKey, Connection};
 
 /// This part's routes (full paths), merged into the portal router.
 pub fn routes() -> Router<PortalState> {
@@ -274,22 +268,14 @@ pub struct GenerateForm {
 /// trims the name; the portal also wants one (it is how people tell keys apart) and bounds
 /// its length.
 fn key_name(raw: Option<&str>) -> Result<String, String> {
-    let name = raw.unwrap_or("").trim();
-    if name.is_empty() {
-        return Err(
-            "Give the key a name, for example the app that will use it (\u{201c}Warehouse app\u{201d})."
-                .into(),
-        );
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(format!(
-            "A key name can have at most {MAX_NAME_CHARS} characters."
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err("A key name cannot contain line breaks or other control characters.".into());
-    }
-    Ok(name.to_string())
+    api_keys::check_name(raw.unwrap_or("")).map_err(|e| match e {
+        DomainError::Invalid(problems) => problems
+            .into_iter()
+            .map(|p| p.message)
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    })
 }
 
 /// `POST /portal/connections/{id}/keys` (the details page's form).
@@ -319,7 +305,7 @@ pub async fn generate_for_connection(
         }
     };
     let back_href = details_href(&connection.id, None, "keys");
-    if !fresh_nonce(&state.hub.store, form.nonce.as_deref()).await? {
+    if !api_keys::first_use_of_nonce(&state.hub.store, form.nonce.as_deref()).await? {
         let href = details_href(&connection.id, Some("key-already-shown"), "keys");
         return Ok(Redirect::to(&href).into_response());
     }
@@ -373,7 +359,7 @@ pub async fn generate_from_list(
             .await;
         }
     };
-    if !fresh_nonce(&state.hub.store, form.nonce.as_deref()).await? {
+    if !api_keys::first_use_of_nonce(&state.hub.store, form.nonce.as_deref()).await? {
         return Ok(Redirect::to("/portal/api-keys?done=key-already-shown").into_response());
     }
     create(
@@ -389,17 +375,6 @@ pub async fn generate_from_list(
     .await
 }
 
-/// Is this the first POST of this form, on any host? (A form without a nonce always is.)
-async fn fresh_nonce(store: &Store, nonce: Option<&str>) -> Result<bool, PortalError> {
-    let Some(nonce) = nonce.filter(|n| well_formed(n)) else {
-        return Ok(true);
-    };
-    let kept_ms = i64::try_from(NONCE_KEPT.as_millis()).unwrap_or(i64::MAX);
-    Ok(store
-        .use_form_nonce(nonce, now_ms(), kept_ms, NONCES_KEPT_MAX)
-        .await?)
-}
-
 /// Create the key (as the admin API's `create_key`) and answer with the page showing it
 /// once: not stored anywhere, not cacheable, not reachable by any GET.
 #[allow(clippy::too_many_arguments)]
@@ -413,14 +388,8 @@ async fn create(
     back_href: String,
     back_label: &'static str,
 ) -> Result<Response, PortalError> {
-    let (key, prefix, hash) =
-        crate::api::auth::generate_key().map_err(|e| PortalError::Internal(e.message))?;
-    let stored = state
-        .hub
-        .store
-        .create_api_key(&connection.id, &name, &prefix, &hash)
-        .await?;
-    tracing::info!(key = %stored.id, connection = %connection.id, "portal: API key created");
+    let api_keys::CreatedKey { key, stored } =
+        api_keys::create(&state.hub.store, &connection.id, &name).await?;
     let mut response = render(
         StatusCode::OK,
         &KeyCreatedPage {
@@ -566,12 +535,8 @@ pub async fn revoke(
     let key = visible_key(&state, &session, &key_id).await?;
     let back = back_choice(form.back.as_deref());
     if key.active() {
-        match state.hub.store.revoke_api_key(&key.id).await {
-            // Revoked by someone else in the meantime: the outcome is the same.
-            Ok(()) | Err(crate::store::StoreError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-        tracing::info!(key = %key.id, connection = %key.connection_id, "portal: API key revoked");
+        // Revoked by someone else in the meantime: the outcome is the same.
+        api_keys::revoke(&state.hub.store, &key.id, true).await?;
     }
     Ok(Redirect::to(&back_href(back, &key, Some("key-revoked"))).into_response())
 }
@@ -593,35 +558,6 @@ mod tests {
                 .contains("100")
         );
         assert!(key_name(Some("a\nb")).is_err());
-    }
-
-    #[tokio::test]
-    async fn a_generate_form_is_answered_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&crate::store::sqlite_url(dir.path()))
-            .await
-            .unwrap();
-        let nonce = new_token().unwrap();
-        assert!(fresh_nonce(&store, Some(&nonce)).await.unwrap());
-        assert!(
-            !fresh_nonce(&store, Some(&nonce)).await.unwrap(),
-            "the same form again"
-        );
-        assert!(
-            fresh_nonce(&store, Some(&new_token().unwrap()))
-                .await
-                .unwrap()
-        );
-        assert!(
-            fresh_nonce(&store, None).await.unwrap() && fresh_nonce(&store, None).await.unwrap(),
-            "no nonce: no memory"
-        );
-        for _ in 0..2 {
-            assert!(
-                fresh_nonce(&store, Some("not a token")).await.unwrap(),
-                "a malformed nonce is not remembered"
-            );
-        }
     }
 
     #[test]

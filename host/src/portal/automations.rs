@@ -1,6 +1,6 @@
 //! Automations: the list, the create form with a direction per entity ([`form`]), and one
 //! automation's page with its settings, run now, run history and the outbox with retry
-//! ([`detail`]). The work is done by `crate::sync::automation::service` and the store, as
+//! ([`detail`]). The work is done by `crate::domain::automations` and the store, as
 //! for the admin API; this module resolves what the session may see and shapes pages.
 //!
 //! A tenant user sees their tenant's automations only: another tenant's automation id

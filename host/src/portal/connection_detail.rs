@@ -5,15 +5,13 @@
 //! connection's API keys ([`super::api_keys`]). A small JSON endpoint gives the live status
 //! the progressive script polls while a sync runs.
 //!
-//! The operations mirror the admin API's (`api/admin.rs`): the same cadence range and
-//! `Store::configure_resource`, `Store::sync_now` plus a scheduler wake, and the health
+//! The operations are the domain's (`domain::connections`), as the admin API's are: the
+//! cadence rule, `configure_resource`, `sync_now` (which wakes the scheduler), and the health
 //! check is the Runtime API's (`hub.prepare` + `connector.check`), bounded by
-//! [`CHECK_TIMEOUT`]. Its outcome is kept in the database for a while under a random id
+//! `domain::connections::HEALTH_CHECK_TIMEOUT`. Its outcome is kept in the database for a while under a random id
 //! (`Store::save_health_check`), bound to the session and connection, and the POST
 //! redirects to the page showing it, so a reload shows the same outcome and never runs the
 //! check again, whichever host of a load-balanced group answers the reload.
-
-use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -29,27 +27,17 @@ use super::api_keys::{KeyForm, KeyRow};
 use super::connections::{health, resource_status};
 use super::error::{PortalError, render};
 use super::runs::status_badge as run_status_badge;
-use super::session::{SignedIn, new_token, well_formed};
+use super::session::{SignedIn, well_formed};
 use super::views::{Badge, Nav, Section, When, query_value};
-use crate::hub::HubError;
-use crate::runtime::CallError;
-use crate::runtime::types::{ConnectorError, ResourceKind};
+use crate::domain::connections;
+use crate::runtime::types::ResourceKind;
 use crate::store::portal_state::HealthCheck;
 use crate::store::{Connection, Run, SyncState, now_ms};
 
-/// How long the health check may take before the page says it gave up.
-pub const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
-/// The admin API's cadence range (`configure_resource`), in seconds.
-const CADENCE_MIN: i64 = 10;
-const CADENCE_MAX: i64 = 7 * 24 * 3600;
-/// The message for a cadence outside it (the admin API's, in the form's words).
+/// The domain's cadence rule (`domain::connections::cadence_problem`), in the form's words.
 pub const CADENCE_RANGE: &str = "Cadence must be between 10 and 604800 seconds (one week).";
 /// How many runs the page lists.
 const RECENT_RUNS: i64 = 20;
-/// How long a health check's outcome can be shown again (reloads, back button).
-const CHECK_KEPT: Duration = Duration::from_secs(15 * 60);
-/// The most outcomes kept at once (the oldest go first).
-const CHECKS_KEPT_MAX: i64 = 1024;
 
 /// The schedule presets of the cadence select, in seconds; anything else is "Custom".
 const PRESETS: [(i64, &str); 9] = [
@@ -93,11 +81,6 @@ fn check_view(check: HealthCheck) -> CheckView {
         at: When::from_ms(check.at_ms),
         elapsed_ms: u128::try_from(check.elapsed_ms).unwrap_or(0),
     }
-}
-
-/// How long an outcome is kept, in the store's milliseconds.
-fn check_kept_ms() -> i64 {
-    i64::try_from(CHECK_KEPT.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// A health check's outcome on the page.
@@ -234,7 +217,7 @@ pub async fn page(
                 &session.id_hash,
                 &connection.id,
                 now_ms(),
-                check_kept_ms(),
+                connections::check_kept_ms(),
             )
             .await?
             .map(check_view);
@@ -570,12 +553,7 @@ pub async fn sync_now(
         ),
         None => None,
     };
-    let queued = state.hub.store.sync_now(&connection.id, resource).await?;
-    if queued > 0
-        && let Some(scheduler) = &state.scheduler
-    {
-        scheduler.wake();
-    }
+    let queued = connections::sync_now(&state.hub, &connection.id, resource).await?;
     let done = match (queued, resource) {
         (0, Some(r)) => format!("off-{}", r.as_str()),
         (0, None) => "sync-none".to_string(),
@@ -610,7 +588,7 @@ fn parse_cadence(choice: Option<&str>, custom: Option<&str>) -> Result<i64, Stri
     let secs: i64 = typed
         .parse()
         .map_err(|_| format!("Enter a whole number of seconds. {CADENCE_RANGE_SHORT}"))?;
-    if !(CADENCE_MIN..=CADENCE_MAX).contains(&secs) {
+    if connections::cadence_problem("cadence", secs).is_some() {
         return Err(CADENCE_RANGE.to_string());
     }
     Ok(secs)
@@ -643,9 +621,11 @@ pub async fn configure(
     let enabled = form.enabled.is_some();
     match parse_cadence(form.cadence.as_deref(), form.cadence_custom.as_deref()) {
         Ok(cadence) => {
-            store
-                .configure_resource(&connection.id, kind, enabled, cadence)
-                .await?;
+            let change = connections::ScheduleChange {
+                enabled: Some(enabled),
+                cadence_secs: Some(cadence),
+            };
+            connections::configure_resource(&state.hub, &connection.id, kind, change).await?;
             let done = format!("saved-{}", kind.as_str());
             Ok(
                 Redirect::to(&details_href(&connection.id, Some(&done), "resources"))
@@ -682,98 +662,13 @@ pub async fn health_check(
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
     let connection = super::access::connection(&state, &session, &id).await?;
-    let started = Instant::now();
-    let outcome = run_check(&state, &connection).await?;
-    let (ok, message) = match outcome {
-        Ok(message) => (true, message),
-        Err(message) => (false, message),
-    };
-    let outcome_id = new_token()?;
-    let check = HealthCheck {
-        ok,
-        message,
-        at_ms: now_ms(),
-        elapsed_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-    };
-    state
-        .hub
-        .store
-        .save_health_check(
-            &outcome_id,
-            &session.id_hash,
-            &connection.id,
-            &check,
-            check_kept_ms(),
-            CHECKS_KEPT_MAX,
-        )
-        .await?;
+    let outcome_id =
+        connections::check_for_session(&state.hub, &connection, &session.id_hash).await?;
     Ok(Redirect::to(&format!(
         "/portal/connections/{}?check={outcome_id}#health",
         connection.id
     ))
     .into_response())
-}
-
-/// What the connector's check said: `Ok(check-info's message)` or `Err(why, in words)`.
-/// Only a failing database is an error of the page.
-async fn run_check(
-    state: &PortalState,
-    connection: &Connection,
-) -> Result<Result<String, String>, PortalError> {
-    let (connector, options) = match state.hub.prepare(connection) {
-        Ok(prepared) => prepared,
-        Err(HubError::Store(e)) => return Err(e.into()),
-        Err(HubError::ConnectorMissing(key)) => {
-            return Ok(Err(format!(
-                "The connector `{key}` is not loaded on this server, so nothing can be checked. \
-                 Ask the operator to install it."
-            )));
-        }
-        Err(HubError::InvalidConfig(problems)) => {
-            return Ok(Err(format!(
-                "This connection's settings no longer pass the connector's rules: {}",
-                crate::runtime::config_check::summarize(&problems)
-            )));
-        }
-        Err(e @ HubError::Secrets(_)) => {
-            tracing::error!(error = %e, connection = %connection.id, "portal: health check cannot open secrets");
-            return Ok(Err(
-                "The server cannot open this connection's stored credentials; the server's log \
-                 says why."
-                    .into(),
-            ));
-        }
-    };
-    match tokio::time::timeout(CHECK_TIMEOUT, connector.check(&options)).await {
-        Err(_) => Ok(Err(format!(
-            "No answer within {} seconds: the system may be down or very slow.",
-            CHECK_TIMEOUT.as_secs()
-        ))),
-        Ok(result) => Ok(result
-            .value
-            .map(|info| info.message)
-            .map_err(|e| explain(&e))),
-    }
-}
-
-/// A failed check in words: what it means, then the connector's own message.
-fn explain(error: &CallError) -> String {
-    let lead = match error {
-        CallError::Connector(ConnectorError::Unauthorized(_)) => {
-            "The system refused this connection's credentials"
-        }
-        CallError::Connector(ConnectorError::Transport(_)) => "The system could not be reached",
-        CallError::Connector(ConnectorError::RateLimited(_)) => {
-            "The system is limiting requests; try again later"
-        }
-        CallError::Connector(ConnectorError::Upstream(_)) => "The system answered with an error",
-        CallError::Connector(ConnectorError::InvalidConfig(_)) => {
-            "The connector finds this connection's settings wrong"
-        }
-        CallError::Timeout { .. } => "The check took too long",
-        _ => "The check failed",
-    };
-    format!("{lead} ({error}).")
 }
 
 /// `GET /portal/connections/{id}/status`: each resource's status, record count and last
@@ -867,7 +762,10 @@ mod tests {
         let empty = parse_cadence(Some("custom"), Some(" ")).unwrap_err();
         assert!(empty.contains("Enter the cadence"), "{empty}");
         // The admin API's bounds.
-        assert_eq!((CADENCE_MIN, CADENCE_MAX), (10, 604_800));
+        assert_eq!(
+            (connections::CADENCE_MIN_SECS, connections::CADENCE_MAX_SECS),
+            (10, 604_800)
+        );
     }
 
     #[test]
@@ -986,23 +884,5 @@ mod tests {
         let again = resource_view(ResourceKind::Orders, &odd, None, Some(&refused), now);
         assert!(again.enabled && again.custom_value == "5");
         assert_eq!(again.error.as_deref(), Some(CADENCE_RANGE));
-    }
-
-    #[test]
-    fn failed_checks_say_what_happened_in_words() {
-        let refused = explain(&CallError::Connector(ConnectorError::Unauthorized(
-            "consumer key rejected".into(),
-        )));
-        assert!(
-            refused.starts_with("The system refused") && refused.contains("consumer key rejected"),
-            "{refused}"
-        );
-        let down = explain(&CallError::Connector(ConnectorError::Transport(
-            "connection refused".into(),
-        )));
-        assert!(
-            down.starts_with("The system could not be reached"),
-            "{down}"
-        );
     }
 }

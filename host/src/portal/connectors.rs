@@ -28,10 +28,9 @@ use super::PortalState;
 use super::error::{PortalError, render};
 use super::session::SignedIn;
 use super::views::{Badge, ErrorPage, Nav, Section};
-use crate::runtime::LoadError;
+use crate::domain::connectors::{self, MAX_COMPONENT_BYTES, UploadError, upload_slot};
 use crate::runtime::connector::LoadedConnector;
 use crate::runtime::registry::FileStatus;
-use crate::sync::components::{MAX_COMPONENT_BYTES, PublishError, publish, upload_slot};
 
 /// Where the page lives and the upload form posts to.
 pub const UPLOAD_PATH: &str = "/portal/connectors";
@@ -134,30 +133,24 @@ pub async fn upload(
         Err(UploadProblem::Invalid(message)) => return refused(&state, &session, message),
     };
     // The admin API's path: validated, stored in the database for every host, installed here.
-    match publish(&state.hub.store, &state.hub.registry, bytes.to_vec()).await {
-        Ok(installed) => {
-            let connector = &installed.connector;
-            tracing::info!(
-                connector = %connector.key(),
-                version = %connector.manifest.version,
-                previous = ?installed.previous_version,
-                "connector uploaded in the portal"
-            );
+    match connectors::upload(&state.hub.store, &state.hub.registry, bytes.to_vec()).await {
+        Ok(uploaded) => {
             let mut query = vec![
-                ("installed", connector.key().to_string()),
-                ("version", connector.manifest.version.clone()),
+                ("installed", uploaded.connector.key),
+                ("version", uploaded.connector.version),
             ];
-            if let Some(was) = installed.previous_version {
+            if let Some(was) = uploaded.previous_version {
                 query.push(("was", was));
             }
             let query = serde_urlencoded::to_string(query).unwrap_or_default();
             Redirect::to(&format!("{UPLOAD_PATH}?{query}")).into_response()
         }
-        Err(PublishError::Load(e @ (LoadError::Read { .. } | LoadError::Cache { .. }))) => {
-            PortalError::Internal(e.to_string()).into_response()
+        Err(UploadError::Local(message)) => PortalError::Internal(message).into_response(),
+        Err(UploadError::Store(e)) => PortalError::from(e).into_response(),
+        Err(UploadError::Busy) => {
+            PortalError::Busy("Other connector uploads are being read.".into()).into_response()
         }
-        Err(PublishError::Store(e)) => PortalError::from(e).into_response(),
-        Err(PublishError::Load(e)) => refused(&state, &session, e.to_string()),
+        Err(UploadError::Invalid(message)) => refused(&state, &session, message),
     }
 }
 

@@ -280,7 +280,10 @@ mod tests {
         );
         // Derived, not the id or its stored hash.
         assert_ne!(token, "session-id");
-        assert_ne!(token, super::super::session::hash_id("session-id"));
+        assert_ne!(
+            token,
+            crate::domain::accounts::sessions::hash_id("session-id")
+        );
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::views::ErrorPage;
+use crate::domain::DomainError;
 use crate::store::StoreError;
 
 /// Why a portal request failed.
@@ -19,6 +20,9 @@ pub enum PortalError {
     NotFound(String),
     #[error("form too large")]
     TooLarge,
+    /// Input the domain refused (where a page has no field to show it beside).
+    #[error("{0}")]
+    Invalid(String),
     /// Too many of this kind of request at once; try again shortly.
     #[error("{0}")]
     Busy(String),
@@ -45,6 +49,11 @@ impl IntoResponse for PortalError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Form too large",
                 "The form sent more data than the portal accepts.".to_string(),
+            ),
+            PortalError::Invalid(why) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Not accepted",
+                format!("{why} Go back and change it."),
             ),
             PortalError::Busy(what) => {
                 let mut response = render(
@@ -90,6 +99,23 @@ impl IntoResponse for PortalError {
                 message: &message,
             },
         )
+    }
+}
+
+impl From<DomainError> for PortalError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid(problems) => PortalError::Invalid(
+                problems
+                    .iter()
+                    .map(|p| p.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            DomainError::Store(e) => PortalError::Store(e),
+            DomainError::Hub(e) => PortalError::Internal(e.to_string()),
+            DomainError::Internal(e) => PortalError::Internal(e),
+        }
     }
 }
 

@@ -3,10 +3,8 @@
 //! status, and every page works without it). This module owns the router, the
 //! portal's settings and the headers every portal response carries; the parts are:
 //!
-//! - [`password`]: password rules, argon2id hashing and verification;
-//! - [`users`]: creating users (email and password checks), used by the admin API;
-//! - [`throttle`]: the sign-in limiter (per client address and per account, in the database);
-//! - [`session`]: session ids, the `junction_session` cookie, expiry, who is signed in;
+//! - [`session`]: the `junction_session` cookie and who is signed in (sessions themselves,
+//!   passwords and the sign-in throttle are `domain::accounts`'s);
 //! - [`csrf`]: the per-session form token and the same-origin checks on every POST;
 //! - [`signin`]: the sign-in and sign-out pages;
 //! - [`access`]: resolving ids from URLs and forms to what this session may see;
@@ -31,12 +29,9 @@ pub mod connectors;
 pub mod csrf;
 pub mod error;
 pub mod pages;
-pub mod password;
 pub mod runs;
 pub mod session;
 pub mod signin;
-pub mod throttle;
-pub mod users;
 pub mod views;
 
 use std::sync::Arc;
@@ -49,9 +44,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::accounts::sign_in::LoginThrottle;
 use crate::hub::Hub;
-use crate::sync::scheduler::SchedulerHandle;
-use throttle::LoginThrottle;
 
 /// Where the portal is mounted; its cookies are scoped to this path.
 pub const PREFIX: &str = "/portal";
@@ -73,24 +67,16 @@ pub struct PortalState {
     pub admin_token: Arc<str>,
     pub settings: PortalSettings,
     pub throttle: Arc<LoginThrottle>,
-    /// Wakes autosync for "Sync now" (none in tests that run no scheduler).
-    pub scheduler: Option<SchedulerHandle>,
 }
 
 impl PortalState {
-    pub fn new(
-        hub: Hub,
-        admin_token: &str,
-        settings: PortalSettings,
-        scheduler: Option<SchedulerHandle>,
-    ) -> Self {
+    pub fn new(hub: Hub, admin_token: &str, settings: PortalSettings) -> Self {
         let throttle = Arc::new(LoginThrottle::new(hub.store.clone()));
         Self {
             hub,
             admin_token: Arc::from(admin_token),
             settings,
             throttle,
-            scheduler,
         }
     }
 }

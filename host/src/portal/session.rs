@@ -1,58 +1,27 @@
-//! Portal sessions: a random 256-bit id in the `junction_session` cookie (HttpOnly,
-//! SameSite=Strict, Path=/portal, Secure per [`super::PortalSettings`]), stored only as its
-//! SHA-256. A session ends after 12 hours without a request or 7 days after sign-in,
-//! whichever comes first, or at sign-out; an operator's session also ends when the admin
-//! token it was opened with is no longer the server's. [`load`] resolves the cookie once
-//! per request and puts the [`SignedIn`] into the request; handlers take it as an
-//! extractor, which sends anybody not signed in to the sign-in page.
+//! The portal's side of sessions: the `junction_session` cookie (HttpOnly, SameSite=Strict,
+//! Path=/portal, Secure per [`super::PortalSettings`]) carrying the id of a session that
+//! `domain::accounts::sessions` keeps (expiry, hashing, the operator's token check).
+//! [`load`] resolves the cookie once per request and puts the [`SignedIn`] into the
+//! request; handlers take it as an extractor, which sends anybody not signed in to the
+//! sign-in page.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
+use super::error::PortalError;
+use super::{PREFIX, PortalSettings, PortalState};
+use crate::domain::accounts::sessions;
+use crate::store::portal_sessions::SessionOwner;
 use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use data_encoding::BASE64URL_NOPAD;
-use sha2::{Digest, Sha256};
-
-use super::error::PortalError;
-use super::{PREFIX, PortalSettings, PortalState};
-use crate::store::now_ms;
-use crate::store::portal_sessions::SessionOwner;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "junction_session";
-/// A session ends this long after its last request.
-pub const IDLE_MS: i64 = 12 * 3600 * 1000;
-/// A session ends this long after sign-in, however active.
-pub const ABSOLUTE_MS: i64 = 7 * 24 * 3600 * 1000;
-/// `last_seen` is written at most this often per session (a write per page is wasteful).
-const TOUCH_AFTER_MS: i64 = 60_000;
-/// Characters of a token: 32 random bytes, base64url without padding.
-const TOKEN_CHARS: usize = 43;
 
-/// A fresh random token of 256 bits (session ids, sign-in form tokens).
-pub fn new_token() -> Result<String, PortalError> {
-    let mut random = [0u8; 32];
-    getrandom::fill(&mut random)
-        .map_err(|e| PortalError::Internal(format!("no randomness: {e}")))?;
-    Ok(BASE64URL_NOPAD.encode(&random))
-}
-
-/// Could this be a token we issued? (Anything else is not looked up.)
-pub fn well_formed(token: &str) -> bool {
-    token.len() == TOKEN_CHARS
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// What the database stores for a session id.
-pub fn hash_id(id: &str) -> String {
-    hex::encode(Sha256::digest(id.as_bytes()))
-}
+pub use crate::domain::accounts::sessions::{ABSOLUTE_MS, new_token, well_formed};
 
 /// A cookie's value from the request's `Cookie` headers.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -196,80 +165,18 @@ pub async fn load(State(state): State<PortalState>, mut request: Request, next: 
 }
 
 async fn resolve(state: &PortalState, id: &str) -> Result<Option<SignedIn>, PortalError> {
-    let now = now_ms();
-    let id_hash = hash_id(id);
-    let store = &state.hub.store;
-    let Some(session) = store.portal_session(&id_hash, now, now - IDLE_MS).await? else {
-        return Ok(None);
-    };
-    // An operator session lasts only as long as the admin token it was opened with.
-    if session.owner == SessionOwner::Operator
-        && session.operator_token_hash.as_deref() != Some(token_hash(&state.admin_token).as_str())
-    {
-        return Ok(None);
-    }
-    // Bookkeeping: a failed write (a full disk) must not sign anyone out or fail the page.
-    if now - session.last_seen_ms >= TOUCH_AFTER_MS
-        && let Err(e) = store.touch_portal_session(&id_hash, now).await
-    {
-        tracing::warn!(error = %e, "portal: cannot record the session's last use");
-    }
-    Ok(Some(SignedIn {
-        id_hash,
+    let session = sessions::resolve(&state.hub.store, id, &state.admin_token).await?;
+    Ok(session.map(|session| SignedIn {
+        id_hash: session.id_hash,
         csrf: super::csrf::session_token(id),
         owner: session.owner,
     }))
-}
-
-/// What an operator session remembers of the admin token: its SHA-256.
-fn token_hash(admin_token: &str) -> String {
-    hex::encode(Sha256::digest(admin_token.as_bytes()))
-}
-
-/// Start a session for a user (or, with none, the operator): a new random id, stored
-/// hashed. Returns the id for the cookie. Expired sessions are swept on the way.
-pub async fn start(state: &PortalState, user_id: Option<&str>) -> Result<String, PortalError> {
-    let id = new_token()?;
-    let now = now_ms();
-    let store = &state.hub.store;
-    let operator_token = user_id.is_none().then(|| token_hash(&state.admin_token));
-    store
-        .create_portal_session(
-            &hash_id(&id),
-            user_id,
-            operator_token.as_deref(),
-            now,
-            now + ABSOLUTE_MS,
-        )
-        .await?;
-    match store
-        .delete_expired_portal_sessions(now, now - IDLE_MS)
-        .await
-    {
-        Ok(0) => {}
-        Ok(swept) => tracing::debug!(swept, "portal: expired sessions removed"),
-        Err(e) => tracing::warn!(error = %e, "portal: cannot remove expired sessions"),
-    }
-    Ok(id)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_are_256_bits_and_well_formed() {
-        let a = new_token().unwrap();
-        let b = new_token().unwrap();
-        assert_ne!(a, b);
-        assert!(well_formed(&a), "{a}");
-        assert_eq!(BASE64URL_NOPAD.decode(a.as_bytes()).unwrap().len(), 32);
-        assert!(!well_formed("short"));
-        assert!(!well_formed(&format!("{}=", &a[..42])));
-        assert_ne!(hash_id(&a), a);
-        assert_eq!(hash_id(&a).len(), 64);
-    }
 
     #[test]
     fn cookies_are_read_from_every_cookie_header() {

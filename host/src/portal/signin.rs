@@ -1,7 +1,7 @@
 //! Signing in and out. Tenant users sign in with email and password; the operator with the
 //! admin token. A refusal never says which part was wrong (an unknown email costs the same
 //! argon2 work as a wrong password), comes after a delay that grows with recent attempts, and
-//! every attempt takes a permit from the [`super::throttle`]: when those run out the page
+//! every attempt takes a permit from the throttle (`domain::accounts::sign_in`): when those run out the page
 //! says to wait. Success
 //! starts a fresh session (a new id every time, so a planted cookie is worthless; a session
 //! the browser had is ended) and goes to the Connections page; signing out deletes the
@@ -12,20 +12,19 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::PortalState;
 use super::csrf::LOGIN_COOKIE;
 use super::error::{PortalError, render};
-use super::password::{Password, verify_off_thread};
 use super::session::{
     ABSOLUTE_MS, ClientAddress, SESSION_COOKIE, SignedIn, cookie, new_token, secure_cookies,
     set_cookie, well_formed,
 };
-use super::throttle::{Account, Attempt};
-use super::users::normalise_email;
 use super::views::LoginPage;
+use crate::domain::accounts::password::Password;
+use crate::domain::accounts::sessions;
+use crate::domain::accounts::sign_in::{self, Account, Attempt};
+use crate::domain::accounts::users::normalise_email;
 
 pub const LOGIN_PATH: &str = "/portal/login";
 pub const OPERATOR_LOGIN_PATH: &str = "/portal/login/operator";
@@ -137,14 +136,8 @@ pub async fn sign_in_user(
             None,
         ));
     };
-    let credentials = match &email {
-        Some(email) => state.hub.store.user_credentials(email).await?,
-        None => None,
-    };
-    let stored = credentials.as_ref().map(|c| c.password_hash.clone());
-    let user = credentials.map(|c| c.user);
-    let verified = verify_off_thread(password, stored).await;
-    let Some(user) = user.filter(|_| verified) else {
+    let user = sign_in::check_user(&state.hub.store, email.as_deref(), password).await?;
+    let Some(user) = user else {
         tokio::time::sleep(delay_if_refused).await;
         tracing::info!(client = ?address, "portal: sign-in refused");
         return Ok(login_form(
@@ -155,9 +148,8 @@ pub async fn sign_in_user(
             None,
         ));
     };
-    state.hub.store.record_sign_in(&user.id).await?;
     end_previous(&state, previous).await?;
-    let id = super::session::start(&state, Some(&user.id)).await?;
+    let id = sessions::start(&state.hub.store, Some(&user.id), &state.admin_token).await?;
     tracing::info!(user = %user.id, tenant = %user.tenant_id, "portal: signed in");
     Ok(signed_in(
         &id,
@@ -202,10 +194,7 @@ pub async fn sign_in_operator(
             None,
         ));
     };
-    // Compare digests so the time taken says nothing about the token.
-    let given = Sha256::digest(token.expose().trim().as_bytes());
-    let expected = Sha256::digest(state.admin_token.as_bytes());
-    if !bool::from(given.ct_eq(&expected)) {
+    if !sign_in::is_admin_token(&token, &state.admin_token) {
         tokio::time::sleep(delay_if_refused).await;
         tracing::warn!(client = ?address, "portal: operator sign-in refused");
         return Ok(login_form(
@@ -217,7 +206,7 @@ pub async fn sign_in_operator(
         ));
     }
     end_previous(&state, previous).await?;
-    let id = super::session::start(&state, None).await?;
+    let id = sessions::start(&state.hub.store, None, &state.admin_token).await?;
     tracing::info!(client = ?address, "portal: operator signed in");
     Ok(signed_in(
         &id,
@@ -228,11 +217,7 @@ pub async fn sign_in_operator(
 /// Signing in again (as anyone) ends the session the browser had.
 async fn end_previous(state: &PortalState, previous: Option<SignedIn>) -> Result<(), PortalError> {
     if let Some(previous) = previous {
-        state
-            .hub
-            .store
-            .delete_portal_session(&previous.id_hash)
-            .await?;
+        sessions::end(&state.hub.store, &previous.id_hash).await?;
     }
     Ok(())
 }
@@ -256,11 +241,7 @@ pub async fn sign_out(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, PortalError> {
-    state
-        .hub
-        .store
-        .delete_portal_session(&session.id_hash)
-        .await?;
+    sessions::end(&state.hub.store, &session.id_hash).await?;
     tracing::info!(operator = session.is_operator(), "portal: signed out");
     let mut response = Redirect::to(&format!("{LOGIN_PATH}?signed_out=1")).into_response();
     let secure = secure_cookies(&state.settings, &headers, &uri);

@@ -1,6 +1,6 @@
 //! Portal sessions: one row per signed-in browser, keyed by the SHA-256 of the cookie's
 //! random id (a copy of the database cannot be replayed as a cookie). The expiry rules
-//! (idle and absolute) are `crate::portal::session`'s; this module stores the times and
+//! (idle and absolute) are `domain::accounts::sessions`'; this module stores the times and
 //! answers only sessions inside them.
 
 use sqlx::Row;

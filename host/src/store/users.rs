@@ -1,6 +1,6 @@
 //! Portal users: people who sign in to the portal and see one tenant's data. Emails are
 //! unique across the server (callers pass them normalised: trimmed, lower-case); only an
-//! argon2id hash of the password is stored (see `crate::portal::password`).
+//! argon2id hash of the password is stored (see `crate::domain::accounts::password`).
 
 use serde::Serialize;
 use sqlx::Row;

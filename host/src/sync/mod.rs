@@ -6,7 +6,6 @@
 
 pub mod automation;
 pub mod autosync;
-pub mod budgets;
 pub mod components;
 pub mod record_json;
 pub mod scheduler;

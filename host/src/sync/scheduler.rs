@@ -54,11 +54,13 @@ impl SchedulerHandle {
 impl Scheduler {
     /// `owner` names this process in leases (unique per host).
     pub fn new(hub: Hub, settings: SyncSettings, owner: String) -> Self {
+        // The hub's: whoever queues a sync through the hub wakes this scheduler.
+        let wake = hub.sync_wake.clone();
         Self {
             hub,
             settings,
             owner,
-            wake: Arc::new(Notify::new()),
+            wake,
             stop: Arc::new(AtomicBool::new(false)),
         }
     }

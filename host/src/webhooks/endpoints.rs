@@ -321,6 +321,20 @@ pub async fn send_test_event(hub: &Hub, id: &str) -> Result<WebhookDelivery, End
     Ok(hub.store.webhook_delivery(&delivery_id).await?)
 }
 
+/// Delete an endpoint (its deliveries go with it).
+pub async fn delete(hub: &Hub, id: &str) -> Result<(), EndpointError> {
+    hub.store.delete_webhook_endpoint(id).await?;
+    tracing::info!(endpoint = %id, "webhook endpoint deleted");
+    Ok(())
+}
+
+/// Retry a delivery by hand (failed or not): due now, attempts kept, the worker woken.
+pub async fn retry_delivery(hub: &Hub, id: &str) -> Result<WebhookDelivery, EndpointError> {
+    let delivery = hub.store.retry_webhook_delivery(id).await?;
+    super::wake();
+    Ok(delivery)
+}
+
 /// A new delivery id (the `webhook-id` header): `msg_` + a time-ordered UUID.
 pub fn new_delivery_id() -> String {
     format!("msg_{}", uuid::Uuid::now_v7().simple())

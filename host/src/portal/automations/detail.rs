@@ -20,9 +20,10 @@ use super::super::session::SignedIn;
 use super::super::views::{Badge, Nav, Section, When};
 use super::form::{AutomationForm, pairs_of, refusal};
 use super::{AutomationCard, LIST_PATH, automation, card, duration_words, page_path, run_status};
+use crate::domain::DomainError;
+use crate::domain::automations::{self, AutomationChange};
 use crate::store::automations::AutomationRow;
 use crate::store::outbox::OutboxEntry;
-use crate::sync::automation::service::{self, AutomationChange, ServiceError};
 
 /// The run history shows this many runs, newest first.
 const RUNS_SHOWN: i64 = 50;
@@ -253,7 +254,7 @@ pub async fn save(
         entities: Some(parsed.entities),
         options: Some(parsed.options),
     };
-    match service::update(&state.hub, &row.id, change).await {
+    match automations::update(&state.hub, &row.id, change).await {
         Ok(_) => Ok(back(&row.id, "notice=saved")),
         Err(e) => {
             let status = refusal(e, &mut form)?;
@@ -272,13 +273,13 @@ pub async fn run_now(
     if !row.enabled {
         return Ok(back(&row.id, "notice=run-disabled"));
     }
-    state.hub.store.run_automation_now(&row.id).await?;
+    automations::run_now(&state.hub, &row.id).await?;
     Ok(back(&row.id, "notice=run-queued"))
 }
 
-fn service_failure(error: ServiceError) -> PortalError {
+fn service_failure(error: DomainError) -> PortalError {
     match error {
-        ServiceError::Store(e) => e.into(),
+        DomainError::Store(e) => e.into(),
         other => PortalError::Internal(other.to_string()),
     }
 }
@@ -290,7 +291,7 @@ pub async fn retry_parked(
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
     let row = automation(&state, &session, &id).await?;
-    let retried = service::retry(&state.hub, &row.id, None)
+    let retried = automations::retry(&state.hub, &row.id, None)
         .await
         .map_err(service_failure)?;
     Ok(back(&row.id, &format!("notice=retried&count={retried}")))
@@ -304,7 +305,7 @@ pub async fn retry_one(
     Path((id, entry)): Path<(String, String)>,
 ) -> Result<Response, PortalError> {
     let row = automation(&state, &session, &id).await?;
-    let retried = service::retry(&state.hub, &row.id, Some(&entry))
+    let retried = automations::retry(&state.hub, &row.id, Some(&entry))
         .await
         .map_err(service_failure)?;
     Ok(back(&row.id, &format!("notice=retried&count={retried}")))
@@ -344,7 +345,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
     let row = automation(&state, &session, &id).await?;
-    state.hub.store.delete_automation(&row.id).await?;
+    automations::delete(&state.hub, &row.id).await?;
     Ok(Redirect::to(&format!("{LIST_PATH}?notice=deleted")).into_response())
 }
 

@@ -18,12 +18,13 @@ use super::super::error::{PortalError, render};
 use super::super::session::SignedIn;
 use super::super::views::{Nav, Section};
 use super::page_path;
+use crate::domain::DomainError;
+use crate::domain::automations::{self, NewAutomation};
 use crate::hub::HubError;
 use crate::store::StoreError;
 use crate::store::automations::AutomationRow;
 use crate::store::connections::Connection;
 use crate::sync::automation::model::{Direction, Entities, EntitySetting, MappingOptions, Problem};
-use crate::sync::automation::service::{self, NewAutomation, ServiceError};
 
 /// The entities, in the order the form shows them.
 pub const ENTITY_ORDER: [&str; 3] = ["orders", "customers", "products"];
@@ -500,7 +501,7 @@ pub async fn create(
         entities: parsed.entities,
         options: Some(parsed.options),
     };
-    match service::create(&state.hub, new).await {
+    match automations::create(&state.hub, new).await {
         Ok(created) => {
             Ok(Redirect::to(&format!("{}?notice=created", page_path(&created.id))).into_response())
         }
@@ -513,26 +514,27 @@ pub async fn create(
 
 /// A service refusal placed on the form, with the status to answer; failures that are
 /// no refusal (the database) pass on.
-pub fn refusal(error: ServiceError, form: &mut AutomationForm) -> Result<StatusCode, PortalError> {
+pub fn refusal(error: DomainError, form: &mut AutomationForm) -> Result<StatusCode, PortalError> {
     match error {
-        ServiceError::Invalid(problems) => {
+        DomainError::Invalid(problems) => {
             form.place(&problems);
             Ok(StatusCode::UNPROCESSABLE_ENTITY)
         }
-        ServiceError::Store(StoreError::Conflict(message))
-        | ServiceError::Hub(HubError::Store(StoreError::Conflict(message))) => {
+        DomainError::Store(StoreError::Conflict(message))
+        | DomainError::Hub(HubError::Store(StoreError::Conflict(message))) => {
             add(&mut form.errors.name, &message);
             Ok(StatusCode::UNPROCESSABLE_ENTITY)
         }
-        ServiceError::Hub(HubError::ConnectorMissing(key)) => {
+        DomainError::Hub(HubError::ConnectorMissing(key)) => {
             form.errors.other.push(format!(
                 "The connector `{key}` is not loaded on this server, so this automation \
                  cannot be checked. Ask the operator to install it, then try again."
             ));
             Ok(StatusCode::SERVICE_UNAVAILABLE)
         }
-        ServiceError::Store(e) | ServiceError::Hub(HubError::Store(e)) => Err(e.into()),
-        ServiceError::Hub(e) => Err(PortalError::Internal(e.to_string())),
+        DomainError::Store(e) | DomainError::Hub(HubError::Store(e)) => Err(e.into()),
+        DomainError::Hub(e) => Err(PortalError::Internal(e.to_string())),
+        DomainError::Internal(e) => Err(PortalError::Internal(e)),
     }
 }
 

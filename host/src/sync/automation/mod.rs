@@ -5,14 +5,14 @@
 //! reading side's change feed from the automation's own cursor and feeds the outbox;
 //! [`deliver`] turns outbox rows into connector writes under the writing connection's
 //! request budget and settles them (links, retries with backoff, parking); [`scheduler`]
-//! leases due automations and runs them; [`service`] is what the admin API calls.
+//! leases due automations and runs them; the operations front ends call are
+//! `domain::automations`.
 
 pub mod deliver;
 pub mod model;
 pub mod plan;
 pub mod run;
 pub mod scheduler;
-pub mod service;
 
 use serde::{Deserialize, Serialize};
 

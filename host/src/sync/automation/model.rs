@@ -75,12 +75,7 @@ pub struct MappingOptions {
     pub source_config: Map<String, Value>,
 }
 
-/// What is wrong with a definition, per field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub field: String,
-    pub message: String,
-}
+pub use crate::runtime::config_check::FieldProblem as Problem;
 
 fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
     Problem {

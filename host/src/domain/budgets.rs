@@ -18,6 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+use crate::domain::DomainError;
+use crate::hub::Hub;
 use crate::runtime::budget::{BudgetLedger, RateLimit, RequestBudget};
 use crate::runtime::types::Manifest;
 use crate::store::Store;
@@ -170,4 +172,33 @@ impl Budgets {
             sent: live.map_or(0, |b| b.sent()),
         }
     }
+}
+
+/// A connection's budget as the admin API shows it.
+pub async fn show(hub: &Hub, connection_id: &str) -> Result<BudgetView, DomainError> {
+    let connection = hub.store.connection(connection_id).await?;
+    let connector = hub.registry.get(&connection.connector_key);
+    Ok(hub
+        .budgets
+        .view(&connection, connector.as_ref().map(|c| &c.manifest))
+        .await)
+}
+
+/// Override a connection's budget (`None`: the connector manifest's again). The override
+/// must be a positive budget or `unlimited`, the field named when it is not.
+pub async fn set_override(
+    hub: &Hub,
+    connection_id: &str,
+    change: Option<&RateLimitOverride>,
+) -> Result<BudgetView, DomainError> {
+    if let Some(limit) = change
+        && let Err((field, message)) = limit.limit()
+    {
+        return Err(DomainError::invalid(format!("rateLimit.{field}"), message));
+    }
+    hub.store
+        .set_connection_rate_limit(connection_id, change)
+        .await?;
+    tracing::info!(connection = %connection_id, override = ?change, "request budget changed");
+    show(hub, connection_id).await
 }

@@ -1,4 +1,5 @@
-//! Sign-in throttling against password guessing, the way OWASP's authentication cheat
+//! Signing in: checking a user's email and password or the operator's admin token, and
+//! throttling attempts against password guessing, the way OWASP's authentication cheat
 //! sheet recommends, without letting anyone lock an account out:
 //!
 //! - each client address has a budget over every account (a guesser trying many accounts);
@@ -20,7 +21,12 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::store::{Store, now_ms};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::password::{Password, verify_off_thread};
+use crate::store::users::User;
+use crate::store::{Store, StoreError, now_ms};
 
 /// Attempts one client address may make at once (any accounts), and how fast they come back.
 const PER_ADDRESS_BURST: u32 = 30;
@@ -191,6 +197,34 @@ impl LoginThrottle {
             }
         }
     }
+}
+
+/// The user whose email and password these are (argon2id; an unknown email costs the
+/// same work as a wrong password), with the sign-in recorded; `None` when they do not match.
+pub async fn check_user(
+    store: &Store,
+    email: Option<&str>,
+    password: Password,
+) -> Result<Option<User>, StoreError> {
+    let credentials = match email {
+        Some(email) => store.user_credentials(email).await?,
+        None => None,
+    };
+    let stored = credentials.as_ref().map(|c| c.password_hash.clone());
+    let verified = verify_off_thread(password, stored).await;
+    let Some(user) = credentials.map(|c| c.user).filter(|_| verified) else {
+        return Ok(None);
+    };
+    store.record_sign_in(&user.id).await?;
+    Ok(Some(user))
+}
+
+/// Is `given` the admin token? Digests are compared in constant time, so the time taken
+/// says nothing about the token.
+pub fn is_admin_token(given: &Password, admin_token: &str) -> bool {
+    let given = Sha256::digest(given.expose().trim().as_bytes());
+    let expected = Sha256::digest(admin_token.as_bytes());
+    bool::from(given.ct_eq(&expected))
 }
 
 /// How long a refused password waits when its pair holds `recent` attempts: the base

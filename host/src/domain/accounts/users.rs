@@ -2,7 +2,7 @@
 //! lower-case) and must look like one, the password must meet the rules and is hashed with
 //! argon2id before anything is stored. Emails are unique across the server, so one sign-in
 //! form serves every tenant; someone in two tenants uses two addresses. The admin API and
-//! (through it) the admin CLI create users only through here.
+//! (through it) the admin CLI create and delete users only through here.
 
 use super::password::{Password, PasswordError, hash_password_off_thread};
 use crate::store::users::User;
@@ -71,6 +71,13 @@ pub async fn create_user(
             },
         })?;
     Ok(store.create_user(&tenant.id, &email, &hash).await?)
+}
+
+/// Delete a user; their sessions end with them.
+pub async fn delete(store: &Store, id: &str) -> Result<(), StoreError> {
+    store.delete_user(id).await?;
+    tracing::info!(user = %id, "portal user deleted");
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,24 +1,15 @@
-//! Automation operations for the admin API: create and change (validated against both
-//! connectors' manifests), show, list, delete, run now, history, outbox and retry.
+//! Automation operations for every front end (admin API, portal): create and change
+//! (validated against both connectors' manifests), show, list, delete, run now, history,
+//! outbox and retry. The engine that runs them is `sync::automation`.
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Entities, MappingOptions, Problem, Side, validate};
+use crate::domain::DomainError;
 use crate::hub::{Hub, HubError};
 use crate::store::automations::{AutomationRow, AutomationRun};
 use crate::store::outbox::OutboxEntry;
-use crate::store::{StoreError, new_id, now_ms};
-
-/// Why an automation operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<Problem>),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Hub(#[from] HubError),
-}
+use crate::store::{new_id, now_ms};
+use crate::sync::automation::model::{Entities, MappingOptions, Problem, Side, validate};
 
 /// A new automation.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -82,8 +73,8 @@ pub struct AutomationView {
     pub updated_ms: i64,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(vec![Problem {
+fn invalid(field: &str, message: impl Into<String>) -> DomainError {
+    DomainError::Invalid(vec![Problem {
         field: field.into(),
         message: message.into(),
     }])
@@ -95,7 +86,7 @@ async fn check(
     row: &AutomationRow,
     entities: &Entities,
     options: &MappingOptions,
-) -> Result<(), ServiceError> {
+) -> Result<(), DomainError> {
     if row.name.trim().is_empty() {
         return Err(invalid("name", "an automation needs a non-empty name"));
     }
@@ -141,7 +132,7 @@ async fn check(
         options,
     );
     if !problems.is_empty() {
-        return Err(ServiceError::Invalid(problems));
+        return Err(DomainError::Invalid(problems));
     }
     // The overrides must leave a config the target's (and source's) schema accepts.
     for (field, overrides, connection) in [
@@ -152,7 +143,7 @@ async fn check(
             continue;
         }
         if let Err(HubError::InvalidConfig(found)) = hub.prepare_with(connection, overrides) {
-            return Err(ServiceError::Invalid(
+            return Err(DomainError::Invalid(
                 found
                     .into_iter()
                     .map(|p| Problem {
@@ -171,7 +162,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 /// Create an automation; it runs at once (its first run carries everything that exists).
-pub async fn create(hub: &Hub, new: NewAutomation) -> Result<AutomationView, ServiceError> {
+pub async fn create(hub: &Hub, new: NewAutomation) -> Result<AutomationView, DomainError> {
     let tenant = hub
         .store
         .tenant(&new.tenant)
@@ -208,7 +199,7 @@ pub async fn update(
     hub: &Hub,
     id: &str,
     change: AutomationChange,
-) -> Result<AutomationView, ServiceError> {
+) -> Result<AutomationView, DomainError> {
     let mut row = hub.store.automation(id).await?;
     let mut entities: Entities = serde_json::from_str(&row.entities).unwrap_or_default();
     let mut options: MappingOptions = serde_json::from_str(&row.options).unwrap_or_default();
@@ -242,12 +233,12 @@ pub async fn update(
     show(hub, id).await
 }
 
-pub async fn show(hub: &Hub, id: &str) -> Result<AutomationView, ServiceError> {
+pub async fn show(hub: &Hub, id: &str) -> Result<AutomationView, DomainError> {
     let row = hub.store.automation(id).await?;
     view(hub, row).await
 }
 
-pub async fn list(hub: &Hub, tenant_id: Option<&str>) -> Result<Vec<AutomationView>, ServiceError> {
+pub async fn list(hub: &Hub, tenant_id: Option<&str>) -> Result<Vec<AutomationView>, DomainError> {
     let mut out = Vec::new();
     for row in hub.store.automations(tenant_id).await? {
         out.push(view(hub, row).await?);
@@ -255,7 +246,7 @@ pub async fn list(hub: &Hub, tenant_id: Option<&str>) -> Result<Vec<AutomationVi
     Ok(out)
 }
 
-async fn view(hub: &Hub, row: AutomationRow) -> Result<AutomationView, ServiceError> {
+async fn view(hub: &Hub, row: AutomationRow) -> Result<AutomationView, DomainError> {
     let (pending, parked) = hub.store.outbox_counts(&row.id).await?;
     Ok(AutomationView {
         entities: serde_json::from_str(&row.entities).unwrap_or_default(),
@@ -278,7 +269,20 @@ async fn view(hub: &Hub, row: AutomationRow) -> Result<AutomationView, ServiceEr
     })
 }
 
-pub async fn runs(hub: &Hub, id: &str, limit: i64) -> Result<Vec<AutomationRun>, ServiceError> {
+/// Delete an automation (its cursors, outbox and links go with it).
+pub async fn delete(hub: &Hub, id: &str) -> Result<(), DomainError> {
+    hub.store.delete_automation(id).await?;
+    tracing::info!(automation = %id, "automation deleted");
+    Ok(())
+}
+
+/// Run an automation now (by hand): due at once, its run recorded as manual.
+pub async fn run_now(hub: &Hub, id: &str) -> Result<(), DomainError> {
+    hub.store.run_automation_now(id).await?;
+    Ok(())
+}
+
+pub async fn runs(hub: &Hub, id: &str, limit: i64) -> Result<Vec<AutomationRun>, DomainError> {
     hub.store.automation(id).await?;
     Ok(hub.store.automation_runs(id, limit).await?)
 }
@@ -289,7 +293,7 @@ pub async fn outbox(
     id: &str,
     status: Option<&str>,
     limit: i64,
-) -> Result<Vec<OutboxEntry>, ServiceError> {
+) -> Result<Vec<OutboxEntry>, DomainError> {
     if let Some(s) = status
         && s != "pending"
         && s != "parked"
@@ -304,7 +308,7 @@ pub async fn outbox(
 }
 
 /// Retry parked rows by hand (one, or all of the automation's); the automation runs now.
-pub async fn retry(hub: &Hub, id: &str, entry: Option<&str>) -> Result<u64, ServiceError> {
+pub async fn retry(hub: &Hub, id: &str, entry: Option<&str>) -> Result<u64, DomainError> {
     hub.store.automation(id).await?;
     let retried = hub.store.retry_outbox(id, entry).await?;
     hub.store.run_automation_now(id).await?;
