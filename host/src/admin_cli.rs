@@ -371,7 +371,7 @@ impl AdminClient {
             base: format!(
                 "{}{}",
                 args.server.trim_end_matches('/'),
-                crate::api::admin::PREFIX
+                junction_api::admin::PREFIX
             ),
             token,
         })

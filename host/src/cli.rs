@@ -10,10 +10,10 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
 use crate::config::{FileConfig, ServerConfig};
-use crate::runtime::call::CallResult;
-use crate::runtime::config_check;
-use crate::runtime::types::{ListRequest, ResourceKind, WriteOp};
-use crate::runtime::{LoadedConnector, Registry, Runtime, SandboxLimits, manifest};
+use junction_contract::{ListRequest, ResourceKind, WriteOp};
+use junction_runtime::call::CallResult;
+use junction_runtime::config_check;
+use junction_runtime::{LoadedConnector, Registry, Runtime, SandboxLimits, manifest};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -298,7 +298,7 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
 
 fn to_json<T: serde::Serialize>(result: CallResult<T>) -> CallResult<Value> {
     result.map(|v| {
-        serde_json::to_value(v).map_err(|e| crate::runtime::CallError::Trap {
+        serde_json::to_value(v).map_err(|e| junction_runtime::CallError::Trap {
             connector: String::new(),
             reason: format!("cannot render the result as JSON: {e}"),
         })
@@ -318,7 +318,7 @@ async fn list(
     let runtime = cli_runtime(SandboxLimits::default())?;
     let registry = Registry::open(runtime, dir).await?;
     let listing =
-        serde_json::to_value(crate::domain::connectors::listing(&registry)).unwrap_or_default();
+        serde_json::to_value(junction_domain::connectors::listing(&registry)).unwrap_or_default();
     if json {
         print_json(&listing);
     } else {
@@ -333,7 +333,7 @@ async fn list(
 }
 
 fn print_listing(registry: &Registry) {
-    use crate::runtime::registry::FileStatus;
+    use junction_runtime::registry::FileStatus;
     let snapshot = registry.snapshot();
     println!("{:<20} {:<10} {:<8} FILE", "CONNECTOR", "VERSION", "STATUS");
     for (path, status) in snapshot.files() {
@@ -378,7 +378,7 @@ pub(crate) fn parse_json_arg(name: &str, text: &str) -> anyhow::Result<Value> {
 /// Parse `{"op": "order-status", "order-id": "1", ...}` (kebab or snake case keys) into a
 /// write operation.
 pub fn parse_write_op(value: &Value) -> anyhow::Result<WriteOp> {
-    let accepted = crate::runtime::types::WriteKind::ALL
+    let accepted = junction_contract::WriteKind::ALL
         .iter()
         .map(|k| k.as_str())
         .collect::<Vec<_>>()
@@ -389,7 +389,7 @@ pub fn parse_write_op(value: &Value) -> anyhow::Result<WriteOp> {
     let Some(op) = obj.get("op").and_then(Value::as_str) else {
         anyhow::bail!("the write has no \"op\" field; expected one of {accepted}");
     };
-    if !crate::runtime::types::WriteKind::ALL
+    if !junction_contract::WriteKind::ALL
         .iter()
         .any(|k| k.as_str() == op)
     {

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::portal::PortalSettings;
-use crate::runtime::SandboxLimits;
-use crate::sync::automation::AutomationSettings;
-use crate::sync::autosync::SyncSettings;
-use crate::webhooks::WebhookSettings;
+use junction_domain::sync::automation::AutomationSettings;
+use junction_domain::sync::autosync::SyncSettings;
+use junction_domain::webhooks::WebhookSettings;
+use junction_portal::PortalSettings;
+use junction_runtime::SandboxLimits;
 
 /// The contents of the `--config` file. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +74,22 @@ impl ServerConfig {
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()
-            .unwrap_or_else(|| crate::store::sqlite_url(&self.data_dir))
+            .unwrap_or_else(|| junction_store::sqlite_url(&self.data_dir))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod portal_table_tests {
+    use super::FileConfig;
+
+    #[test]
+    fn the_portal_table_sets_secure_cookies_and_refuses_unknown_keys() {
+        let auto: FileConfig = toml::from_str("").unwrap();
+        assert_eq!(auto.portal.secure_cookies, None);
+        let never: FileConfig = toml::from_str("[portal]\nsecure_cookies = false\n").unwrap();
+        assert_eq!(never.portal.secure_cookies, Some(false));
+        let typo = toml::from_str::<FileConfig>("[portal]\nsecure_cookie = true\n");
+        assert!(typo.unwrap_err().to_string().contains("secure_cookie"));
     }
 }

@@ -13,15 +13,15 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
 
-use crate::api::ApiState;
 use crate::config::ServerConfig;
-use crate::hub::Hub;
-use crate::runtime::{Registry, Runtime};
-use crate::secrets::Vault;
-use crate::store::Store;
-use crate::sync::automation::scheduler::AutomationScheduler;
-use crate::sync::scheduler::Scheduler;
-use crate::webhooks::WebhookWorker;
+use junction_api::ApiState;
+use junction_domain::hub::Hub;
+use junction_domain::secrets::Vault;
+use junction_domain::sync::automation::scheduler::AutomationScheduler;
+use junction_domain::sync::scheduler::Scheduler;
+use junction_domain::webhooks::WebhookWorker;
+use junction_runtime::{Registry, Runtime};
+use junction_store::Store;
 
 #[derive(Clone)]
 struct AppState {
@@ -44,7 +44,7 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     // Checked before this host changes anything: a host with another key must not
     // recover, claim or seal anything in a database the others share.
     let vault = Vault::open_or_create(config.secret_key.as_deref(), &config.data_dir)?;
-    crate::key_check::ensure_same_key(&store, &vault).await?;
+    junction_domain::key_check::ensure_same_key(&store, &vault).await?;
     // Named before recovery: with several hosts on one database, recovery leaves other
     // hosts' live leases alone and frees only what dead processes of this machine held
     // (so a restarted host resumes its work at once, not after its old leases expire).
@@ -66,11 +66,11 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     // Every connector published to the database is installed before this host serves (and
     // so before `/readyz`); then a poll keeps it in step with uploads on any host.
     let mut component_sync =
-        crate::sync::components::ComponentSync::new(store.clone(), registry.clone());
+        junction_domain::sync::components::ComponentSync::new(store.clone(), registry.clone());
     if let Err(e) = component_sync.tick().await {
         tracing::error!(error = %e, "cannot read connector components from the database");
     }
-    let _component_sync = component_sync.spawn(crate::sync::components::POLL_INTERVAL);
+    let _component_sync = component_sync.spawn(junction_domain::sync::components::POLL_INTERVAL);
     tracing::info!(
         plugins_dir = %config.plugins_dir.display(),
         connectors = registry.snapshot().connectors().count(),
@@ -93,12 +93,12 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let webhooks_handle = webhooks.handle();
     let webhooks_task = tokio::spawn(webhooks.run());
 
-    let portal = crate::portal::router(crate::portal::PortalState::new(
+    let portal = junction_portal::router(junction_portal::PortalState::new(
         hub.clone(),
         &admin_token,
         config.portal.clone(),
     ));
-    let api = crate::api::router(ApiState { hub, admin_token });
+    let api = junction_api::router(ApiState { hub, admin_token });
     let app = router(registry, store.clone())
         .merge(portal)
         .merge(api)
@@ -108,7 +108,7 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             get(move || std::future::ready(metrics.render())),
         )
         .layer(axum::middleware::from_fn(
-            crate::api::rejections::close_after_refused_bodies,
+            junction_api::rejections::close_after_refused_bodies,
         ));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -155,7 +155,7 @@ fn admin_token(config: &ServerConfig) -> anyhow::Result<String> {
         "jct_admin_{}",
         data_encoding::BASE64URL_NOPAD.encode(&random)
     );
-    crate::secrets::write_private(&path, token.as_bytes())
+    junction_domain::secrets::write_private(&path, token.as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "generated the admin API token");
     Ok(token)
@@ -211,7 +211,7 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn connectors(State(state): State<AppState>) -> Json<Value> {
     Json(
-        serde_json::to_value(crate::domain::connectors::listing(&state.registry))
+        serde_json::to_value(junction_domain::connectors::listing(&state.registry))
             .unwrap_or(Value::Null),
     )
 }

@@ -24,9 +24,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use junction::domain::budgets::StoreLedger;
 use junction::runtime::budget::{RateLimit, RequestBudget};
 use junction::runtime::types::ResourceKind;
-use junction::store::budget_ledger::StoreLedger;
 use junction::store::connections::NewConnection;
 use junction::store::{Store, sqlite_url};
 use junction_emulators::{ProxyFault, ProxyFaultKind, WooConfig};
