@@ -8,7 +8,10 @@
 //!   (the one conversion every query goes through);
 //! - the pool gives out, and takes back, only connections opened after the last noted
 //!   failure, and never one still inside a transaction (`Store::open` installs the checks),
-//!   so each connection that saw the trouble is closed and replaced by a fresh one.
+//!   so each connection that saw the trouble is closed and replaced by a fresh one;
+//! - a connection opened while the SQLite file is not writable (which SQLite opens
+//!   read-only for good) counts as such a failure itself, so none of those outlives the
+//!   file becoming writable again.
 //!
 //! The mark is process-wide (the conversion has no store at hand); a failure in one pool
 //! makes every pool of the process reopen its connections once, which costs little.
@@ -16,6 +19,10 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+/// How far past "now" a failure noted while a connection opens reaches (see
+/// [`note_unwritable_open`]).
+const OPENING_MARGIN_MS: u64 = 2_000;
 
 /// Milliseconds after [`epoch`] at which the last storage failure was seen; 0 = none.
 static LAST_FAILURE_MS: AtomicU64 = AtomicU64::new(0);
@@ -72,6 +79,19 @@ pub(crate) fn note(error: &sqlx::Error) {
     }
 }
 
+/// A connection was just opened on a database file this process cannot write (SQLite then
+/// opens it read-only, for good): mark the moment as a failure, so this connection — and
+/// every older one — is closed when next released or acquired, and connections opened
+/// once the file is writable again are read-write.
+pub(crate) fn note_unwritable_open(file: &std::path::Path) {
+    // The pool stamps a connection's opening only after this check returns, so the mark
+    // reaches a little past now to cover it.
+    let previous = LAST_FAILURE_MS.swap(now_ms() + OPENING_MARGIN_MS, Ordering::Relaxed);
+    if previous == 0 || now_ms().saturating_sub(previous) > 5_000 + OPENING_MARGIN_MS {
+        tracing::warn!(file = %file.display(), "the database file is not writable: connections opened now are read-only and will be replaced");
+    }
+}
+
 /// May a pooled connection that was opened `age` ago be used (again)? Not when a storage
 /// failure was noted after it was opened.
 pub(crate) fn opened_after_last_failure(age: Duration) -> bool {
@@ -81,6 +101,7 @@ pub(crate) fn opened_after_last_failure(age: Duration) -> bool {
     }
     let age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
     let opened = now_ms().saturating_sub(age_ms);
+    // Equal counts as before: a failure noted while the connection was being opened.
     opened > failed
 }
 

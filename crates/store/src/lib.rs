@@ -91,6 +91,11 @@ impl Store {
         if sqlite {
             sqlite_file::prepare(url)?;
         }
+        let sqlite_path = if sqlite {
+            sqlite_file::path_of(url)
+        } else {
+            None
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(30))
@@ -106,7 +111,15 @@ impl Store {
                 })
             })
             .after_connect(move |conn, _meta| {
+                let file = sqlite_path.clone();
                 Box::pin(async move {
+                    // SQLite opens a file it cannot write read-only, and the connection
+                    // stays so: it must not outlive this moment once the file is writable.
+                    if let Some(file) = file
+                        && !sqlite_file::writable(&file)
+                    {
+                        health::note_unwritable_open(&file);
+                    }
                     if sqlite {
                         // Writers wait for each other instead of failing; cascades work.
                         // Reads of the local copy are the Runtime API's hot path: map the

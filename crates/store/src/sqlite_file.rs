@@ -62,6 +62,11 @@ pub fn prepare(url: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Can this process write the file now? (One open, for new connections only.)
+pub fn writable(path: &Path) -> bool {
+    OpenOptions::new().write(true).open(path).is_ok()
+}
+
 fn create_owner_only(path: &Path) -> Result<(), StoreError> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
