@@ -171,30 +171,32 @@ pub(crate) fn copy_if_changed(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The e2e binaries the PostgreSQL pass runs again: every one that starts `junction serve`
-/// (through `common::spawn_server`, which then gives each data directory a fresh
-/// PostgreSQL database). Measured on the 2-core dev machine, one binary at a time, on
-/// PostgreSQL: about 330 s in all (automations 173, portal_connection_form 70, browser 24,
-/// crash 19, admin_cli 11, the other six 1-7 each); SQLite takes about 10% less.
-const POSTGRES_PASS: &[&str] = &[
-    "serve",
-    "runtime_api",
-    "crash",
-    "admin_cli",
-    "automations",
-    "portal",
-    "portal_automations",
-    "portal_connection_detail",
-    "portal_connection_form",
-    "portal_runs_connectors",
-    "browser",
-    "security",
+/// The e2e tiers: one test binary each (`tests/e2e/<tier>/main.rs`), every module a
+/// former test file.
+const TIERS: &[&str] = &["inprocess", "servers", "systems"];
+
+/// The e2e modules the PostgreSQL pass runs again, as (tier, module): every one that starts
+/// `junction serve` (through `common::spawn_server`, which then gives each data directory
+/// a fresh PostgreSQL database).
+const POSTGRES_PASS: &[(&str, &str)] = &[
+    ("servers", "serve"),
+    ("servers", "runtime_api"),
+    ("servers", "crash"),
+    ("servers", "admin_cli"),
+    ("servers", "portal"),
+    ("servers", "portal_automations"),
+    ("servers", "portal_connection_detail"),
+    ("servers", "portal_connection_form"),
+    ("servers", "portal_runs_connectors"),
+    ("servers", "security"),
+    ("systems", "automations"),
+    ("systems", "browser"),
 ];
 
-/// Test binaries left out of the PostgreSQL pass, and why: none of them starts a server on
-/// the default database, so a second run would test exactly what the first did. The
+/// Modules left out of the PostgreSQL pass, and why: none of them starts a server on the
+/// default database, so a second run would test exactly what the first did. The
 /// store-level and scale-out ones already test PostgreSQL in the first pass through
-/// `JUNCTION_TEST_POSTGRES_URL`. (A test checks every binary is in one list or the other.)
+/// `JUNCTION_TEST_POSTGRES_URL`. (A test checks every module is in one list or the other.)
 const NOT_IN_POSTGRES_PASS: &[(&str, &str)] = &[
     ("sandbox", "the wasm sandbox only; no store"),
     ("hot_reload", "the connector registry only; no store"),
@@ -244,23 +246,38 @@ fn test(extra: &[String]) -> Result<()> {
     let postgres = postgres::ensure(&target_dir())?;
     // First pass: servers on SQLite (the default); the store-level tests also run every
     // case against PostgreSQL.
+    // Every binary runs even when one fails; the PostgreSQL-only tests (ignored in a plain
+    // `cargo test`, where they say so) run here, with PostgreSQL found or started above.
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace"]).args(extra);
+    cmd.args(["test", "--workspace", "--no-fail-fast"])
+        .args(extra)
+        .args(["--", "--include-ignored"]);
     test_env(&mut cmd, &browser_env, &postgres.url);
     run(&mut cmd)?;
-    // Second pass: the binaries that start servers, each server on its own PostgreSQL
-    // database.
+    // Second pass: the modules that start servers, each server on its own PostgreSQL
+    // database (libtest filters: a test runs when its path starts with `module::`).
     for (name, why) in NOT_IN_POSTGRES_PASS {
         eprintln!("xtask: not in the PostgreSQL pass: {name} ({why})");
     }
-    let mut cmd = cargo();
-    cmd.args(["test", "--package", "junction"]);
-    for name in POSTGRES_PASS {
-        cmd.args(["--test", name]);
+    for tier in TIERS {
+        let modules: Vec<&str> = POSTGRES_PASS
+            .iter()
+            .filter(|(t, _)| t == tier)
+            .map(|(_, module)| *module)
+            .collect();
+        if modules.is_empty() {
+            continue;
+        }
+        let mut cmd = cargo();
+        cmd.args(["test", "--package", "junction", "--test", tier])
+            .args(extra)
+            .arg("--");
+        for module in modules {
+            cmd.arg(format!("{module}::"));
+        }
+        test_env(&mut cmd, &browser_env, &postgres.url);
+        in_postgres_pass(&mut cmd, &postgres.url)?;
     }
-    cmd.args(extra);
-    test_env(&mut cmd, &browser_env, &postgres.url);
-    in_postgres_pass(&mut cmd, &postgres.url)?;
     drop(postgres);
     api_fuzz_run()
 }
@@ -428,27 +445,37 @@ fn run_demo(extra: &[String]) -> Result<()> {
 mod tests {
     use super::*;
 
-    /// Every e2e binary is either in the PostgreSQL pass or listed with a reason.
+    /// Every e2e module is either in the PostgreSQL pass or listed with a reason, and every
+    /// tier is a test target of the host.
     #[test]
-    fn every_test_binary_is_placed_in_or_out_of_the_postgres_pass() {
+    fn every_test_module_is_placed_in_or_out_of_the_postgres_pass() {
         let manifest = std::fs::read_to_string(root().join("host").join("Cargo.toml")).unwrap();
-        let mut names: Vec<&str> = manifest
-            .split("[[test]]")
-            .skip(1)
-            .filter_map(|section| {
-                let line = section
+        for tier in TIERS {
+            assert!(
+                manifest.contains(&format!("../tests/e2e/{tier}/main.rs")),
+                "{tier} is not a test target"
+            );
+        }
+        let mut modules: Vec<String> = TIERS
+            .iter()
+            .flat_map(|tier| {
+                let main = root().join("tests/e2e").join(tier).join("main.rs");
+                std::fs::read_to_string(main)
+                    .unwrap()
                     .lines()
-                    .find(|l| l.trim_start().starts_with("name"))?;
-                line.split('"').nth(1)
+                    .filter_map(|l| l.strip_prefix("mod ").and_then(|m| m.strip_suffix(';')))
+                    .filter(|m| !["common", "realsys", "suite"].contains(m))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
             })
             .collect();
-        names.sort_unstable();
-        let mut placed: Vec<&str> = POSTGRES_PASS
+        modules.sort_unstable();
+        let mut placed: Vec<String> = POSTGRES_PASS
             .iter()
-            .copied()
-            .chain(NOT_IN_POSTGRES_PASS.iter().map(|(name, _)| *name))
+            .map(|(_, m)| m.to_string())
+            .chain(NOT_IN_POSTGRES_PASS.iter().map(|(m, _)| m.to_string()))
             .collect();
         placed.sort_unstable();
-        assert_eq!(names, placed);
+        assert_eq!(modules, placed);
     }
 }

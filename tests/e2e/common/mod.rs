@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod admin;
 pub mod hosts;
 pub mod portal;
 
@@ -237,4 +238,12 @@ pub async fn fresh_postgres_schema(url: &str, prefix: &str) -> String {
     admin.close().await;
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}
+
+/// The PostgreSQL server the PostgreSQL-only tests use; they fail (never pass silently)
+/// without one.
+pub fn postgres_url() -> String {
+    std::env::var("JUNCTION_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!("this test needs PostgreSQL: set JUNCTION_TEST_POSTGRES_URL, or run `cargo xtask test`, which finds or starts one")
+    })
 }

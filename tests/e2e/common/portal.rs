@@ -85,3 +85,15 @@ pub fn browser_at(address: std::net::IpAddr) -> Client {
         .build()
         .unwrap()
 }
+
+/// Sign a user in; it must succeed (303 to the portal).
+pub async fn signed_in(client: &Client, base: &str, email: &str, password: &str) {
+    let response = sign_in(client, base, email, password).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{email}");
+}
+
+/// Sign the operator in; it must succeed.
+pub async fn signed_in_operator(client: &Client, base: &str, token: &str) {
+    let response = sign_in_operator(client, base, token).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}

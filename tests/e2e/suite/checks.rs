@@ -640,6 +640,65 @@ impl Ctx {
         }
     }
 
+    /// A record changed upstream while a listing walks its pages loses nothing: after page
+    /// one a record is touched, and the walk still ends with every id the system holds (the
+    /// touched one may come twice — it changed again — but none is missing).
+    pub async fn changes_between_pages(&self) {
+        let name = &self.name;
+        let Some(touch) = &self.subject.touch else {
+            eprintln!(
+                "[{name}] changes-between-pages: the subject cannot change records; check skipped"
+            );
+            return;
+        };
+        for expected in self
+            .subject
+            .expected
+            .iter()
+            .filter(|e| e.parent_id.is_none())
+        {
+            let resource = expected.resource.as_str();
+            let max_pages = 2 * expected.ids.len() + 10;
+            let mut seen = BTreeSet::new();
+            let mut cursor = None;
+            let mut touched = None;
+            for pages in 1.. {
+                assert!(
+                    pages <= max_pages,
+                    "[{name}] changes-between-pages: {resource} still has a next cursor after {max_pages} pages"
+                );
+                let request = self.request(expected, cursor.take(), None);
+                let result = self.connector.list(&self.options, request).await.value;
+                let page: Page = result.unwrap_or_else(|e| {
+                    panic!(
+                        "[{name}] changes-between-pages: list {resource} (page {pages}) failed: {e}"
+                    )
+                });
+                seen.extend(page.entities.iter().map(|e| e.external_id().to_owned()));
+                if touched.is_none() {
+                    // Records of one second may share a modification time: let the touch
+                    // land in a later second than anything listed so far.
+                    tokio::time::sleep(Duration::from_millis(1_100)).await;
+                    touched = Some(touch(expected.resource).await.unwrap_or_else(|e| {
+                        panic!(
+                            "[{name}] changes-between-pages: touching a {resource} failed: {e:#}"
+                        )
+                    }));
+                }
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            let missing: Vec<&String> = expected.ids.difference(&seen).collect();
+            assert!(
+                missing.is_empty(),
+                "[{name}] changes-between-pages: {resource} {} changed during the walk and these were never listed: {missing:?}",
+                touched.unwrap_or_default()
+            );
+        }
+    }
+
     /// Every declared write has a case; each succeeds and its effect is in the system.
     pub async fn writes(&self) {
         let name = &self.name;

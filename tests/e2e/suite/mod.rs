@@ -9,6 +9,8 @@
 //!   two pages, without duplicates or gaps, and the cursor runs out;
 //! - updated-since: a record touched upstream comes back, untouched ones do not (when the
 //!   system's clock separates them);
+//! - changes between pages: a record touched while a listing walks its pages loses nothing
+//!   (no other record is skipped, the touched one is there);
 //! - get: an existing record comes back as itself; a missing id is `not-found`;
 //! - errors: refused credentials and an injected 401 are `unauthorized`, 429 is
 //!   `rate-limited` with the `Retry-After` wait, 500 is `upstream` 500, a stalled answer is
@@ -116,6 +118,8 @@ pub async fn run(subject: Subject) {
     lap("errors");
     ctx.updated_since(listed).await;
     lap("updated-since");
+    ctx.changes_between_pages().await;
+    lap("changes-between-pages");
     ctx.writes().await;
     lap("writes");
     ctx.batch_writes().await;

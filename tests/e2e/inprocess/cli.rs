@@ -1,0 +1,267 @@
+//! The connector-author CLI, run as the real `junction` binary: `inspect`, `call` and
+//! `list`, and their errors for bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common;
+
+use std::process::{Command, Output};
+
+fn junction(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_junction"))
+        .args(args)
+        .env("JUNCTION_LOG", "warn")
+        .output()
+        .expect("run junction")
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).to_string()
+}
+
+#[test]
+fn inspect_prints_the_manifest() {
+    let path = common::component("misbehave");
+    let out = junction(&["connector", "inspect", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(manifest["key"], "misbehave");
+    assert_eq!(manifest["resources"], serde_json::json!(["products"]));
+    assert_eq!(manifest["hosts"], serde_json::json!(["config:allowed_url"]));
+    assert_eq!(manifest["digest"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn a_file_that_is_not_a_component_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_wasm = dir.path().join("notes.wasm");
+    std::fs::write(&not_wasm, "hello").unwrap();
+    let out = junction(&["connector", "inspect", not_wasm.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("is not a WebAssembly component"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A core module: WebAssembly, but not a component.
+    let core = dir.path().join("core.wasm");
+    std::fs::write(&core, [0u8, b'a', b's', b'm', 1, 0, 0, 0]).unwrap();
+    let out = junction(&["connector", "inspect", core.to_str().unwrap()]);
+    assert!(
+        text(&out.stderr).contains("core WebAssembly module"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_component_of_another_world_is_refused() {
+    let path = common::component("other-world");
+    let out = junction(&["connector", "inspect", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("does not implement the junction:connector/plugin world"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_config_failing_the_schema_names_the_field() {
+    let path = common::component("misbehave");
+    let out = junction(&[
+        "connector",
+        "call",
+        path.to_str().unwrap(),
+        "--config",
+        r#"{"mode": "dance"}"#,
+        "list",
+        "products",
+    ]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`mode`") && stderr.contains("dance"),
+        "{stderr}"
+    );
+
+    let out = junction(&[
+        "connector",
+        "call",
+        path.to_str().unwrap(),
+        "--config",
+        "{not json",
+        "check",
+    ]);
+    assert!(
+        text(&out.stderr).contains("--config is not valid JSON"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn call_runs_check_and_list_and_prints_json() {
+    let path = common::component("misbehave");
+    let out = junction(&[
+        "connector",
+        "call",
+        path.to_str().unwrap(),
+        "--config",
+        r#"{"mode":"ok"}"#,
+        "check",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["message"], "misbehave is ready to misbehave");
+
+    let out = junction(&[
+        "connector",
+        "call",
+        path.to_str().unwrap(),
+        "--config",
+        r#"{"mode":"ok"}"#,
+        "list",
+        "products",
+        "--page-size",
+        "5",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(page["entities"], serde_json::json!([]));
+}
+
+#[test]
+fn bad_arguments_list_what_is_accepted() {
+    let path = common::component("misbehave");
+    let out = junction(&[
+        "connector",
+        "call",
+        path.to_str().unwrap(),
+        "--config",
+        r#"{"mode":"ok"}"#,
+        "list",
+        "invoices",
+    ]);
+    assert!(
+        text(&out.stderr).contains("expected one of orders, customers, products, variations"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = junction(&[
+        "connector",
+        "call",
+        path.to_str().unwrap(),
+        "--config",
+        r#"{"mode":"ok"}"#,
+        "list",
+        "orders",
+    ]);
+    assert!(
+        text(&out.stderr).contains("does not support the `orders` resource"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = junction(&[
+        "connector",
+        "call",
+        path.to_str().unwrap(),
+        "--config",
+        r#"{"mode":"ok"}"#,
+        "list",
+        "products",
+        "--since",
+        "yesterday",
+    ]);
+    assert!(
+        text(&out.stderr).contains("not an RFC 3339 timestamp"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = junction(&[
+        "connector",
+        "call",
+        path.to_str().unwrap(),
+        "--config",
+        r#"{"mode":"ok"}"#,
+        "write",
+        r#"{"op":"order-status","order-id":"1","status":"x"}"#,
+    ]);
+    assert!(
+        text(&out.stderr).contains("does not support the `order-status` write"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn list_shows_loaded_and_failed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::component("minimal"),
+        dir.path().join("minimal.wasm"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("broken.wasm"), "not wasm").unwrap();
+    let out = junction(&[
+        "connector",
+        "list",
+        "--plugins-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(
+        !out.status.success(),
+        "a failed file makes the command fail"
+    );
+    assert!(
+        stdout.contains("minimal") && stdout.contains("loaded"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FAILED") && stdout.contains("broken.wasm"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn the_readme_connector_reads_a_feed() {
+    use axum::routing::get;
+    let feed = serde_json::json!([
+        {"id": "a1", "name": "Mug", "price": "9.5", "updated": "2026-01-02T10:00:00+01:00"},
+        {"id": "b2", "name": "Cap", "price": "12", "updated": "2026-03-01T00:00:00Z"}
+    ]);
+    let app = axum::Router::new().route("/feed.json", get(move || async move { axum::Json(feed) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let path = common::component("hello-feed");
+    let config = format!(r#"{{"feed_url":"http://{addr}/feed.json"}}"#);
+    let out = tokio::task::spawn_blocking(move || {
+        junction(&[
+            "connector",
+            "call",
+            path.to_str().unwrap(),
+            "--allow-private-networks",
+            "--config",
+            &config,
+            "list",
+            "products",
+            "--since",
+            "2026-02-01T00:00:00Z",
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let products = page["entities"].as_array().unwrap();
+    assert_eq!(products.len(), 1, "{page}");
+    assert_eq!(products[0]["Product"]["external_id"], "b2");
+    assert_eq!(
+        products[0]["Product"]["modified_at"],
+        "2026-03-01T00:00:00Z"
+    );
+}

@@ -1,0 +1,340 @@
+//! Connectors written in JavaScript (`feed-js`, componentize-js) and Python (`catalog-py`,
+//! componentize-py): what the conformance suite (which runs both) does not check — the
+//! Python catalogue's variations, loading through the registry a server uses with hot
+//! reload, the SDK templates and the example API.
+//!
+//! These components bundle a JavaScript engine or CPython, so compiling one takes many
+//! seconds: each is loaded once per test binary, through a runtime whose compiled-artifact
+//! cache lives in the target dir (shared with the conformance suite; later runs skip
+//! compilation entirely).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common;
+
+use std::sync::{Arc, OnceLock};
+
+use junction::runtime::types::{ConnectorError, Entity, ListRequest, Page, ResourceKind};
+use junction::runtime::{
+    CallError, CallOptions, LoadedConnector, Registry, Runtime, SandboxLimits,
+};
+use junction_emulators::feeds::{self, FeedConfig, FeedEmulator};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+const API_KEY: &str = "feed-key-test";
+
+/// Production-sized memory (CPython and SpiderMonkey need more than the Rust test limits),
+/// short network timeouts.
+fn limits() -> SandboxLimits {
+    SandboxLimits {
+        memory_mib: 256,
+        cpu_ms: 5_000,
+        call_timeout_ms: 20_000,
+        connect_timeout_ms: 2_000,
+        first_byte_timeout_ms: 5_000,
+        between_bytes_timeout_ms: 5_000,
+        max_response_mib: 4,
+        allow_private_networks: true,
+        // As the conformance suite's runtime, so both can reuse one compiled artifact.
+        max_concurrent_instances: 8,
+        ..SandboxLimits::default()
+    }
+}
+
+fn runtime() -> Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            // Shared with the conformance suite: artifacts are keyed by component digest and
+            // engine compatibility, so a mismatch is recompiled, never reused.
+            let cache = common::components_root().join("conformance-cache");
+            Runtime::new(limits(), Some(cache)).expect("runtime")
+        })
+        .clone()
+}
+
+/// The language under test: its component and its config for an emulator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Lang {
+    Js,
+    Py,
+}
+
+impl Lang {
+    fn component(self) -> &'static str {
+        match self {
+            Lang::Js => "feed-js",
+            Lang::Py => "catalog-py",
+        }
+    }
+
+    fn config(self, feeds: &FeedEmulator, api_key: &str) -> Value {
+        match self {
+            Lang::Js => json!({"feed_url": feeds.feed_url(), "api_key": api_key}),
+            Lang::Py => json!({"catalog_url": feeds.catalog_url(), "api_key": api_key}),
+        }
+    }
+
+    async fn connector(self) -> Arc<LoadedConnector> {
+        static JS: OnceCell<Arc<LoadedConnector>> = OnceCell::const_new();
+        static PY: OnceCell<Arc<LoadedConnector>> = OnceCell::const_new();
+        let cell = match self {
+            Lang::Js => &JS,
+            Lang::Py => &PY,
+        };
+        cell.get_or_init(|| async {
+            LoadedConnector::load_file(&runtime(), &common::component(self.component()))
+                .await
+                .unwrap_or_else(|e| panic!("loading {}: {e}", self.component()))
+        })
+        .await
+        .clone()
+    }
+}
+
+struct Setup {
+    feeds: FeedEmulator,
+    connector: Arc<LoadedConnector>,
+    options: CallOptions,
+}
+
+async fn setup(lang: Lang) -> Setup {
+    let feeds = feeds::start(
+        FeedConfig {
+            products: 73,
+            variable_every: 5,
+            seed: 7,
+            api_key: Some(API_KEY.to_owned()),
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let connector = lang.connector().await;
+    let options = connector.prepare(&lang.config(&feeds, API_KEY)).unwrap();
+    Setup {
+        feeds,
+        connector,
+        options,
+    }
+}
+
+fn request(resource: ResourceKind, cursor: Option<String>, since: Option<String>) -> ListRequest {
+    ListRequest {
+        resource,
+        updated_since: since,
+        cursor,
+        page_size: 9,
+        parent_id: None,
+    }
+}
+
+async fn page(s: &Setup, req: ListRequest) -> Result<Page, CallError> {
+    s.connector.list(&s.options, req).await.value
+}
+
+fn ids(entities: &[Entity]) -> Vec<u64> {
+    entities
+        .iter()
+        .map(|e| e.external_id().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn catalog_py_lists_and_gets_variations() {
+    let s = setup(Lang::Py).await;
+    let store = s.feeds.store();
+    let parent = store
+        .product_ids()
+        .into_iter()
+        .find(|id| store.variant_ids(*id).is_some_and(|v| v.len() == 3))
+        .expect("a product with three variants");
+    let want = store.product(parent).unwrap();
+    let mut req = request(ResourceKind::Variations, None, None);
+    req.parent_id = Some(parent.to_string());
+    req.page_size = 2;
+    let first = page(&s, req.clone()).await.unwrap();
+    assert_eq!(first.entities.len(), 2);
+    req.cursor = Some(first.next_cursor.clone().expect("a second page"));
+    let second = page(&s, req.clone()).await.unwrap();
+    assert_eq!(second.next_cursor, None);
+    let got: Vec<Entity> = first.entities.into_iter().chain(second.entities).collect();
+    assert_eq!(ids(&got), store.variant_ids(parent).unwrap());
+    for (entity, variant) in got.iter().zip(&want.variants) {
+        let Entity::Variation(v) = entity else {
+            panic!("not a variation")
+        };
+        assert_eq!(v.product_id, parent.to_string());
+        assert_eq!(v.name.as_deref(), Some(variant.name.as_str()));
+        assert_eq!(v.attributes, variant.attributes);
+        assert_eq!(v.price.as_deref(), Some(variant.price.as_str()));
+        assert_eq!(v.stock_quantity, variant.stock);
+    }
+
+    let one = want.variants[2].id.to_string();
+    let got = s
+        .connector
+        .get(
+            &s.options,
+            ResourceKind::Variations,
+            one.clone(),
+            Some(parent.to_string()),
+        )
+        .await
+        .value
+        .unwrap();
+    assert_eq!(got.external_id(), one);
+    let missing = s
+        .connector
+        .get(
+            &s.options,
+            ResourceKind::Variations,
+            "1".into(),
+            Some(parent.to_string()),
+        )
+        .await
+        .value;
+    assert!(
+        matches!(
+            missing,
+            Err(CallError::Connector(ConnectorError::NotFound(_)))
+        ),
+        "{missing:?}"
+    );
+    req.parent_id = None;
+    req.cursor = None;
+    let e = expect_error(Lang::Py, "no parent", page(&s, req.clone()).await);
+    assert!(matches!(e, ConnectorError::InvalidRequest(m) if m.contains("parent-id")));
+    req.parent_id = Some("9999".into());
+    let e = expect_error(Lang::Py, "unknown parent", page(&s, req).await);
+    assert!(matches!(e, ConnectorError::NotFound(_)), "{e:?}");
+}
+
+fn expect_error(lang: Lang, what: &str, got: Result<Page, CallError>) -> ConnectorError {
+    match got {
+        Err(CallError::Connector(e)) => e,
+        other => panic!("{lang:?} {what}: expected a connector error, got {other:?}"),
+    }
+}
+
+/// Both components load through the registry a server uses (the same plugins directory as
+/// the Rust connectors): one present at start, one dropped in while the registry watches
+/// (hot reload), and both serve calls from there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_load_through_the_registry_and_hot_reload() {
+    // Compile (or fetch from the cache) once through the shared runtime first.
+    Lang::Js.connector().await;
+    Lang::Py.connector().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::component(Lang::Js.component()),
+        dir.path().join("feed-js.wasm"),
+    )
+    .unwrap();
+    let registry = Registry::open(runtime(), dir.path().to_path_buf())
+        .await
+        .unwrap();
+    let _watch = registry.watch().unwrap();
+    assert!(registry.get("feed-js").is_some(), "loaded at start");
+    assert!(registry.get("catalog-py").is_none());
+    // Dropped in the way deploy tools do: written beside, then renamed into place.
+    let partial = dir.path().join("catalog-py.partial");
+    std::fs::copy(common::component(Lang::Py.component()), &partial).unwrap();
+    std::fs::rename(&partial, dir.path().join("catalog-py.wasm")).unwrap();
+    let start = std::time::Instant::now();
+    while registry.get("catalog-py").is_none() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "catalog-py was not hot-loaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let feeds = feeds::start(FeedConfig::default(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let key = FeedConfig::default().api_key.unwrap();
+    for lang in [Lang::Js, Lang::Py] {
+        let connector = registry.get(lang.component()).unwrap();
+        let options = connector.prepare(&lang.config(&feeds, &key)).unwrap();
+        let info = connector.check(&options).await.value.unwrap();
+        assert!(info.message.contains("120"), "{lang:?}: {}", info.message);
+        let secret = junction::runtime::manifest::secret_fields(&connector.manifest);
+        assert_eq!(secret, vec!["api_key".to_owned()], "{lang:?}");
+    }
+}
+
+/// The example API the SDK templates are written against: five items, `page`/`per_page`,
+/// `X-API-Key: t-key`.
+async fn example_api() -> String {
+    use axum::extract::Query;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use std::collections::HashMap;
+    let items = |q: Query<HashMap<String, String>>, headers: HeaderMap| async move {
+        if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some("t-key") {
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"error": "bad key"})),
+            )
+                .into_response();
+        }
+        let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+        let per_page: usize = q.get("per_page").and_then(|p| p.parse().ok()).unwrap_or(10);
+        let all: Vec<Value> = (1..=5)
+            .map(|n| {
+                json!({"id": n, "name": format!("Item {n}"), "price": format!("{n}.00"),
+                "updated_at": format!("2026-01-0{n}T00:00:00Z")})
+            })
+            .collect();
+        let start = (page - 1) * per_page;
+        let chunk: Vec<Value> = all.iter().skip(start).take(per_page).cloned().collect();
+        axum::Json(json!({"items": chunk, "has_more": start + per_page < all.len()}))
+            .into_response()
+    };
+    let app = axum::Router::new().route("/items", axum::routing::get(items));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+/// The SDK templates build, load and page an example API (so a copy starts from working
+/// code), and map a refused key.
+#[tokio::test]
+async fn sdk_templates_work() {
+    let base = example_api().await;
+    for name in ["template-js", "template-py"] {
+        let connector = LoadedConnector::load_file(&runtime(), &common::component(name))
+            .await
+            .unwrap_or_else(|e| panic!("loading {name}: {e}"));
+        assert_eq!(connector.key(), name);
+        let options = connector
+            .prepare(&json!({"base_url": base, "api_key": "t-key"}))
+            .unwrap();
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let mut req = request(ResourceKind::Products, cursor.take(), None);
+            req.page_size = 2;
+            let p = connector.list(&options, req).await.value.unwrap();
+            seen.extend(ids(&p.entities));
+            match p.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, vec![1, 2, 3, 4, 5], "{name}");
+        let wrong = connector
+            .prepare(&json!({"base_url": base, "api_key": "nope"}))
+            .unwrap();
+        let e = connector.check(&wrong).await.value.unwrap_err();
+        assert!(
+            matches!(e, CallError::Connector(ConnectorError::Unauthorized(_))),
+            "{name}: {e:?}"
+        );
+    }
+}
