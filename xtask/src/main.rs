@@ -376,15 +376,15 @@ fn bench(extra: &[String]) -> Result<()> {
     } else {
         None
     };
-    for example in which {
+    for program in which {
         let mut cmd = cargo();
         cmd.args([
             "run",
             "--release",
             "--package",
-            "junction",
-            "--example",
-            example,
+            "junction-bench",
+            "--bin",
+            program,
             "--",
         ])
         .args(args);

@@ -21,7 +21,7 @@
 //! [load-secs]]]`, which builds the release binary and finds or starts PostgreSQL as
 //! `cargo xtask test` does.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -238,11 +238,10 @@ fn cores() -> usize {
 
 impl Bench {
     fn new() -> Result<Self> {
-        // The example runs from target/release/examples/; the binary is target/release/junction.
+        // The benchmark runs from target/release/; the binary is target/release/junction.
         let exe = std::env::current_exe()?;
         let release = exe
             .parent()
-            .and_then(Path::parent)
             .ok_or_else(|| anyhow!("cannot place {}", exe.display()))?;
         let binary = release.join("junction");
         if !binary.exists() {
