@@ -70,7 +70,9 @@ fn main() -> Result<()> {
         "lint" => lint(),
         "postgres" => postgres_task(rest),
         "ci" => ci(),
-        "api-fuzz" => build_plugins().and_then(|()| api_fuzz_run()),
+        "api-fuzz" => {
+            build_rust_components(DEMO_COMPONENTS.iter().copied()).and_then(|()| api_fuzz_run())
+        }
         "realsys" => realsys::install_all(&target_dir()),
         "browser" => browser::install(&target_dir()).map(|env| {
             for (name, value) in env {
@@ -134,27 +136,44 @@ fn ensure_wasm_target() -> Result<()> {
         .current_dir(root()))
 }
 
+/// The components the demo (`cargo xtask run`) loads; nothing else is built for it.
+const DEMO_COMPONENTS: &[&str] = &["woocommerce", "bugalou"];
+
 fn build_plugins() -> Result<()> {
+    build_rust_components(COMPONENTS.iter().map(|(_, name, _)| *name))?;
+    polyglot::build(&root(), &target_dir())?;
+    eprintln!(
+        "xtask: components in {}",
+        target_dir().join("plugins").display()
+    );
+    Ok(())
+}
+
+/// Build the named Rust components for wasm32-wasip2 (incremental) and place each in its
+/// folder under the target directory.
+fn build_rust_components<'a>(names: impl Iterator<Item = &'a str>) -> Result<()> {
     ensure_wasm_target()?;
+    let chosen: Vec<&(&str, &str, &str)> = {
+        let names: Vec<&str> = names.collect();
+        COMPONENTS
+            .iter()
+            .filter(|(_, name, _)| names.contains(name))
+            .collect()
+    };
     let mut cmd = cargo();
     cmd.args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
-    for (package, _, _) in COMPONENTS {
+    for (package, _, _) in &chosen {
         cmd.args(["--package", package]);
     }
     run(&mut cmd)?;
     let built = target_dir().join("wasm32-wasip2").join("plugin");
-    for (package, name, folder) in COMPONENTS {
+    for (package, name, folder) in chosen {
         let from = built.join(format!("{}.wasm", package.replace('-', "_")));
         let dir = target_dir().join(folder);
         std::fs::create_dir_all(&dir)?;
         let to = dir.join(format!("{name}.wasm"));
         copy_if_changed(&from, &to)?;
     }
-    polyglot::build(&root(), &target_dir())?;
-    eprintln!(
-        "xtask: components in {}",
-        target_dir().join("plugins").display()
-    );
     Ok(())
 }
 
@@ -430,7 +449,9 @@ fn run_demo(extra: &[String]) -> Result<()> {
         [flag] if flag == "--smoke" => demo::Mode::Smoke,
         _ => bail!("usage: cargo xtask run [--smoke]"),
     };
-    build_plugins()?;
+    // Only what the demo runs: its two components and the two binaries (the JavaScript and
+    // Python toolchains and the test components build when a test asks for them).
+    build_rust_components(DEMO_COMPONENTS.iter().copied())?;
     build_demo_binaries()?;
     demo::run(
         &root(),
