@@ -52,7 +52,7 @@ pub struct ServeArgs {
     /// Database URL (default: SQLite in the data directory).
     #[arg(long, env = "JUNCTION_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// TOML config file (see README for the keys).
+    /// TOML config file (keys: docs/configuration.md).
     #[arg(long, env = "JUNCTION_CONFIG")]
     pub config: Option<PathBuf>,
     /// Directory of connector components (default `<data-dir>/plugins`).

@@ -14,11 +14,16 @@ use junction_portal::PortalSettings;
 use junction_runtime::SandboxLimits;
 
 /// The contents of the `--config` file. Every key is optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
+    /// The address to serve on; default `127.0.0.1:8080`.
     pub listen: Option<SocketAddr>,
+    /// Where the SQLite database, the secret key, the admin token, compiled components and
+    /// the plugins live; default `./data`.
     pub data_dir: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://...`; default SQLite in the data directory. Several
+    /// hosts share one PostgreSQL (see docs/deployment.md).
     pub database_url: Option<String>,
     /// Where connector components live; default `<data-dir>/plugins`.
     pub plugins_dir: Option<PathBuf>,

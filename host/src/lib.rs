@@ -8,6 +8,7 @@
 pub mod admin_cli;
 pub mod cli;
 pub mod config;
+pub mod config_reference;
 pub mod metrics;
 pub mod server;
 

@@ -17,7 +17,10 @@
 //!   `test`)
 //! - `cargo xtask browser`  install Chromium and playwright-core for the portal's browser
 //!   tests (part of `test`; prints the environment the test reads)
-//! - `cargo xtask lint`     fmt and clippy (native and wasm32-wasip2)
+//! - `cargo xtask lint`     fmt, tidy (docs name only what exists) and clippy (native and
+//!   wasm32-wasip2)
+//! - `cargo xtask tidy`     only the documentation check
+//! - `cargo xtask docs`     write the generated docs (docs/configuration.md) anew
 //! - `cargo xtask ci`       `lint`, then `test`
 
 use std::path::{Path, PathBuf};
@@ -34,6 +37,7 @@ mod postgres;
 mod procs;
 mod progress;
 mod realsys;
+mod tidy;
 
 /// Rust crates built as components: (package, output name, destination folder under target/).
 const COMPONENTS: &[(&str, &str, &str)] = &[
@@ -68,6 +72,8 @@ fn main() -> Result<()> {
         "run" => run_demo(rest),
         "bench" => bench(rest),
         "lint" => lint(),
+        "tidy" => tidy::run(&root()),
+        "docs" => docs(),
         "postgres" => postgres_task(rest),
         "ci" => ci(),
         "api-fuzz" => {
@@ -81,7 +87,7 @@ fn main() -> Result<()> {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <plugins|test|run|bench|api-fuzz|realsys|browser|postgres|lint|ci> [args]"
+                "usage: cargo xtask <plugins|test|run|bench|api-fuzz|realsys|browser|postgres|lint|tidy|docs|ci> [args]"
             );
             Ok(())
         }
@@ -419,6 +425,7 @@ fn bench(extra: &[String]) -> Result<()> {
 /// fmt and clippy (native, and for wasm32-wasip2 over the SDK and every Rust component).
 fn lint() -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    tidy::run(&root())?;
     run(cargo().args([
         "clippy",
         "--workspace",
@@ -435,6 +442,20 @@ fn lint() -> Result<()> {
     }
     clippy_wasm.args(["--package", "junction-sdk", "--", "-D", "warnings"]);
     run(&mut clippy_wasm)
+}
+
+/// `cargo xtask docs`: write the generated documentation (docs/configuration.md, from the
+/// settings structs) anew; a test fails while it is stale.
+fn docs() -> Result<()> {
+    run(cargo()
+        .args([
+            "test",
+            "--package",
+            "junction",
+            "--lib",
+            "config_reference::tests::the_configuration_reference_is_current",
+        ])
+        .env("JUNCTION_WRITE_DOCS", "1"))
 }
 
 fn ci() -> Result<()> {

@@ -17,7 +17,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::Verb::{Delete, Get, Patch, Post};
 use super::error::ApiError;
-use super::schema::ApiError as ApiErrorDoc;
+use super::error::ApiError as ApiErrorDoc;
 use super::{ApiState, RouteDef, at, build};
 use crate::answers::{self, SyncState, Tenant};
 use crate::answers::{

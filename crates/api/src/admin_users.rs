@@ -15,7 +15,7 @@ use utoipa::{OpenApi, ToSchema};
 use super::Verb::{Delete, Get, Post};
 use super::admin::Admin;
 use super::error::ApiError;
-use super::schema::ApiError as ApiErrorDoc;
+use super::error::ApiError as ApiErrorDoc;
 use super::{ApiState, RouteDef, at};
 use crate::answers::{self, User};
 use junction_domain::accounts::password::Password;

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::Verb::{Delete, Get, Patch, Post};
 use super::admin::{Admin, parse};
 use super::error::ApiError;
-use super::schema::ApiError as ApiErrorDoc;
+use super::error::ApiError as ApiErrorDoc;
 use super::{ApiState, RouteDef, at};
 use crate::answers::{self, WebhookDelivery, WebhookEndpoint};
 use junction_domain::webhooks::endpoints::{self, EndpointError, EndpointSpec};

@@ -356,6 +356,44 @@ pub struct CreatedKey {
     pub warning: String,
 }
 
+/// `GET /api/v1/api/me`: who the API key belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub tenant_id: String,
+    pub connection_id: String,
+    pub connector_key: String,
+}
+
+/// `GET /api/v1/api/capabilities`: what the connection's connector can do.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    pub connector_key: String,
+    pub connector_name: String,
+    pub connector_version: String,
+    /// Resources synced: `orders`, `customers`, `products`, `variations`.
+    pub resources: Vec<String>,
+    /// Writes supported, e.g. `order-status`, `product-stock`.
+    pub writes: Vec<String>,
+    pub order_status: bool,
+    pub order_tracking: bool,
+    pub product_stock: bool,
+    pub product_price: bool,
+    pub variation_stock: bool,
+    pub variation_price: bool,
+}
+
+/// `GET /api/v1/api/health/connection`: a live check of the external system.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+    pub message: String,
+    pub latency_ms: u64,
+}
+
 /// Convert a list of rows into answers.
 pub fn all<R, A: From<R>>(rows: Vec<R>) -> Vec<A> {
     rows.into_iter().map(A::from).collect()

@@ -14,19 +14,25 @@ use junction_domain::hub::HubError;
 use junction_runtime::CallError;
 use junction_store::StoreError;
 
-/// An API error response.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// The error body of every API: `{"code", "message", "field"?}` (with the HTTP status, and
+/// `Retry-After` on rate limits).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ApiError {
     #[serde(skip)]
+    #[schema(ignore)]
     pub status: StatusCode,
-    /// A stable machine-readable code, e.g. `invalid_parameter`.
+    /// A stable machine-readable code, e.g. `invalid_parameter`, `not_found`,
+    /// `unauthorized`, `unsupported`, `upstream_error`.
+    #[schema(example = "invalid_parameter")]
     pub code: &'static str,
+    /// What went wrong, for people.
     pub message: String,
     /// The parameter, header or body field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Seconds to wait before retrying (rate limits).
     #[serde(skip)]
+    #[schema(ignore)]
     pub retry_after_secs: Option<u64>,
 }
 

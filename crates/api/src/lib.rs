@@ -1,8 +1,9 @@
 //! The HTTP APIs: the Runtime API for API-key holders ([`runtime_api`]), the admin API for
 //! the operator ([`admin`]; portal users in [`admin_users`]), their shared error shape
 //! ([`error`]), key authentication ([`auth`]), list-parameter parsing ([`params`]) and
-//! the OpenAPI 3.1 document generated from the handlers' annotations ([`openapi`],
-//! documentation types in [`schema`]).
+//! the OpenAPI 3.1 document generated from the handlers' annotations ([`openapi`]; the
+//! answers in [`answers`], the served records in [`records`], what is accepted in
+//! [`requests`]).
 //! Handlers talk to the hub, never to wasmtime directly.
 
 pub mod admin;
@@ -15,9 +16,10 @@ pub mod error;
 pub mod openapi;
 pub mod params;
 pub mod push;
+pub mod records;
 pub mod rejections;
+pub mod requests;
 pub mod runtime_api;
-pub mod schema;
 
 use axum::Router;
 use axum::handler::Handler;

@@ -21,7 +21,7 @@ use super::runtime_api::RuntimeApiDoc;
             local copy, write-backs through the connector) and the admin API \
             (`/api/v1/admin`, for the operator). Every error is `{code, message, field?}`.",
     ),
-    components(schemas(super::schema::ApiError)),
+    components(schemas(super::error::ApiError)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "meta", description = "The API key's connection"),

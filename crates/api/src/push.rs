@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::ApiState;
 use super::auth::Caller;
 use super::error::ApiError;
-use super::schema::ApiError as ApiErrorDoc;
+use super::error::ApiError as ApiErrorDoc;
 use junction_domain::push::{self, PushError, PushResult};
 
 /// One pushed order line.

@@ -13,24 +13,26 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use utoipa::OpenApi;
 
 use super::Verb::{Get, Post};
+use super::answers::{Capabilities, Health, Me};
 use super::auth::Caller;
 use super::error::ApiError;
+use super::error::ApiError as ApiErrorDoc;
 use super::params::{ListParams, encode_cursor, parse_list};
-use super::schema::{
-    ApiError as ApiErrorDoc, Capabilities, Customer, CustomerList, Health, ListQuery, Me, Order,
-    OrderList, PriceBody, Product, ProductList, StatusBody, StockBody, TrackingBody, VariationList,
-    WriteResult,
+use super::records::{
+    Customer, CustomerList, Order, OrderList, Product, ProductList, VariationList,
 };
+use super::requests::{ListQuery, PriceBody, StatusBody, StockBody, TrackingBody};
 use super::{ApiState, RouteDef, at, build};
 use junction_contract::{
     OrderStatusChange, OrderTrackingChange, ProductPriceChange, ProductStockChange, ResourceKind,
     Tracking, VariationPriceChange, VariationStockChange, WriteKind, WriteOp,
 };
+use junction_domain::write_back::WriteResult;
 use junction_domain::write_back::{self, WriteError};
 
 /// Where the Runtime API is mounted.
@@ -108,12 +110,12 @@ pub struct RuntimeApiDoc;
     ),
     security(("ApiKey" = []), ("apiKeyBearer" = []))
 )]
-async fn me(Caller(owner): Caller) -> Json<Value> {
-    Json(json!({
-        "tenantId": owner.tenant_id,
-        "connectionId": owner.connection_id,
-        "connectorKey": owner.connector_key,
-    }))
+async fn me(Caller(owner): Caller) -> Json<Me> {
+    Json(Me {
+        tenant_id: owner.tenant_id,
+        connection_id: owner.connection_id,
+        connector_key: owner.connector_key,
+    })
 }
 
 #[utoipa::path(
@@ -131,23 +133,23 @@ async fn me(Caller(owner): Caller) -> Json<Value> {
 async fn capabilities(
     State(state): State<ApiState>,
     Caller(owner): Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Capabilities>, ApiError> {
     let connector = state.hub.connector(&owner.connector_key)?;
     let m = &connector.manifest;
     let has = |kind: WriteKind| m.writes.contains(&kind);
-    Ok(Json(json!({
-        "connectorKey": m.key,
-        "connectorName": m.name,
-        "connectorVersion": m.version,
-        "resources": m.resources.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        "writes": m.writes.iter().map(|w| w.as_str()).collect::<Vec<_>>(),
-        "orderStatus": has(WriteKind::OrderStatus),
-        "orderTracking": has(WriteKind::OrderTracking),
-        "productStock": has(WriteKind::ProductStock),
-        "productPrice": has(WriteKind::ProductPrice),
-        "variationStock": has(WriteKind::VariationStock),
-        "variationPrice": has(WriteKind::VariationPrice),
-    })))
+    Ok(Json(Capabilities {
+        connector_key: m.key.clone(),
+        connector_name: m.name.clone(),
+        connector_version: m.version.clone(),
+        resources: m.resources.iter().map(|r| r.as_str().into()).collect(),
+        writes: m.writes.iter().map(|w| w.as_str().into()).collect(),
+        order_status: has(WriteKind::OrderStatus),
+        order_tracking: has(WriteKind::OrderTracking),
+        product_stock: has(WriteKind::ProductStock),
+        product_price: has(WriteKind::ProductPrice),
+        variation_stock: has(WriteKind::VariationStock),
+        variation_price: has(WriteKind::VariationPrice),
+    }))
 }
 
 #[utoipa::path(
@@ -171,16 +173,18 @@ async fn capabilities(
 async fn health(
     State(state): State<ApiState>,
     Caller(owner): Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Health>, ApiError> {
     let connection = state.hub.store.connection(&owner.connection_id).await?;
     let (connector, options) = state.hub.prepare(&connection)?;
     let start = Instant::now();
     let result = connector.check(&options).await.value;
     let latency_ms = start.elapsed().as_millis() as u64;
     match result {
-        Ok(info) => Ok(Json(
-            json!({"status": "ok", "message": info.message, "latencyMs": latency_ms}),
-        )),
+        Ok(info) => Ok(Json(Health {
+            status: "ok".into(),
+            message: info.message,
+            latency_ms,
+        })),
         Err(e) => {
             let mut error = ApiError::from(e);
             error.message = format!("{} (after {latency_ms} ms)", error.message);

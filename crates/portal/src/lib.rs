@@ -51,7 +51,7 @@ use junction_domain::hub::Hub;
 pub const PREFIX: &str = "/portal";
 
 /// The `[portal]` table of the config file.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PortalSettings {
     /// The session cookie's `Secure` attribute: `true` always, `false` never (plain-http

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Limits applied to every connector call. The defaults suit connectors that page through
 /// REST APIs; raise them for unusually heavy systems.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SandboxLimits {
     /// Largest linear memory one instance may grow to, in MiB. Default 256.

@@ -77,7 +77,7 @@ pub struct ReconcileReport {
     pub failed: Vec<String>,
 }
 
-/// The outcome of [`Registry::install`].
+/// The outcome of [`Registry::install_validated`].
 #[derive(Debug)]
 pub struct Installed {
     /// The live connector now serving the uploaded component's key.
@@ -285,17 +285,8 @@ impl Registry {
         }
     }
 
-    /// Install an uploaded component: validate it completely (header, world, manifest) before
-    /// anything touches the plugins directory, then write it atomically over the file that
-    /// serves the same key (or `<key>.wasm`) and reconcile, so it is live when this returns.
-    /// A component that fails validation changes nothing.
-    pub async fn install(&self, bytes: Vec<u8>) -> Result<Installed, LoadError> {
-        let validated = self.validate(bytes).await?;
-        self.install_validated(validated).await
-    }
-
-    /// The first half of [`Registry::install`]: load the bytes as a connector without
-    /// touching the plugins directory. Uploads validate, store the component in the database
+    /// Installing an upload, first half: load the bytes as a connector without touching the
+    /// plugins directory (a component that fails here changes nothing). Uploads validate, store the component in the database
     /// and only then install it, so a component the database holds has passed this check.
     pub async fn validate(&self, bytes: Vec<u8>) -> Result<Validated, LoadError> {
         let upload = PathBuf::from("(upload)");
@@ -303,7 +294,8 @@ impl Registry {
         Ok(Validated { candidate, bytes })
     }
 
-    /// The second half of [`Registry::install`]: write a validated component and reconcile.
+    /// Installing an upload, second half: write a validated component atomically over the
+    /// file serving the same key (or `<key>.wasm`) and reconcile, so it is live on return.
     pub async fn install_validated(&self, validated: Validated) -> Result<Installed, LoadError> {
         let Validated { candidate, bytes } = validated;
         let key = candidate.key().to_string();

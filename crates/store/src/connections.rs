@@ -185,28 +185,6 @@ impl Store {
         Ok(())
     }
 
-    /// Replace a connection's config halves.
-    pub async fn update_connection_config(
-        &self,
-        id: &str,
-        public_config: &str,
-        sealed_secrets: &str,
-    ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE connections SET config = $1, secrets = $2, updated_ms = $3 WHERE id = $4",
-        )
-        .bind(public_config)
-        .bind(sealed_secrets)
-        .bind(now_ms())
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::not_found("connection", id));
-        }
-        Ok(())
-    }
-
     /// One connection's sealed secrets, with the connection id they are bound to: lets a
     /// database from before the key check prove the key against what it already holds.
     pub async fn some_sealed_secret(&self) -> Result<Option<(String, String)>, StoreError> {

@@ -215,16 +215,6 @@ impl Store {
         Ok(())
     }
 
-    /// A row needs no write (its content is what was last written): delete it.
-    pub async fn outbox_skipped(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM outbox WHERE id = $1 AND fingerprint = $2")
-            .bind(&entry.id)
-            .bind(&entry.fingerprint)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
     /// A row's write failed: count the attempt and schedule the next, or park it.
     /// `count_attempt` is false for rate-limit waits, which are not failures.
     pub async fn outbox_failed(
@@ -267,19 +257,6 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(entry_from_row).collect()
-    }
-
-    pub async fn outbox_entry(&self, id: &str) -> Result<OutboxEntry, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        match row {
-            Some(row) => entry_from_row(&row),
-            None => Err(StoreError::not_found("outbox entry", id)),
-        }
     }
 
     /// Retry by hand: a parked (or waiting) row becomes due now with a fresh attempt
@@ -353,25 +330,6 @@ impl Store {
         .bind(resource)
         .bind(target_connection_id)
         .bind(target_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(link_from_row).collect()
-    }
-
-    /// Every link between two connections for a resource (tests and diagnostics).
-    pub async fn links_between(
-        &self,
-        resource: &str,
-        source_connection_id: &str,
-        target_connection_id: &str,
-    ) -> Result<Vec<IdLink>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {LINK_COLUMNS} FROM id_links WHERE resource = $1 AND source_connection_id = $2 \
-             AND target_connection_id = $3 ORDER BY source_id"
-        )))
-        .bind(resource)
-        .bind(source_connection_id)
-        .bind(target_connection_id)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(link_from_row).collect()

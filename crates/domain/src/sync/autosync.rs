@@ -26,7 +26,7 @@ use junction_store::{StoreError, new_id, now_ms};
 const VARIATIONS_WAIT_MS: i64 = 2_000;
 
 /// Tunables of autosync, with their defaults.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SyncSettings {
     /// Records asked for per page. Default 100.

@@ -32,7 +32,7 @@ use tokio::sync::Notify;
 use crate::hub::Hub;
 
 /// Tunables of webhook delivery (`[webhooks]` in the config file), with their defaults.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookSettings {
     /// How often the change feed and the due deliveries are looked at, in milliseconds.

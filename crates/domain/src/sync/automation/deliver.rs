@@ -29,7 +29,7 @@ use junction_store::outbox::{IdLink, OutboxEntry};
 use junction_store::{StoreError, now_ms};
 
 /// Outbox tunables, with their defaults.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboxSettings {
     /// Failed attempts before a row is parked. Default 8.

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use deliver::OutboxSettings;
 
 /// Automation tunables (`[automations]` in the config file), with their defaults.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AutomationSettings {
     /// Changes read from a reading side per page (one outbox transaction each). Default 100.
