@@ -782,14 +782,9 @@ mod tests {
         let sqlite = junction_store::Store::open(&url).await.unwrap();
         let mut stores = vec![(sqlite, url, Some(dir))];
         if let Ok(url) = std::env::var("JUNCTION_TEST_POSTGRES_URL") {
-            let schema = format!("runs{}", junction_store::now_ms());
-            let admin = sqlx::PgPool::connect(&url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&admin)
+            let scoped = junction_store::testing::fresh_postgres_schema(&url, "runs")
                 .await
                 .unwrap();
-            let sep = if url.contains('?') { '&' } else { '?' };
-            let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
             let store = junction_store::Store::open(&scoped).await.unwrap();
             stores.push((store, scoped, None));
         }

@@ -203,14 +203,9 @@ mod tests {
             Some(dir),
         )];
         if let Ok(url) = std::env::var("JUNCTION_TEST_POSTGRES_URL") {
-            let schema = format!("comp{}", uuid::Uuid::now_v7().simple());
-            let admin = sqlx::PgPool::connect(&url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&admin)
+            let scoped = crate::testing::fresh_postgres_schema(&url, "comp")
                 .await
                 .unwrap();
-            let sep = if url.contains('?') { '&' } else { '?' };
-            let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
             stores.push((Store::open(&scoped).await.unwrap(), None));
         }
         stores

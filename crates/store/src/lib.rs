@@ -24,6 +24,7 @@ pub mod sign_in_throttle;
 pub mod sqlite_file;
 pub mod sync_state;
 pub mod tenants;
+pub mod testing;
 pub mod users;
 pub mod webhooks;
 

@@ -224,20 +224,12 @@ pub async fn wait_for_status(base: &str, path: &str, status: u16) {
     }
 }
 
-/// A fresh schema, named `prefix` + a UUIDv7, on the PostgreSQL server `url` names; the
-/// answer is `url` with every connection's `search_path` set to it.
+/// A fresh schema on the PostgreSQL server `url` names (see
+/// `junction_store::testing::fresh_postgres_schema`).
 pub async fn fresh_postgres_schema(url: &str, prefix: &str) -> String {
-    let schema = format!("{prefix}{}", uuid::Uuid::now_v7().simple());
-    let admin = sqlx::PgPool::connect(url)
+    junction::store::testing::fresh_postgres_schema(url, prefix)
         .await
-        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+        .unwrap_or_else(|e| panic!("cannot make a schema on {url}: {e}"))
 }
 
 /// The PostgreSQL server the PostgreSQL-only tests use; they fail (never pass silently)
