@@ -239,3 +239,21 @@ pub fn postgres_url() -> String {
         panic!("this test needs PostgreSQL: set JUNCTION_TEST_POSTGRES_URL, or run `cargo xtask test`, which finds or starts one")
     })
 }
+
+/// A ready `junction serve` in a fresh data directory holding these components and this
+/// admin token (the directory goes when the first value drops).
+pub async fn serve_with(
+    components: &[&str],
+    admin_token: &str,
+) -> (tempfile::TempDir, ServerProcess) {
+    let data = tempfile::tempdir().unwrap();
+    let plugins = data.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    for name in components {
+        std::fs::copy(component(name), plugins.join(format!("{name}.wasm"))).unwrap();
+    }
+    std::fs::write(data.path().join("admin.token"), admin_token).unwrap();
+    let server = spawn_server(data.path(), free_port(), &[]);
+    wait_for_status(&server.base, "/readyz", 200).await;
+    (data, server)
+}

@@ -95,17 +95,7 @@ async fn users_see_only_their_tenant_and_the_operator_sees_all() {
     )
     .await
     .unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let plugins = data.path().join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(
-        common::component("woocommerce"),
-        plugins.join("woocommerce.wasm"),
-    )
-    .unwrap();
-    std::fs::write(data.path().join("admin.token"), ADMIN).unwrap();
-    let server = common::spawn_server(data.path(), common::free_port(), &[]);
-    common::wait_for_status(&server.base, "/readyz", 200).await;
+    let (_data, server) = common::serve_with(&["woocommerce"], ADMIN).await;
     let base = server.base.as_str();
     let api = AdminApi::new(base, ADMIN);
 

@@ -132,17 +132,8 @@ async fn portal_runs_connectors() {
     )
     .await
     .unwrap();
-    let data = tempfile::tempdir().unwrap();
+    let (data, server) = common::serve_with(&["woocommerce"], ADMIN).await;
     let plugins = data.path().join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(
-        common::component("woocommerce"),
-        plugins.join("woocommerce.wasm"),
-    )
-    .unwrap();
-    std::fs::write(data.path().join("admin.token"), ADMIN).unwrap();
-    let server = common::spawn_server(data.path(), common::free_port(), &[]);
-    common::wait_for_status(&server.base, "/readyz", 200).await;
     let base = server.base.as_str();
     let api = AdminApi::new(base, ADMIN);
 
