@@ -116,7 +116,7 @@ async fn portal_connection_detail() {
     )
     .await
     .unwrap();
-    let (data, server) = common::serve_with(&["woocommerce"], ADMIN).await;
+    let (_data, server) = common::serve_with(&["woocommerce"], ADMIN).await;
     let base = server.base.as_str();
     let api = AdminApi::new(base, ADMIN);
 
