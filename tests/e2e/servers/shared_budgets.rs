@@ -155,20 +155,29 @@ async fn two_hosts_together_keep_one_budget() {
     }
     let elapsed = started.elapsed();
     granted.sort();
-    let gaps: Vec<Duration> = granted.windows(2).map(|w| w[1] - w[0]).collect();
-    let smallest = gaps.iter().min().copied().unwrap_or_default();
+    // No window of the budget's length holds more grants than the budget. (A grant is
+    // observed when its task wakes, which a busy machine may delay; two grants of slack keep
+    // that jitter from failing the test without letting two budgets' worth pass.)
+    let busiest = granted
+        .iter()
+        .map(|start| {
+            granted
+                .iter()
+                .filter(|t| **t >= *start && **t < *start + Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
     eprintln!(
-        "30 requests through two hosts at {limit}: {} ms in all, smallest gap {} ms",
+        "30 requests through two hosts at {limit}: {} ms in all, at most {busiest} in one second (interval {} ms)",
         elapsed.as_millis(),
-        smallest.as_millis()
+        interval.as_millis()
     );
-    // Alone, each host would send its 15 in 0.7 s, side by side with the other's.
+    // Alone, each host would send its 15 in 0.7 s, side by side with the other's: 30 in one
+    // second.
     assert!(
-        smallest + Duration::from_millis(20) >= interval,
-        "two grants {} ms apart (interval {} ms): {:?}",
-        smallest.as_millis(),
-        interval.as_millis(),
-        gaps
+        busiest <= limit.requests as usize + 2,
+        "{busiest} grants within one second (budget {limit})"
     );
     assert!(
         elapsed >= Duration::from_millis(1_400),
@@ -388,7 +397,9 @@ async fn two_hosts_scenario(url: String) {
     let mut arrivals: Vec<Instant> = proxy.seen()[mark..].iter().map(|r| r.received).collect();
     arrivals.sort();
     let interval = Duration::from_secs(1) / REQUESTS as u32;
-    // Requests leave at their slots plus each host's own latency: allow a few ms of jitter.
+    // Requests leave at their slots plus each host's own latency, which a busy machine
+    // stretches: the window is shortened by that jitter. (The smallest gap is printed, not
+    // asserted: one late request followed by an on-time one is jitter, not a broken budget.)
     let tolerance = Duration::from_millis(40);
     let mut busiest = 0;
     for (i, first) in arrivals.iter().enumerate() {
@@ -404,10 +415,11 @@ async fn two_hosts_scenario(url: String) {
         .min()
         .unwrap_or_default();
     println!(
-        "{} requests through two hosts at {REQUESTS}/s in {} ms; busiest second {busiest}, smallest gap {} ms; runs {runs:?}",
+        "{} requests through two hosts at {REQUESTS}/s in {} ms; busiest second {busiest}, smallest gap {} ms (interval {} ms); runs {runs:?}",
         arrivals.len(),
         elapsed.as_millis(),
-        smallest.as_millis()
+        smallest.as_millis(),
+        interval.as_millis()
     );
     assert!(
         arrivals.len() >= 3 * REQUESTS,
@@ -423,12 +435,6 @@ async fn two_hosts_scenario(url: String) {
     assert!(
         busiest <= REQUESTS,
         "{busiest} requests within one second (budget {REQUESTS})"
-    );
-    assert!(
-        smallest + tolerance >= interval,
-        "two requests {} ms apart (interval {} ms)",
-        smallest.as_millis(),
-        interval.as_millis()
     );
     // The admin view on either host shows the shared budget.
     let view = admin(
