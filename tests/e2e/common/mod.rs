@@ -129,6 +129,15 @@ pub fn spawn_server(data_dir: &std::path::Path, port: u16, env: &[(&str, &str)])
     }
 }
 
+/// A connection to the database of the test server using `data_dir` (whichever
+/// `database_url` chose), for tests that inspect or fault-inject it with SQL.
+pub async fn database(data_dir: &std::path::Path) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = database_url(data_dir)
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("junction.db").display()));
+    sqlx::AnyPool::connect(&url).await.unwrap()
+}
+
 /// The database of a test server using `data_dir`: `None` (SQLite in the data directory,
 /// the server's default) unless `JUNCTION_TEST_DATABASE=postgres`, then a fresh PostgreSQL
 /// database on the server `JUNCTION_TEST_POSTGRES_URL` names. The database belongs to the

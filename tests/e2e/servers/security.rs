@@ -116,14 +116,7 @@ impl Server {
 
     /// Run one statement against the server's own database (SQLite file or PostgreSQL).
     async fn sql(&self, statement: &str) {
-        sqlx::any::install_default_drivers();
-        let url = common::database_url(self.data.path()).unwrap_or_else(|| {
-            format!(
-                "sqlite://{}",
-                self.data.path().join("junction.db").display()
-            )
-        });
-        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let pool = common::database(self.data.path()).await;
         sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
             .execute(&pool)
             .await

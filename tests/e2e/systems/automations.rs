@@ -8,7 +8,8 @@
 //!   ERP (sales); records the shop does not have are parked with a clear error.
 //! - SIGKILL in the middle of a run: after a restart the automation resumes from its
 //!   cursor and outbox; nothing is lost and no purchase is created twice.
-//! - Two automations in opposite directions between two shops do not loop.
+//! - Two automations in opposite directions between two shops do not loop, and a write is
+//!   marked as Junction's own before the writing side's copy shows it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -781,6 +782,124 @@ async fn a_bidirectional_pair_does_not_loop() {
     assert!(skipped > 0, "echoes were seen and skipped");
     assert_eq!(stock(&a, p), Some(777));
     assert_eq!(stock(&b, q), Some(555));
+}
+
+/// A probe in the database that notes every change to `connection`'s copy of products made
+/// while no link yet marks the new content as Junction's own write (`echo_modified_ms`).
+async fn watch_for_unmarked_copy_changes(junction: &Junction, connection: &str) -> sqlx::AnyPool {
+    let db = common::database(junction.data.path()).await;
+    let unmarked = format!(
+        "NEW.connection_id = '{connection}' AND NEW.resource = 'products' AND NOT EXISTS ( \
+         SELECT 1 FROM id_links l WHERE l.resource = NEW.resource \
+         AND l.target_connection_id = NEW.connection_id AND l.target_id = NEW.external_id \
+         AND l.echo_modified_ms >= NEW.modified_ms)"
+    );
+    let statements = if common::database_url(junction.data.path()).is_some() {
+        vec![
+            "CREATE TABLE probe_unmarked (external_id TEXT)".to_string(),
+            format!(
+                "CREATE FUNCTION probe_unmarked() RETURNS trigger AS $$ BEGIN \
+                 IF {unmarked} THEN INSERT INTO probe_unmarked VALUES (NEW.external_id); END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER probe_unmarked AFTER UPDATE ON records FOR EACH ROW \
+             EXECUTE FUNCTION probe_unmarked()"
+                .to_string(),
+        ]
+    } else {
+        vec![
+            "CREATE TABLE probe_unmarked (external_id TEXT)".to_string(),
+            format!(
+                "CREATE TRIGGER probe_unmarked AFTER UPDATE ON records WHEN {unmarked} \
+                 BEGIN INSERT INTO probe_unmarked VALUES (NEW.external_id); END"
+            ),
+        ]
+    };
+    for statement in statements {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    db
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_is_marked_as_ours_before_the_writing_side_sees_it() {
+    // The writing side's copy takes the written record, which wakes its on-change
+    // automations at once; were the echo mark stored after that, a reverse automation
+    // could read the change first and send it back. The probe sees the order in which the
+    // copy and the mark change, so the race is caught every time, not only when it is lost.
+    let (a, b) = (woo(13, 1).await, woo(13, 1).await);
+    let junction = Junction::start(&["woocommerce"], &config(8)).await;
+    junction.tenant().await;
+    let shop_a = junction
+        .connection("woocommerce", "shop-a", woo_config(&a))
+        .await;
+    let shop_b = junction
+        .connection("woocommerce", "shop-b", woo_config(&b))
+        .await;
+    // B's copy holds its products first, so the automation's writes update rows.
+    let started = Instant::now();
+    loop {
+        let runs = junction
+            .ok(Method::GET, &format!("/connections/{shop_b}/runs"), None)
+            .await;
+        let synced = runs["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|run| run["resource"] == "products" && run["status"] == "succeeded");
+        if synced {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "shop-b's products never synced: {runs}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let db = watch_for_unmarked_copy_changes(&junction, &shop_b).await;
+    let managed: Vec<u64> = a
+        .store()
+        .product_ids()
+        .into_iter()
+        .filter(|id| stock(&a, *id).is_some())
+        .collect();
+    for (n, id) in managed.iter().take(3).enumerate() {
+        a.store()
+            .update_product(*id, json!({"stock_quantity": 900 + n}))
+            .unwrap();
+    }
+    let forward = junction
+        .automation(
+            json!({"name": "a to b", "sourceConnectionId": shop_a, "targetConnectionId": shop_b,
+            "cadenceSeconds": 600, "onChange": true,
+            "entities": {"products": {"direction": "source_to_target"}}}),
+        )
+        .await;
+    junction
+        .wait_for(&forward, Duration::from_secs(120), || async {
+            managed
+                .iter()
+                .take(3)
+                .enumerate()
+                .all(|(n, id)| stock(&b, *id) == Some(900 + n as i64))
+                && junction.idle(&forward).await
+        })
+        .await;
+    assert!(
+        junction.total(&forward, "written").await >= 3,
+        "the changed products were written"
+    );
+    let unmarked: Vec<String> = sqlx::query_scalar("SELECT external_id FROM probe_unmarked")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert!(
+        unmarked.is_empty(),
+        "shop-b's copy changed before the write was marked as Junction's own: {unmarked:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

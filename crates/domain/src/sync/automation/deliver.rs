@@ -3,8 +3,8 @@
 //! under the connection's request budget, and settle the row.
 //!
 //! Success records the link (target id, content digest, the target's modification time as
-//! the echo mark) and deletes the row in one transaction, and updates the writing side's
-//! local copy with the record the connector returned. A rate-limit answer is not a failure:
+//! the echo mark) and deletes the row in one transaction, then updates the writing side's
+//! local copy with the record the connector returned (in that order: see `settle_success`). A rate-limit answer is not a failure:
 //! the row waits out the retry-after without spending an attempt. Other failures that a
 //! retry may fix wait with exponential backoff and jitter until the attempt limit, then
 //! park; refusals a retry cannot fix (bad data, unsupported, credentials) park at once.
@@ -201,7 +201,13 @@ async fn prepare(
     }
 }
 
-/// Record a successful write: the writing side's copy, then link + row removal.
+/// Record a successful write: link + row removal first, then the writing side's copy.
+///
+/// The order matters: the copy's change wakes the writing side's on-change automations at
+/// once, and a reverse automation tells Junction's own writes from real changes by the
+/// link's echo mark. Stored the other way round, it could read the change before the mark
+/// and send the write back. (A copy update that fails after the link is stored costs
+/// nothing: the next autosync brings the same record.)
 pub async fn settle_success(
     hub: &Hub,
     writer: &Writer,
@@ -209,26 +215,14 @@ pub async fn settle_success(
     matched_id: Option<String>,
     outcome: WriteOutcome,
 ) -> Result<(), StoreError> {
-    let mut echo_modified_ms = None;
-    if let Some(entity) = &outcome.entity {
-        match to_stored(entity) {
-            Ok(record) => {
-                echo_modified_ms = Some(record.modified_ms);
-                if hub
-                    .store
-                    .upsert_record(&writer.connection_id, entity.kind(), &record)
-                    .await?
-                {
-                    hub.store
-                        .wake_automations_on_change(&writer.connection_id)
-                        .await?;
-                }
-            }
-            Err(e) => {
+    let written = outcome.entity.as_ref().and_then(|entity| {
+        to_stored(entity)
+            .map(|record| (entity.kind(), record))
+            .inspect_err(|e| {
                 tracing::warn!(error = %e, "write succeeded but its returned record cannot be stored")
-            }
-        }
-    }
+            })
+            .ok()
+    });
     let target_id = if outcome.external_id.is_empty() {
         matched_id.unwrap_or_default()
     } else {
@@ -241,9 +235,20 @@ pub async fn settle_success(
         target_connection_id: entry.target_connection_id.clone(),
         target_id,
         fingerprint: Some(entry.fingerprint.clone()),
-        echo_modified_ms,
+        echo_modified_ms: written.as_ref().map(|(_, record)| record.modified_ms),
     };
-    hub.store.outbox_delivered(entry, &link).await
+    hub.store.outbox_delivered(entry, &link).await?;
+    if let Some((kind, record)) = written
+        && hub
+            .store
+            .upsert_record(&writer.connection_id, kind, &record)
+            .await?
+    {
+        hub.store
+            .wake_automations_on_change(&writer.connection_id)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Settle a failed write.
