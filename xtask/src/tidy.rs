@@ -10,6 +10,10 @@
 //! It also keeps one layering rule the crate graph cannot: the front ends (`crates/api`,
 //! `crates/portal`) never call a store method that writes (one whose SQL inserts, updates or
 //! deletes) — every write goes through the domain, where its rules are.
+//!
+//! And it holds each crate's `Cargo.toml` to ARCHITECTURE.md's never-list: a dependency the
+//! list forbids (sqlx in the runtime, wasmtime in the store, the portal in the API...) fails
+//! here, so the compiler's enforcement cannot be undone by one added line.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -40,6 +44,7 @@ pub fn run(root: &Path) -> Result<()> {
         }
     }
     problems.extend(front_end_writes(root));
+    problems.extend(forbidden_dependencies(root)?);
     eprintln!(
         "xtask: tidy checked {} Markdown files against {} Rust files",
         docs.len(),
@@ -51,7 +56,122 @@ pub fn run(root: &Path) -> Result<()> {
     for problem in &problems {
         eprintln!("tidy: {problem}");
     }
-    bail!("{} stale references in the documentation", problems.len())
+    bail!(
+        "{} tidy problems (stale documentation or broken layering)",
+        problems.len()
+    )
+}
+
+/// What each host crate may never depend on directly (ARCHITECTURE.md, "Never").
+const NEVER: &[(&str, &[&str])] = &[
+    (
+        "crates/contract",
+        &[
+            "wasmtime-wasi",
+            "wasmtime-wasi-http",
+            "sqlx",
+            "axum",
+            "utoipa",
+            "askama",
+            "hyper",
+            "reqwest",
+            "junction-runtime",
+            "junction-store",
+            "junction-domain",
+            "junction-api",
+            "junction-portal",
+        ],
+    ),
+    (
+        "crates/runtime",
+        &[
+            "sqlx",
+            "axum",
+            "utoipa",
+            "askama",
+            "junction-store",
+            "junction-domain",
+            "junction-api",
+            "junction-portal",
+        ],
+    ),
+    (
+        "crates/store",
+        &[
+            "wasmtime",
+            "wasmtime-wasi",
+            "wasmtime-wasi-http",
+            "axum",
+            "utoipa",
+            "askama",
+            "junction-runtime",
+            "junction-domain",
+            "junction-api",
+            "junction-portal",
+        ],
+    ),
+    (
+        "crates/domain",
+        &[
+            "sqlx",
+            "wasmtime",
+            "axum",
+            "askama",
+            "junction-api",
+            "junction-portal",
+        ],
+    ),
+    (
+        "crates/api",
+        &["sqlx", "wasmtime", "askama", "multer", "junction-portal"],
+    ),
+    (
+        "crates/portal",
+        &["sqlx", "wasmtime", "utoipa", "junction-api"],
+    ),
+];
+
+/// Direct dependencies a crate's `Cargo.toml` names against `NEVER`. (Dev-dependencies are
+/// the tests' business: a portal test may seed rows with SQL.)
+fn forbidden_dependencies(root: &Path) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for (crate_dir, never) in NEVER {
+        let manifest = root.join(crate_dir).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest)?;
+        for name in dependency_names(&text) {
+            if never.contains(&name.as_str()) {
+                problems.push(format!(
+                    "{crate_dir}/Cargo.toml depends on `{name}`, which ARCHITECTURE.md's never-list forbids there"
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// The names a manifest's normal and build dependency tables list (`name = ...` or
+/// `name.workspace = true`).
+fn dependency_names(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_dependencies = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            let table = line.trim_matches(['[', ']']);
+            in_dependencies = table == "dependencies" || table == "build-dependencies";
+            continue;
+        }
+        if !in_dependencies || line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let name: String = line
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// Calls from the front ends (outside their tests) of store methods that write.
@@ -357,6 +477,20 @@ fn looks_like_item_path(span: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dependency_names_are_read_from_the_normal_and_build_tables() {
+        let manifest = "[package]\nname = \"x\"\n[dependencies]\nserde.workspace = true\n\
+                        # a comment\nsqlx = { version = \"0.8\" }\n[lints]\nworkspace = true\n\
+                        [dev-dependencies]\ntempfile = \"3\"\n[build-dependencies]\ncc = \"1\"\n";
+        assert_eq!(dependency_names(manifest), ["serde", "sqlx", "cc"]);
+    }
+
+    #[test]
+    fn the_crates_keep_their_never_list() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        assert_eq!(forbidden_dependencies(&root).unwrap(), Vec::<String>::new());
+    }
 
     #[test]
     fn spans_that_look_like_paths_and_items_are_told_apart() {
