@@ -6,10 +6,12 @@
 //!    the emulator over HTTP and commits them with the same store call. Records/s and ratio.
 //! 2. Runtime API: the real router over TCP with an API key, a page of 50 orders from the N
 //!    cached orders: the first page, a keyset (`cursor`) walk, and random page numbers;
-//!    beside a floor route on the same server returning the same bytes pre-serialised.
-//!    Requests/s, p50 and p99, and the ratios.
+//!    beside a floor route on the same server returning the same bytes pre-serialised;
+//!    the first page also gzip-, brotli- and zstd-compressed (bytes on the wire).
+//!    Requests/s, p50 and p99, bytes per answer, and the ratios.
 //!
-//! Run with `cargo xtask bench api [orders]` (release build).
+//! Run with `cargo xtask bench api [orders [requests]]` (release build; 100 000 orders and
+//! 4 000 requests per scenario by default).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -34,6 +36,7 @@ use serde_json::{Value, json};
 const PAGE_SIZE: u32 = 100;
 const API_PAGE_SIZE: usize = 50;
 const CLIENTS: usize = 4;
+/// Requests per measured scenario unless the second argument says otherwise.
 const REQUESTS: usize = 4_000;
 
 fn components_root() -> PathBuf {
@@ -44,10 +47,14 @@ fn components_root() -> PathBuf {
 
 #[tokio::main]
 async fn main() {
-    let orders: u64 = std::env::args()
-        .nth(1)
-        .map(|n| n.parse().expect("usage: api_bench [orders]"))
-        .unwrap_or(100_000);
+    let arg = |n: usize, default: u64| -> u64 {
+        std::env::args()
+            .nth(n)
+            .map(|v| v.parse().expect("usage: api_bench [orders [requests]]"))
+            .unwrap_or(default)
+    };
+    let orders = arg(1, 100_000);
+    let requests = arg(2, REQUESTS as u64) as usize;
     let work = tempfile::tempdir().unwrap();
     let shop_config = WooConfig {
         orders: orders as usize,
@@ -136,7 +143,7 @@ async fn main() {
 
     println!(
         "\n== Runtime API: pages of {API_PAGE_SIZE} orders from {orders} cached, {CLIENTS} clients x {} requests ==",
-        REQUESTS / CLIENTS
+        requests / CLIENTS
     );
     let (key, prefix, hash) = junction::domain::accounts::api_keys::generate().unwrap();
     store
@@ -160,17 +167,32 @@ async fn main() {
         .await
         .unwrap();
     FLOOR_BYTES.set(first_page.to_vec()).unwrap();
-    let floor = load(&client, &key, |_| format!("{base}/bench/floor")).await;
+    let floor = load(&client, &key, requests, None, |_| {
+        format!("{base}/bench/floor")
+    })
+    .await;
     report("floor (pre-serialised bytes)", &floor, None);
 
-    let first = load(&client, &key, |_| {
+    let first = load(&client, &key, requests, None, |_| {
         format!("{base}/api/v1/api/orders?pageSize={API_PAGE_SIZE}")
     })
     .await;
     report("first page (page=1)", &first, Some(&floor));
+    // The same page compressed (bytes on the wire per answer; this client decodes nothing).
+    for (name, encoding) in [
+        ("first page, gzip", "gzip"),
+        ("first page, brotli", "br"),
+        ("first page, zstd", "zstd"),
+    ] {
+        let compressed = load(&client, &key, requests, Some(encoding), |_| {
+            format!("{base}/api/v1/api/orders?pageSize={API_PAGE_SIZE}")
+        })
+        .await;
+        report(name, &compressed, Some(&floor));
+    }
 
-    let cursors = keyset_cursors(&client, &base, &key, REQUESTS).await;
-    let walk = load(&client, &key, |i| {
+    let cursors = keyset_cursors(&client, &base, &key, requests).await;
+    let walk = load(&client, &key, requests, None, |i| {
         format!(
             "{base}/api/v1/api/orders?pageSize={API_PAGE_SIZE}&cursor={}",
             cursors[i % cursors.len()]
@@ -180,7 +202,7 @@ async fn main() {
     report("keyset walk (cursor=...)", &walk, Some(&floor));
 
     let pages = (orders as usize / API_PAGE_SIZE).max(1);
-    let random = load(&client, &key, |i| {
+    let random = load(&client, &key, requests, None, |i| {
         // A fixed pseudo-random spread over all pages (Knuth's multiplicative hash).
         let page = (i.wrapping_mul(2_654_435_761) % pages) + 1;
         format!("{base}/api/v1/api/orders?pageSize={API_PAGE_SIZE}&page={page}")
@@ -213,6 +235,9 @@ async fn serve(hub: Hub) -> String {
     format!("http://{addr}")
 }
 
+/// The run the native reference commits its pages under.
+const NATIVE_RUN: &str = "native";
+
 /// Fetch the same pages the connector read and commit them with the same store call.
 async fn native_ingest(store: &Store, base: &str, shop: &WooConfig, orders: u64) -> Duration {
     let tenant = store.create_tenant("native").await.unwrap();
@@ -225,6 +250,19 @@ async fn native_ingest(store: &Store, base: &str, shop: &WooConfig, orders: u64)
             sealed_secrets: "",
             resources: vec![(ResourceKind::Orders, false, 300)],
         })
+        .await
+        .unwrap();
+    // Pages commit only under a run that holds the job's lease, as autosync's do.
+    store
+        .claim_job(&connection.id, "orders", "bench", 3_600_000)
+        .await
+        .unwrap();
+    store
+        .start_run(NATIVE_RUN, &connection.id, ResourceKind::Orders, "manual")
+        .await
+        .unwrap();
+    store
+        .begin_sync_run(&connection.id, ResourceKind::Orders, NATIVE_RUN, None)
         .await
         .unwrap();
     let client = reqwest::Client::new();
@@ -260,6 +298,7 @@ async fn native_ingest(store: &Store, base: &str, shop: &WooConfig, orders: u64)
                     status: order["status"].as_str().map(str::to_string),
                     sku: None,
                     data: order.to_string(),
+                    ..StoredRecord::default()
                 }
             })
             .collect();
@@ -269,7 +308,7 @@ async fn native_ingest(store: &Store, base: &str, shop: &WooConfig, orders: u64)
             .commit_page(PageCheckpoint {
                 connection_id: &connection.id,
                 resource: ResourceKind::Orders,
-                run_id: "native",
+                run_id: NATIVE_RUN,
                 records: &records,
                 next_cursor: Some(&next),
             })
@@ -309,12 +348,25 @@ struct Load {
     bytes: usize,
 }
 
-/// `REQUESTS` GETs from `CLIENTS` concurrent clients; every answer must be a 200.
-async fn load(client: &reqwest::Client, key: &str, url: impl Fn(usize) -> String) -> Load {
-    let urls: Arc<Vec<String>> = Arc::new((0..REQUESTS).map(url).collect());
+/// `requests` GETs from `CLIENTS` concurrent clients; every answer must be a 200.
+async fn load(
+    client: &reqwest::Client,
+    key: &str,
+    requests: usize,
+    accept_encoding: Option<&'static str>,
+    url: impl Fn(usize) -> String,
+) -> Load {
+    let urls: Arc<Vec<String>> = Arc::new((0..requests).map(url).collect());
     // Warm up connections and caches.
+    let get = move |client: &reqwest::Client, url: &str, key: &str| {
+        let request = client.get(url).header("X-API-KEY", key);
+        match accept_encoding {
+            Some(encoding) => request.header("accept-encoding", encoding),
+            None => request,
+        }
+    };
     for u in urls.iter().take(50) {
-        client.get(u).header("X-API-KEY", key).send().await.unwrap();
+        get(client, u, key).send().await.unwrap();
     }
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
@@ -329,12 +381,7 @@ async fn load(client: &reqwest::Client, key: &str, url: impl Fn(usize) -> String
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(url) = urls.get(i) else { break };
                 let t = Instant::now();
-                let response = client
-                    .get(url)
-                    .header("X-API-KEY", &key)
-                    .send()
-                    .await
-                    .unwrap();
+                let response = get(&client, url, &key).send().await.unwrap();
                 assert_eq!(response.status(), 200, "{url}");
                 bytes += response.bytes().await.unwrap().len();
                 latencies.push(t.elapsed());

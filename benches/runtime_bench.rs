@@ -6,7 +6,8 @@
 //! - loading a component: compiling from scratch vs deserialising the cached artifact;
 //! - hot reload: time from replacing a file to the new version serving.
 //!
-//! Run with `cargo xtask bench [calls]` (release build; default 10 000 calls).
+//! Run with `cargo xtask bench runtime [calls [component...]]` (release build; default
+//! 10 000 calls, every component in the plugins directory).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -195,6 +196,11 @@ async fn main() {
                 .unwrap_or_default();
             targets.push((name, path));
         }
+    }
+    // Components named after the call count: only those (beside the floor).
+    let only: Vec<String> = std::env::args().skip(2).collect();
+    if !only.is_empty() {
+        targets.retain(|(name, _)| name == "minimal (floor)" || only.contains(name));
     }
     println!("# Junction runtime benchmark");
     println!("components from {}", components_root().display());

@@ -238,12 +238,13 @@ fn cores() -> usize {
 
 impl Bench {
     fn new() -> Result<Self> {
-        // The benchmark runs from target/release/; the binary is target/release/junction.
+        // The benchmark runs from target/release/ (target/debug/ in CI's smoke run); the
+        // server binary is the one beside it.
         let exe = std::env::current_exe()?;
-        let release = exe
+        let profile_dir = exe
             .parent()
             .ok_or_else(|| anyhow!("cannot place {}", exe.display()))?;
-        let binary = release.join("junction");
+        let binary = profile_dir.join("junction");
         if !binary.exists() {
             bail!(
                 "{} is missing: build it with `cargo build --release -p junction --bin junction` \

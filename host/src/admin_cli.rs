@@ -43,7 +43,7 @@ pub enum AdminCommand {
     /// Connectors: list what is loaded, or upload a component.
     #[command(subcommand)]
     Connectors(ConnectorAdminCommand),
-    /// Connections: create, list, show, configure resources, sync now, run history.
+    /// Connections: create, list, show, configure resources, sync now, reconcile now, run history.
     #[command(subcommand)]
     Connections(ConnectionCommand),
     /// API keys: create (shown once), list, revoke.
@@ -99,6 +99,37 @@ pub enum ConnectionCommand {
     },
     /// The connection, its config (secrets as ***) and per-resource sync state.
     Show { id: String },
+    /// Change the name and/or config. The new config is checked against the external system
+    /// before anything is saved (a failing check saves only with --force); secrets left
+    /// out keep their stored values. After a config change every resource syncs at once.
+    Edit {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The whole new config: inline JSON, or @path to a JSON file.
+        #[arg(long)]
+        config: Option<String>,
+        /// Save even when the check fails.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the connector's check with the stored config, or with --config (nothing saved).
+    Test {
+        id: String,
+        #[arg(long)]
+        config: Option<String>,
+    },
+    /// Pause: no autosync and no automation touching the connection runs.
+    Pause { id: String },
+    /// Delete the connection and everything it holds (records, sync state, keys, webhooks
+    /// scoped to it); automations using it are turned off. Confirm with its name or id.
+    Delete {
+        id: String,
+        #[arg(long)]
+        confirm: String,
+    },
+    /// Resume a paused connection (every enabled resource syncs at once).
+    Resume { id: String },
     /// Enable or disable a resource's autosync, or change its cadence.
     Resource {
         id: String,
@@ -114,6 +145,14 @@ pub enum ConnectionCommand {
     },
     /// Queue a sync now (all enabled resources, or one).
     Sync {
+        id: String,
+        #[arg(long)]
+        resource: Option<String>,
+    },
+    /// Reconcile now (all enabled resources, or one): after its sync, a complete scan marks
+    /// deleted what the system no longer holds (confirmed one by one); a partial scan
+    /// deletes nothing. See the outcome with `runs`.
+    Reconcile {
         id: String,
         #[arg(long)]
         resource: Option<String>,
@@ -228,6 +267,67 @@ async fn connections(client: &AdminClient, command: ConnectionCommand) -> anyhow
                 .await
         }
         ConnectionCommand::Show { id } => client.get(&format!("/connections/{id}"), &[]).await,
+        ConnectionCommand::Edit {
+            id,
+            name,
+            config,
+            force,
+        } => {
+            let mut change = serde_json::Map::new();
+            if let Some(name) = name {
+                change.insert("name".into(), json!(name));
+            }
+            if let Some(config) = config {
+                change.insert(
+                    "config".into(),
+                    crate::cli::parse_json_arg("--config", &config)?,
+                );
+            }
+            if change.is_empty() {
+                anyhow::bail!("nothing to change: pass --name and/or --config");
+            }
+            if force {
+                change.insert("force".into(), json!(true));
+            }
+            client
+                .send(
+                    "PATCH",
+                    &format!("/connections/{id}"),
+                    Value::Object(change),
+                )
+                .await
+        }
+        ConnectionCommand::Test { id, config } => {
+            let body = match config {
+                Some(config) => {
+                    json!({ "config": crate::cli::parse_json_arg("--config", &config)? })
+                }
+                None => json!({}),
+            };
+            client
+                .send("POST", &format!("/connections/{id}/test"), body)
+                .await
+        }
+        ConnectionCommand::Delete { id, confirm } => {
+            client
+                .send_with_query(
+                    "DELETE",
+                    &format!("/connections/{id}"),
+                    &[("confirm", Some(confirm.as_str()))],
+                    json!({}),
+                )
+                .await
+        }
+        ConnectionCommand::Pause { id } => {
+            client
+                .send("POST", &format!("/connections/{id}/pause"), json!({}))
+                .await
+        }
+        ConnectionCommand::Resume { id } => {
+            client
+                .send("POST", &format!("/connections/{id}/resume"), json!({}))
+                .await
+        }
         ConnectionCommand::RateLimit {
             id,
             requests,
@@ -265,6 +365,16 @@ async fn connections(client: &AdminClient, command: ConnectionCommand) -> anyhow
                 .send_with_query(
                     "POST",
                     &format!("/connections/{id}/sync"),
+                    &[("resource", resource.as_deref())],
+                    json!({}),
+                )
+                .await
+        }
+        ConnectionCommand::Reconcile { id, resource } => {
+            client
+                .send_with_query(
+                    "POST",
+                    &format!("/connections/{id}/reconcile"),
                     &[("resource", resource.as_deref())],
                     json!({}),
                 )

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::config::{FileConfig, ServerConfig};
 use junction_contract::{ListRequest, ResourceKind, WriteOp};
+use junction_runtime::cache::CacheOutcome;
 use junction_runtime::call::CallResult;
 use junction_runtime::config_check;
 use junction_runtime::{LoadedConnector, Registry, Runtime, SandboxLimits, manifest};
@@ -75,6 +76,8 @@ pub enum ConnectorCommand {
     Inspect {
         /// The connector component (.wasm).
         file: PathBuf,
+        #[command(flatten)]
+        cache: CompileCacheArgs,
     },
     /// Run one call of a component in the sandbox and print the result as JSON.
     Call(CallArgs),
@@ -87,6 +90,8 @@ pub enum ConnectorCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        cache: CompileCacheArgs,
     },
 }
 
@@ -103,8 +108,46 @@ pub struct CallArgs {
     /// TOML file with a `[sandbox]` table of limits.
     #[arg(long = "limits")]
     pub limits_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: CompileCacheArgs,
     #[command(subcommand)]
     pub call: CallKind,
+}
+
+/// Where the author tools keep compiled components: compiling a large component (a Python
+/// one is ~20 MB) takes seconds, loading its compiled artifact a fraction of one, so every
+/// call after the first of a component version is quick.
+#[derive(Debug, Args)]
+pub struct CompileCacheArgs {
+    /// Directory of compiled components (default: `$XDG_CACHE_HOME/junction/compiled`, or
+    /// `~/.cache/junction/compiled`).
+    #[arg(long, env = "JUNCTION_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile in memory and keep nothing.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl CompileCacheArgs {
+    /// The directory to use, if any: the flag, else the user's cache directory (none when
+    /// neither `XDG_CACHE_HOME` nor `HOME` is set).
+    fn dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        if let Some(dir) = &self.cache_dir {
+            return Some(dir.clone());
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(|home| PathBuf::from(home).join(".cache"))
+            })?;
+        Some(base.join("junction").join("compiled"))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +169,10 @@ pub enum CallKind {
         /// Product id, for variations.
         #[arg(long)]
         parent: Option<String>,
+        /// Follow next-cursors to the end and print a summary (records, pages, first and
+        /// last ids, ids seen twice, requests, time) instead of the page.
+        #[arg(long)]
+        all: bool,
     },
     /// Get one record.
     Get {
@@ -143,13 +190,16 @@ pub enum CallKind {
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
-        Command::Connector(ConnectorCommand::Inspect { file }) => inspect(&file).await,
+        Command::Connector(ConnectorCommand::Inspect { file, cache }) => {
+            inspect(&file, &cache).await
+        }
         Command::Connector(ConnectorCommand::Call(args)) => call(args).await,
         Command::Connector(ConnectorCommand::List {
             plugins_dir,
             data_dir,
             json,
-        }) => list(plugins_dir, data_dir, json).await,
+            cache,
+        }) => list(plugins_dir, data_dir, json, &cache).await,
         Command::Admin(args) => crate::admin_cli::run(args).await,
     };
     match result {
@@ -195,20 +245,40 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn cli_runtime(limits: SandboxLimits) -> anyhow::Result<Runtime> {
-    // One-off CLI calls compile in memory and need no instance pool.
+fn cli_runtime(limits: SandboxLimits, cache: &CompileCacheArgs) -> anyhow::Result<Runtime> {
+    // One-off CLI calls need no instance pool.
     Runtime::new(
         SandboxLimits {
             pooling: false,
             ..limits
         },
-        None,
+        cache.dir(),
     )
 }
 
-async fn inspect(file: &Path) -> anyhow::Result<ExitCode> {
-    let runtime = cli_runtime(SandboxLimits::default())?;
-    let connector = LoadedConnector::load_file(&runtime, file).await?;
+/// Load a component through the compile cache, saying on stderr which it was and how long
+/// it took (an author sees why the first call of a new build is the slow one).
+async fn load_for_cli(
+    runtime: &Runtime,
+    file: &Path,
+) -> anyhow::Result<std::sync::Arc<LoadedConnector>> {
+    let started = std::time::Instant::now();
+    let connector = LoadedConnector::load_file(runtime, file).await?;
+    let how = match connector.cache {
+        CacheOutcome::Hit => "loaded from the compile cache",
+        CacheOutcome::Compiled => "compiled",
+    };
+    eprintln!(
+        "{}: {how} in {:.2} s",
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(connector)
+}
+
+async fn inspect(file: &Path, cache: &CompileCacheArgs) -> anyhow::Result<ExitCode> {
+    let runtime = cli_runtime(SandboxLimits::default(), cache)?;
+    let connector = load_for_cli(&runtime, file).await?;
     let mut described = manifest::describe(&connector.manifest);
     if let Some(obj) = described.as_object_mut() {
         obj.insert("digest".into(), Value::String(connector.digest.clone()));
@@ -224,8 +294,8 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         None => SandboxLimits::default(),
     };
     limits.allow_private_networks |= args.allow_private_networks;
-    let runtime = cli_runtime(limits)?;
-    let connector = LoadedConnector::load_file(&runtime, &args.file).await?;
+    let runtime = cli_runtime(limits, &args.cache)?;
+    let connector = load_for_cli(&runtime, &args.file).await?;
     let config: Value = parse_json_arg("--config", &args.config)?;
     if !config.is_object() {
         anyhow::bail!(
@@ -248,6 +318,7 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
             cursor,
             page_size,
             parent,
+            all,
         } => {
             let resource = ResourceKind::parse(&resource).map_err(anyhow::Error::msg)?;
             if let Some(since) = &since {
@@ -265,7 +336,11 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
                 page_size,
                 parent_id: parent,
             };
-            to_json(connector.list(&options, request).await)
+            if all {
+                list_all(&connector, &options, request).await
+            } else {
+                to_json(connector.list(&options, request).await)
+            }
         }
         CallKind::Get {
             resource,
@@ -296,6 +371,80 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `call list --all`: every page from `request`'s cursor to the end, as one result whose
+/// value is a summary. Stops at the first failing page (its error is the result) and when a
+/// connector hands back the cursor it was given (it would loop forever).
+async fn list_all(
+    connector: &LoadedConnector,
+    options: &junction_runtime::CallOptions,
+    mut request: ListRequest,
+) -> CallResult<Value> {
+    let started = std::time::Instant::now();
+    let (mut pages, mut records, mut requests) = (0u64, 0u64, 0u32);
+    let mut logs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut repeated = Vec::new();
+    let (mut first, mut last) = (None, None);
+    loop {
+        let result = connector.list(options, request.clone()).await;
+        requests += result.requests;
+        logs.extend(result.logs);
+        let page = match result.value {
+            Ok(page) => page,
+            Err(e) => {
+                eprintln!("page {} failed after {records} records", pages + 1);
+                return CallResult {
+                    value: Err(e),
+                    logs,
+                    requests,
+                };
+            }
+        };
+        pages += 1;
+        for entity in &page.entities {
+            let id = entity.external_id().to_string();
+            records += 1;
+            first.get_or_insert_with(|| id.clone());
+            if !seen.insert(id.clone()) && repeated.len() < 20 {
+                repeated.push(id.clone());
+            }
+            last = Some(id);
+        }
+        match page.next_cursor {
+            None => break,
+            Some(next) if Some(&next) == request.cursor.as_ref() => {
+                return CallResult {
+                    value: Err(junction_runtime::CallError::Trap {
+                        connector: connector.key().to_string(),
+                        reason: format!(
+                            "page {pages} handed back the cursor it was given (`{next}`): \
+                             paging would never end"
+                        ),
+                    }),
+                    logs,
+                    requests,
+                };
+            }
+            Some(next) => request.cursor = Some(next),
+        }
+    }
+    CallResult {
+        value: Ok(serde_json::json!({
+            "resource": request.resource.as_str(),
+            "records": records,
+            "pages": pages,
+            "first": first,
+            "last": last,
+            "distinctIds": seen.len(),
+            "idsSeenTwice": repeated,
+            "requests": requests,
+            "seconds": (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+        })),
+        logs,
+        requests,
+    }
+}
+
 fn to_json<T: serde::Serialize>(result: CallResult<T>) -> CallResult<Value> {
     result.map(|v| {
         serde_json::to_value(v).map_err(|e| junction_runtime::CallError::Trap {
@@ -309,13 +458,14 @@ async fn list(
     plugins_dir: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     json: bool,
+    cache: &CompileCacheArgs,
 ) -> anyhow::Result<ExitCode> {
     let data_dir = data_dir.unwrap_or_else(|| PathBuf::from("data"));
     let dir = plugins_dir.unwrap_or_else(|| data_dir.join("plugins"));
     if !dir.is_dir() {
         anyhow::bail!("plugins directory {} does not exist", dir.display());
     }
-    let runtime = cli_runtime(SandboxLimits::default())?;
+    let runtime = cli_runtime(SandboxLimits::default(), cache)?;
     let registry = Registry::open(runtime, dir).await?;
     let listing =
         serde_json::to_value(junction_domain::connectors::listing(&registry)).unwrap_or_default();

@@ -9,7 +9,22 @@
 //!
 //! [`from_json`] accepts a JSON number or string (APIs disagree about which to use);
 //! [`sum`] adds decimal strings exactly.
+//!
+//! For arithmetic beyond sums (a line total, a discount, a tax, rounding to cents),
+//! [`parse`] gives a [`Decimal`] (the `rust_decimal` crate's exact base-10 type: 96-bit
+//! mantissa, up to 28 fraction digits) and [`to_text`] turns one back into the contract's
+//! string, keeping its scale:
+//!
+//! ```
+//! use junction_sdk::decimal::{self, Decimal, RoundingStrategy};
+//! let line = decimal::parse("19.99").unwrap() * Decimal::from(3);
+//! assert_eq!(decimal::to_text(line), "59.97");
+//! let net = decimal::parse("59.97").unwrap() / decimal::parse("1.21").unwrap();
+//! let cents = net.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven);
+//! assert_eq!(decimal::to_text(cents), "49.56");
+//! ```
 
+pub use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 
 /// A value that is not a decimal number.
@@ -112,6 +127,25 @@ pub fn from_i64(n: i64) -> String {
     n.to_string()
 }
 
+/// A decimal string (anything [`normalize`] accepts) as a [`Decimal`] for arithmetic; its
+/// scale is kept (`"9.90"` stays two places).
+pub fn parse(input: &str) -> Result<Decimal, DecimalError> {
+    let normal = normalize(input)?;
+    Decimal::from_str_exact(&normal).map_err(|_| DecimalError {
+        input: input.to_owned(),
+    })
+}
+
+/// A [`Decimal`] as the contract's decimal string (plain digits, its scale kept, never an
+/// exponent; `-0` is `0`).
+pub fn to_text(value: Decimal) -> String {
+    let text = value.to_string();
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => text,
+    }
+}
+
 /// The exact sum of decimal strings, with the largest scale among them (`["1.5", "2.25"]`
 /// gives `"3.75"`, `[]` gives `"0"`).
 pub fn sum<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Result<String, DecimalError> {
@@ -173,6 +207,25 @@ fn format_scaled(value: i128, scale: usize) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn decimals_do_exact_arithmetic_and_keep_their_scale() {
+        let d = |s: &str| parse(s).unwrap();
+        assert_eq!(to_text(d("0.1") + d("0.2")), "0.3");
+        assert_eq!(to_text(d("9.90")), "9.90");
+        assert_eq!(to_text(d("19.99") * Decimal::from(3)), "59.97");
+        assert_eq!(to_text(d("10.00") - d("10.00")), "0.00");
+        assert_eq!(to_text(d("1.5e2")), "150");
+        assert_eq!(to_text(-d("0.00")), "0.00");
+        let half = d("2.345").round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven);
+        assert_eq!(to_text(half), "2.34");
+        let up = d("2.345").round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+        assert_eq!(to_text(up), "2.35");
+        assert!(d("10.5") > d("9.99"));
+        for bad in ["abc", "1,5", ""] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn normalizes() {

@@ -65,6 +65,31 @@ pub mod types {
     pub use crate::bindings::junction::connector::types::*;
 }
 
+impl types::ResourceKind {
+    /// The resource's name as the contract, the Runtime API and the manifest spell it:
+    /// `orders`, `customers`, `products`, `variations`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            types::ResourceKind::Orders => "orders",
+            types::ResourceKind::Customers => "customers",
+            types::ResourceKind::Products => "products",
+            types::ResourceKind::Variations => "variations",
+        }
+    }
+
+    /// The resource a name stands for ([`as_str`](Self::as_str)'s inverse), or none.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            types::ResourceKind::Orders,
+            types::ResourceKind::Customers,
+            types::ResourceKind::Products,
+            types::ResourceKind::Variations,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
+    }
+}
+
 /// The trait a connector implements: the `junction:connector/connector` interface.
 ///
 /// It mirrors the generated export trait, plus a default for
@@ -182,4 +207,23 @@ macro_rules! export_connector {
         }
         $crate::bindings::export!($ty with_types_in $crate::bindings);
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::types::ResourceKind;
+
+    #[test]
+    fn resource_kinds_read_as_the_contract_spells_them() {
+        for (kind, name) in [
+            (ResourceKind::Orders, "orders"),
+            (ResourceKind::Customers, "customers"),
+            (ResourceKind::Products, "products"),
+            (ResourceKind::Variations, "variations"),
+        ] {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(ResourceKind::parse(name), Some(kind));
+        }
+        assert_eq!(ResourceKind::parse("invoices"), None);
+    }
 }

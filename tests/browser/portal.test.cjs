@@ -204,6 +204,21 @@ async function main() {
       assert.equal(refused.status, 401, "a revoked key is refused");
     });
 
+    await step(page, "08b-connection-edit", async () => {
+      // Edit: the settings are tested before anything is saved; a blank secret keeps its value.
+      await page.goto(`${BASE}/portal/connections/${result.shopConnection}`);
+      await page.locator("#edit-connection").click();
+      await page.getByRole("heading", { name: /^Edit /, level: 1 }).waitFor();
+      assert.equal(await page.locator("#config-consumer_secret").inputValue(), "", "a secret is never filled in");
+      await page.locator("#test-settings").click();
+      await page.locator("#check-result").getByText("Check passed").waitFor();
+    });
+    await step(page, "08c-connection-saved", async () => {
+      await page.locator("#name").fill("Acme shop");
+      await page.locator("#save-settings").click();
+      await page.getByText("The connection is saved.").first().waitFor();
+    });
+
     await step(page, "09-second-connection", async () => {
       const submitDashboard = await createConnection(page, "bugalou", "Acme dashboard", {
         api_key: env("BUGALOU_KEY"),
@@ -243,6 +258,13 @@ async function main() {
     await step(page, "13-connectors", async () => {
       await page.goto(`${BASE}/portal/connectors`);
       await page.getByText("WooCommerce").first().waitFor();
+    });
+    await step(page, "13b-not-found", async () => {
+      // A page that does not exist keeps the sidebar, so every section is one click away.
+      const response = await page.goto(`${BASE}/portal/no-such-page`);
+      assert.equal(response.status(), 404);
+      await page.getByRole("heading", { name: "Not found", level: 1 }).waitFor();
+      await page.getByRole("navigation", { name: "Portal sections" }).getByRole("link", { name: "Runs" }).waitFor();
     });
     await step(page, "14-keyboard", async () => {
       // Keyboard: the first Tab reaches the skip link, which moves focus to the main content.

@@ -214,6 +214,10 @@ const POSTGRES_PASS: &[(&str, &str)] = &[
     ("servers", "portal_connection_form"),
     ("servers", "portal_runs_connectors"),
     ("servers", "security"),
+    ("servers", "lossless_recipe"),
+    ("servers", "freshness"),
+    ("servers", "connection_fixes"),
+    ("servers", "reconciliation"),
     ("systems", "automations"),
     ("systems", "browser"),
 ];
@@ -370,9 +374,27 @@ fn build_demo_binaries() -> Result<()> {
 }
 
 /// `cargo xtask bench [runtime|api|automations|scaleout] [args]`: runtime and api by default
-/// (release builds).
+/// (release builds); `cargo xtask bench smoke`: every benchmark with tiny sizes, as the
+/// test pass runs them.
 fn bench(extra: &[String]) -> Result<()> {
     build_plugins()?;
+    if extra.first().map(String::as_str) == Some("smoke") {
+        // What the test pass runs: every benchmark with tiny sizes (benches/smoke.rs).
+        run(cargo().args(["build", "--package", "junction", "--bins"]))?;
+        let postgres = postgres::ensure(&target_dir())?;
+        let mut cmd = cargo();
+        cmd.args(["test", "--workspace", "--test", "smoke"])
+            .args([
+                "--",
+                "--include-ignored",
+                "--test-threads",
+                "1",
+                "--nocapture",
+            ])
+            .env("JUNCTION_COMPONENTS_DIR", target_dir())
+            .env("JUNCTION_TEST_POSTGRES_URL", &postgres.url);
+        return run(&mut cmd);
+    }
     let (which, args) = match extra.first().map(String::as_str) {
         Some("runtime") => (vec!["runtime_bench"], &extra[1..]),
         Some("api") => (vec!["api_bench"], &extra[1..]),
@@ -380,8 +402,8 @@ fn bench(extra: &[String]) -> Result<()> {
         Some("scaleout") => (vec!["scaleout_bench"], &extra[1..]),
         Some(other) if other.parse::<u64>().is_err() => {
             bail!(
-                "usage: cargo xtask bench [runtime [calls] | api [orders] | automations [seconds] \
-                 | scaleout [idle-secs [connections [load-secs]]]]"
+                "usage: cargo xtask bench [runtime [calls [component...]]] | api [orders [requests]] \
+                 | automations [seconds] | scaleout [idle-secs [connections [load-secs]]] | smoke]"
             )
         }
         _ => (vec!["runtime_bench", "api_bench"], &extra[..0]),

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -66,12 +66,18 @@ pub fn route_table() -> Vec<RouteDef> {
         at(Get, "/connections", list_connections),
         at(Post, "/connections", create_connection),
         at(Get, "/connections/{id}", show_connection),
+        at(Patch, "/connections/{id}", edit_connection),
+        at(Post, "/connections/{id}/test", test_connection),
+        at(Post, "/connections/{id}/pause", pause_connection),
+        at(Post, "/connections/{id}/resume", resume_connection),
+        at(Delete, "/connections/{id}", delete_connection),
         at(
             Patch,
             "/connections/{id}/resources/{resource}",
             configure_resource,
         ),
         at(Post, "/connections/{id}/sync", sync_now),
+        at(Post, "/connections/{id}/reconcile", reconcile_now),
         at(Get, "/connections/{id}/runs", runs),
         at(Get, "/connections/{id}/keys", list_keys),
         at(Post, "/connections/{id}/keys", create_key),
@@ -100,8 +106,14 @@ pub fn routes() -> axum::Router<ApiState> {
     list_connections,
     create_connection,
     show_connection,
+    edit_connection,
+    test_connection,
+    pause_connection,
+    resume_connection,
+    delete_connection,
     configure_resource,
     sync_now,
+    reconcile_now,
     runs,
     list_keys,
     create_key,
@@ -378,6 +390,241 @@ async fn show_connection(
     Ok(Json(connection_view(&s, &id).await?))
 }
 
+/// `PATCH /connections/{id}`: a new name and/or config.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ConnectionChange {
+    /// A new name.
+    name: Option<String>,
+    /// The whole new config; secret properties left out, empty or null keep their stored
+    /// values, other properties left out are removed.
+    #[schema(value_type = Option<Object>)]
+    config: Option<Value>,
+    /// Save even when the connector's check fails with the new config.
+    #[serde(default)]
+    force: bool,
+}
+
+/// An edited connection, with the check its new config passed (or failed, when forced).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct EditedConnection {
+    connection: answers::Connection,
+    /// The connection config; secret properties read `"***"`.
+    #[schema(value_type = Object)]
+    config: Value,
+    resources: Vec<SyncState>,
+    /// The connector's check with the new config; null when the config did not change.
+    #[schema(required = true)]
+    check: Option<CheckResult>,
+}
+
+/// The outcome of the connector's check against the external system.
+#[derive(Serialize, ToSchema)]
+struct CheckResult {
+    ok: bool,
+    /// What the system answered, or what is wrong and what to do, in words.
+    message: String,
+}
+
+impl From<Result<String, String>> for CheckResult {
+    fn from(outcome: Result<String, String>) -> Self {
+        match outcome {
+            Ok(message) => Self { ok: true, message },
+            Err(message) => Self { ok: false, message },
+        }
+    }
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/connections/{id}",
+    tag = "admin",
+    summary = "Edit a connection's name or config (tested before it is saved)",
+    description = "The new config must pass the connector's schema and then its check against the external system; a failing check saves nothing (422 `check_failed`) unless `force` is true. Secrets left blank keep their stored values. After a config change every enabled resource syncs at once.",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+    ),
+    request_body = ConnectionChange,
+    responses(
+        (status = 200, description = "saved", body = EditedConnection),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 422, description = "the connector's check failed with the new config (`check_failed`); nothing was saved", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
+async fn edit_connection(
+    _: Admin,
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<EditedConnection>, ApiError> {
+    let change: ConnectionChange = parse(&body)?;
+    let edit = connections::ConnectionEdit {
+        name: change.name,
+        config: change.config,
+        force: change.force,
+    };
+    match connections::edit(&s.hub, &id, edit).await? {
+        connections::EditOutcome::CheckFailed(why) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "check_failed",
+            format!("nothing was saved: {why} (send \"force\": true to save anyway)"),
+        )),
+        connections::EditOutcome::Saved { connection, check } => {
+            let view = connection_view(&s, &connection.id).await?;
+            Ok(Json(EditedConnection {
+                connection: view.connection,
+                config: view.config,
+                resources: view.resources,
+                check: check.map(CheckResult::from),
+            }))
+        }
+    }
+}
+
+/// `POST /connections/{id}/test`: a config to check (none: the stored one).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigTest {
+    /// A config to try (secrets left blank keep their stored values); none: the stored one.
+    #[schema(value_type = Option<Object>)]
+    config: Option<Value>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/connections/{id}/test",
+    tag = "admin",
+    summary = "Run the connector's check with the stored or a proposed config (nothing is saved)",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+    ),
+    request_body = ConfigTest,
+    responses(
+        (status = 200, description = "the check's outcome (`ok` false says what is wrong)", body = CheckResult),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
+async fn test_connection(
+    _: Admin,
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<CheckResult>, ApiError> {
+    let test: ConfigTest = if body.is_empty() {
+        ConfigTest::default()
+    } else {
+        parse(&body)?
+    };
+    let outcome = connections::test_config(&s.hub, &id, test.config.as_ref()).await?;
+    Ok(Json(outcome.into()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/connections/{id}/pause",
+    tag = "admin",
+    summary = "Pause a connection: no autosync and no automation touching it runs",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+    ),
+    responses(
+        (status = 200, description = "the connection, paused", body = ConnectionView),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
+async fn pause_connection(
+    _: Admin,
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    connections::set_paused(&s.hub, &id, true).await?;
+    Ok(Json(connection_view(&s, &id).await?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/connections/{id}/resume",
+    tag = "admin",
+    summary = "Resume a paused connection; every enabled resource syncs at once",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+    ),
+    responses(
+        (status = 200, description = "the connection, running", body = ConnectionView),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
+async fn resume_connection(
+    _: Admin,
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    connections::set_paused(&s.hub, &id, false).await?;
+    Ok(Json(connection_view(&s, &id).await?))
+}
+
+/// What deleting a connection removed.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct DeletedConnection {
+    records: i64,
+    /// API keys revoked (and their idempotency rows removed).
+    keys: i64,
+    webhook_endpoints: i64,
+    /// Automations that used the connection, now turned off with the reason.
+    automations_disabled: i64,
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/connections/{id}",
+    tag = "admin",
+    summary = "Delete a connection and everything it holds (confirmed by its name or id)",
+    description = "Removes its records, sync state, API keys (revoked at once) and their idempotency rows, and the webhook endpoints scoped to it; turns off, with the reason, the automations that use it. Its run history and the automations' own history are kept.",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+        ("confirm" = String, Query, description = "The connection's name (or its id), to confirm"),
+    ),
+    responses(
+        (status = 200, description = "deleted; what was removed", body = DeletedConnection),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
+async fn delete_connection(
+    _: Admin,
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<DeletedConnection>, ApiError> {
+    let confirm = q.get("confirm").map(String::as_str).unwrap_or("");
+    let deleted = connections::delete(&s.hub, &id, confirm).await?;
+    Ok(Json(DeletedConnection {
+        records: deleted.records,
+        keys: deleted.keys,
+        webhook_endpoints: deleted.webhook_endpoints,
+        automations_disabled: deleted.automations_disabled,
+    }))
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ResourceChange {
@@ -450,6 +697,36 @@ async fn sync_now(
 ) -> Result<Json<SyncQueued>, ApiError> {
     let resource = q.get("resource").map(|r| resource_param(r)).transpose()?;
     let queued = connections::sync_now(&s.hub, &id, resource).await?;
+    Ok(Json(SyncQueued { queued }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/connections/{id}/reconcile",
+    tag = "admin",
+    summary = "Reconcile now: find what the external system deleted",
+    description = "Makes the resource's job due; after its sync, a complete scan lists every record, and the records the copy holds that the scan did not see — and that the connector's `get` confirms gone — are marked deleted. A partial, failed or interrupted scan deletes nothing. The outcome is a run of kind `reconcile` in the run history.",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+        ("resource" = Option<String>, Query, description = "One of orders, customers, products, variations (default: every enabled resource)"),
+    ),
+    responses(
+        (status = 200, description = "queued (`queued`: how many resources will reconcile)", body = SyncQueued),
+        (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such tenant, connection or key", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable, or the connector is not loaded", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
+async fn reconcile_now(
+    _: Admin,
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<SyncQueued>, ApiError> {
+    let resource = q.get("resource").map(|r| resource_param(r)).transpose()?;
+    let queued = connections::reconcile_now(&s.hub, &id, resource).await?;
     Ok(Json(SyncQueued { queued }))
 }
 

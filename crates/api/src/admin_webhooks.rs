@@ -84,9 +84,8 @@ struct NewWebhook {
     )]
     url: String,
     description: Option<String>,
-    /// `order.created`, `order.updated`, `customer.created`, `customer.updated`,
-    /// `product.created`, `product.updated`, `variation.created`, `variation.updated`,
-    /// `<entity>.*` or `*` (the default).
+    /// `<entity>.created`, `<entity>.updated` or `<entity>.deleted` for the entities
+    /// `order`, `customer`, `product` and `variation`; `<entity>.*` or `*` (the default).
     event_types: Option<Vec<String>>,
     /// Default true.
     enabled: Option<bool>,

@@ -58,6 +58,8 @@ pub struct Connection {
     /// A request budget replacing the connector manifest's, if the operator set one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimitOverride>,
+    /// Paused: no autosync and no automation touching it runs until it is resumed.
+    pub paused: bool,
 }
 
 impl From<store::Connection> for Connection {
@@ -70,6 +72,7 @@ impl From<store::Connection> for Connection {
             created_ms: row.created_ms,
             updated_ms: row.updated_ms,
             rate_limit: row.rate_limit.map(Into::into),
+            paused: row.paused,
         }
     }
 }
@@ -117,10 +120,15 @@ pub struct Run {
     /// The lease owner (`hostname-pid`) of the host that ran it; none for runs recorded
     /// before hosts were tracked.
     pub host: Option<String>,
+    /// `sync` (changes listed into the copy) or `reconcile` (a complete scan that marks
+    /// deleted what it did not see; `records` counts the records the scan saw).
+    pub kind: String,
+    /// Records a reconciliation marked deleted (0 for syncs).
+    pub deleted: i64,
 }
 from_row!(Run from store::Run {
     id, connection_id, resource, trigger, started_ms, finished_ms, status, pages, records,
-    error, host,
+    error, host, kind, deleted,
 });
 
 /// An API key (its prefix and metadata, never the key).
@@ -382,6 +390,50 @@ pub struct Capabilities {
     pub product_price: bool,
     pub variation_stock: bool,
     pub variation_price: bool,
+    /// How fresh each synced resource's local copy is.
+    pub sync: Vec<ResourceFreshness>,
+}
+
+/// How fresh one resource's local copy is (`Junction-Synced-At`/`Junction-Stale` on reads).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceFreshness {
+    /// `orders`, `customers`, `products` or `variations`.
+    pub resource: String,
+    /// When it last synced successfully (RFC 3339 UTC); null: never (reads answer 503).
+    #[schema(required = true)]
+    pub synced_at: Option<String>,
+    /// The last sync failed, or the next is overdue by more than twice the cadence.
+    pub stale: bool,
+    /// Autosync is on for it.
+    pub enabled: bool,
+    /// A sync is running now.
+    pub syncing: bool,
+    /// How the last sync ended: `succeeded`, `failed`, `interrupted`, `deferred`.
+    #[schema(required = true)]
+    pub last_status: Option<String>,
+    /// The last sync's error, if it failed.
+    #[schema(required = true)]
+    pub last_error: Option<String>,
+    /// When the next sync is due (RFC 3339 UTC); null when autosync is off.
+    #[schema(required = true)]
+    pub next_run_at: Option<String>,
+}
+
+impl From<&junction_domain::freshness::Freshness> for ResourceFreshness {
+    fn from(f: &junction_domain::freshness::Freshness) -> Self {
+        use junction_store::records::format_changed_ms;
+        Self {
+            resource: f.resource.as_str().to_string(),
+            synced_at: f.synced_at_ms.map(format_changed_ms),
+            stale: f.stale,
+            enabled: f.enabled,
+            syncing: f.syncing,
+            last_status: f.last_status.clone(),
+            last_error: f.last_error.clone(),
+            next_run_at: f.next_run_ms.map(format_changed_ms),
+        }
+    }
 }
 
 /// `GET /api/v1/api/health/connection`: a live check of the external system.
@@ -392,6 +444,8 @@ pub struct Health {
     pub status: String,
     pub message: String,
     pub latency_ms: u64,
+    /// How fresh each synced resource's local copy is.
+    pub sync: Vec<ResourceFreshness>,
 }
 
 /// Convert a list of rows into answers.

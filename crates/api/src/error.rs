@@ -30,6 +30,10 @@ pub struct ApiError {
     /// The parameter, header or body field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `gone` (410): when the local copy learned that the external system deleted the
+    /// record (RFC 3339 UTC).
+    #[serde(rename = "deletedAt", skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
     /// Seconds to wait before retrying (rate limits).
     #[serde(skip)]
     #[schema(ignore)]
@@ -43,6 +47,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            deleted_at: None,
             retry_after_secs: None,
         }
     }
@@ -57,6 +62,14 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 410: the record was in the local copy and the external system deleted it.
+    pub fn gone(message: impl Into<String>, deleted_ms: i64) -> Self {
+        Self {
+            deleted_at: Some(junction_store::records::format_changed_ms(deleted_ms)),
+            ..Self::new(StatusCode::GONE, "gone", message)
+        }
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {

@@ -47,6 +47,10 @@ pub fn router(state: ApiState) -> Router {
             error::ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
         })
         .layer(axum::middleware::from_fn(rejections::as_api_errors))
+        // Answers in gzip, brotli or zstd when the client's Accept-Encoding asks (a page of
+        // orders shrinks several times); small answers and clients that ask for none get
+        // identity.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 

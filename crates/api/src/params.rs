@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use junction_domain::sync::record_json::parse_ms;
-use junction_store::records::RecordQuery;
+use junction_store::records::{PageQuery, Paging};
 
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: i64 = 500;
@@ -19,25 +19,21 @@ pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub struct ListParams {
     pub page: i64,
     pub page_size: i64,
-    pub query: RecordQuery,
+    pub query: PageQuery,
 }
 
-/// The keyset position a `cursor` carries.
+/// The keyset position a `cursor` carries: a position in the resource's change order.
 #[derive(Debug, Serialize, Deserialize)]
 struct CursorToken {
-    m: i64,
-    id: String,
+    p: i64,
 }
 
-pub fn encode_cursor(modified_ms: i64, external_id: &str) -> String {
-    let token = CursorToken {
-        m: modified_ms,
-        id: external_id.to_string(),
-    };
+pub fn encode_cursor(position: i64) -> String {
+    let token = CursorToken { p: position };
     BASE64URL_NOPAD.encode(serde_json::to_string(&token).unwrap_or_default().as_bytes())
 }
 
-fn decode_cursor(text: &str) -> Result<(i64, String), ApiError> {
+fn decode_cursor(text: &str) -> Result<i64, ApiError> {
     let bad = || {
         ApiError::invalid(
             "cursor",
@@ -46,7 +42,7 @@ fn decode_cursor(text: &str) -> Result<(i64, String), ApiError> {
     };
     let bytes = BASE64URL_NOPAD.decode(text.as_bytes()).map_err(|_| bad())?;
     let token: CursorToken = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    Ok((token.m, token.id))
+    Ok(token.p)
 }
 
 /// Parse `page`, `pageSize`, `updatedSince`, `cursor` and (when `allow_status`) `status`.
@@ -125,20 +121,14 @@ pub fn parse_list(
             list
         }
     };
-    let offset = if after.is_some() {
-        0
-    } else {
-        (page - 1).saturating_mul(page_size)
-    };
     Ok(ListParams {
         page,
         page_size,
-        query: RecordQuery {
-            parent_id: None,
+        query: PageQuery {
+            parent_id: String::new(),
             updated_since_ms,
             statuses,
-            after,
-            offset,
+            paging: after.map_or(Paging::Number(page), Paging::After),
             limit: page_size,
         },
     })
@@ -191,10 +181,10 @@ mod tests {
             true,
         )
         .unwrap();
-        assert_eq!((p.query.offset, p.query.limit), (40, 20));
+        assert_eq!((p.query.paging, p.query.limit), (Paging::Number(3), 20));
         assert_eq!(p.query.statuses, vec!["processing", "completed"]);
-        let c = encode_cursor(5, "a");
+        let c = encode_cursor(5);
         let p = parse_list(&params(&[("cursor", &c)]), true).unwrap();
-        assert_eq!(p.query.after, Some((5, "a".into())));
+        assert_eq!(p.query.paging, Paging::After(5));
     }
 }

@@ -75,7 +75,12 @@ pub struct Order {
     pub line_items: Vec<LineItem>,
     pub tracking: Vec<Tracking>,
     pub created_at: String,
+    /// When the local copy last changed this record (UTC, milliseconds): what `updatedSince`
+    /// compares. Strictly later for every later change of this connection's copy, and never
+    /// visible before an earlier one: keep the largest seen as the next `updatedSince`.
     pub modified_at: String,
+    /// The external system's own modification time for this record.
+    pub source_modified_at: String,
     /// The external system's own JSON for this record.
     pub raw: Value,
 }
@@ -93,7 +98,12 @@ pub struct Customer {
     pub billing: Option<Address>,
     pub shipping: Option<Address>,
     pub created_at: String,
+    /// When the local copy last changed this record (UTC, milliseconds): what `updatedSince`
+    /// compares. Strictly later for every later change of this connection's copy, and never
+    /// visible before an earlier one: keep the largest seen as the next `updatedSince`.
     pub modified_at: String,
+    /// The external system's own modification time for this record.
+    pub source_modified_at: String,
     pub raw: Value,
 }
 
@@ -112,7 +122,12 @@ pub struct Product {
     pub stock_quantity: Option<i64>,
     pub has_variations: bool,
     pub created_at: String,
+    /// When the local copy last changed this record (UTC, milliseconds): what `updatedSince`
+    /// compares. Strictly later for every later change of this connection's copy, and never
+    /// visible before an earlier one: keep the largest seen as the next `updatedSince`.
     pub modified_at: String,
+    /// The external system's own modification time for this record.
+    pub source_modified_at: String,
     pub raw: Value,
 }
 
@@ -138,8 +153,25 @@ pub struct Variation {
     pub sale_price: Option<String>,
     pub stock_quantity: Option<i64>,
     pub created_at: String,
+    /// When the local copy last changed this record (UTC, milliseconds): what `updatedSince`
+    /// compares. Strictly later for every later change of this connection's copy, and never
+    /// visible before an earlier one: keep the largest seen as the next `updatedSince`.
     pub modified_at: String,
+    /// The external system's own modification time for this record.
+    pub source_modified_at: String,
     pub raw: Value,
+}
+
+/// A record the external system deleted, as a list page with `updatedSince` reports it.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Tombstone {
+    pub external_id: String,
+    /// When the local copy learned of the deletion (UTC, milliseconds).
+    pub deleted_at: String,
+    /// The deletion's place in the local copy's change order: the same clock as records'
+    /// `modifiedAt`, so keep the largest seen as the next `updatedSince`.
+    pub modified_at: String,
 }
 
 macro_rules! list_envelope {
@@ -149,12 +181,18 @@ macro_rules! list_envelope {
         #[serde(rename_all = "camelCase")]
         pub struct $name {
             pub data: Vec<$item>,
+            /// With `updatedSince`: records of this page's range that the external system
+            /// deleted since then (remove them from a replica). Always empty without
+            /// `updatedSince`, where deleted records are simply left out.
+            pub deleted: Vec<Tombstone>,
             /// The page asked for (from 1).
             pub page: i64,
             pub page_size: i64,
-            /// Whether more records follow this page.
+            /// Whether a later page may hold records: keep paging until false. A page is a
+            /// fixed window of the change order, so it may hold fewer than `pageSize`
+            /// records (where records changed and moved on) while this is true.
             pub has_more: bool,
-            /// Pass as `cursor` to get the next page; null on the last page.
+            /// Pass as `cursor` to continue after this page; null on the last page.
             #[schema(required = true)]
             pub next_cursor: Option<String>,
         }
@@ -195,17 +233,24 @@ mod tests {
     /// Render an entity as the local copy stores it, read it back into the documented
     /// type (unknown fields refused), and render that again: the same JSON.
     fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(entity: c::Entity) {
-        let stored = to_stored(&entity).unwrap();
-        let as_stored: serde_json::Value = serde_json::from_str(&stored.data).unwrap();
-        let documented: T = serde_json::from_str(&stored.data).unwrap_or_else(|e| {
-            panic!("the stored JSON is not the documented shape: {e}\n{as_stored:#}")
+        let mut stored = to_stored(&entity).unwrap();
+        stored.changed_ms = 1_767_323_045_006;
+        let served = stored.served();
+        let as_served: serde_json::Value = serde_json::from_str(&served).unwrap();
+        let documented: T = serde_json::from_str(&served).unwrap_or_else(|e| {
+            panic!("the served JSON is not the documented shape: {e}\n{as_served:#}")
         });
-        assert_eq!(serde_json::to_value(documented).unwrap(), as_stored);
+        assert_eq!(serde_json::to_value(documented).unwrap(), as_served);
+        // The local copy's time is `modifiedAt`; the system's own stays beside it, and a
+        // `modifiedAt` inside the system's raw JSON is left alone.
+        assert_eq!(as_served["modifiedAt"], "2026-01-02T03:04:05.006Z");
+        assert_eq!(as_served["sourceModifiedAt"], entity.modified_at());
+        assert_eq!(as_served["raw"]["modifiedAt"], "raw's own");
     }
 
     #[test]
     fn the_documented_records_are_what_the_local_copy_serves() {
-        let raw = r#"{"id":7,"meta_data":[]}"#.to_string();
+        let raw = r#"{"id":7,"meta_data":[],"modifiedAt":"raw's own"}"#.to_string();
         round_trip::<super::Order>(c::Entity::Order(c::Order {
             external_id: "7".into(),
             order_number: Some("1007".into()),

@@ -11,14 +11,14 @@ use std::time::Instant;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use utoipa::OpenApi;
 
 use super::Verb::{Get, Post};
-use super::answers::{Capabilities, Health, Me};
+use super::answers::{Capabilities, Health, Me, ResourceFreshness};
 use super::auth::Caller;
 use super::error::ApiError;
 use super::error::ApiError as ApiErrorDoc;
@@ -32,8 +32,10 @@ use junction_contract::{
     OrderStatusChange, OrderTrackingChange, ProductPriceChange, ProductStockChange, ResourceKind,
     Tracking, VariationPriceChange, VariationStockChange, WriteKind, WriteOp,
 };
+use junction_domain::freshness::{self, Freshness, ReadAccess};
 use junction_domain::write_back::WriteResult;
 use junction_domain::write_back::{self, WriteError};
+use junction_store::records::{RecordPage, format_changed_ms, write_served};
 
 /// Where the Runtime API is mounted.
 pub const PREFIX: &str = "/api/v1/api";
@@ -149,6 +151,7 @@ async fn capabilities(
         product_price: has(WriteKind::ProductPrice),
         variation_stock: has(WriteKind::VariationStock),
         variation_price: has(WriteKind::VariationPrice),
+        sync: sync_freshness(&state, &owner.connection_id).await?,
     }))
 }
 
@@ -184,6 +187,7 @@ async fn health(
             status: "ok".into(),
             message: info.message,
             latency_ms,
+            sync: sync_freshness(&state, &owner.connection_id).await?,
         })),
         Err(e) => {
             let mut error = ApiError::from(e);
@@ -194,32 +198,125 @@ async fn health(
 }
 
 /// A page of stored records as the list response, composed from the stored JSON text.
-fn list_response(
-    params: &ListParams,
-    rows: Vec<junction_store::records::StoredRecord>,
-) -> Response {
-    let limit = usize::try_from(params.page_size).unwrap_or(usize::MAX);
-    let has_more = rows.len() > limit;
-    let shown = &rows[..rows.len().min(limit)];
-    let next_cursor = match (has_more, shown.last()) {
-        (true, Some(last)) => Value::String(encode_cursor(last.modified_ms, &last.external_id)),
-        _ => Value::Null,
+fn list_response(params: &ListParams, page: RecordPage) -> Response {
+    let next_cursor = match page.next_after {
+        Some(position) => Value::String(encode_cursor(position)),
+        None => Value::Null,
     };
-    let mut body =
-        String::with_capacity(shown.iter().map(|r| r.data.len() + 1).sum::<usize>() + 96);
+    let mut body = String::with_capacity(
+        page.records
+            .iter()
+            .map(|r| r.data.len() + 64)
+            .sum::<usize>()
+            + 96,
+    );
     body.push_str("{\"data\":[");
-    for (i, row) in shown.iter().enumerate() {
+    for (i, row) in page.records.iter().enumerate() {
         if i > 0 {
             body.push(',');
         }
-        body.push_str(&row.data);
+        write_served(&mut body, &row.data, row.changed_ms);
+    }
+    body.push_str("],\"deleted\":[");
+    for (i, row) in page.deleted.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        let tombstone = serde_json::json!({
+            "externalId": row.external_id,
+            "deletedAt": format_changed_ms(row.deleted_ms.unwrap_or(row.changed_ms)),
+            "modifiedAt": format_changed_ms(row.changed_ms),
+        });
+        body.push_str(&tombstone.to_string());
     }
     body.push_str(&format!(
-        "],\"page\":{},\"pageSize\":{},\"hasMore\":{has_more},\"nextCursor\":{next_cursor}}}",
-        params.page, params.page_size
+        "],\"page\":{},\"pageSize\":{},\"hasMore\":{},\"nextCursor\":{next_cursor}}}",
+        params.page, params.page_size, page.has_more
     ));
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
+
+/// Every synced resource's freshness, for `capabilities` and `health/connection`.
+async fn sync_freshness(
+    state: &ApiState,
+    connection_id: &str,
+) -> Result<Vec<ResourceFreshness>, ApiError> {
+    let all = freshness::of_connection(&state.hub, connection_id, junction_store::now_ms()).await?;
+    Ok(all.iter().map(ResourceFreshness::from).collect())
+}
+
+/// Whether the resource may be read now (`junction_domain::freshness`): its freshness, none
+/// for a pushed-only resource, or the 404/503 that says why not.
+async fn read_access(
+    state: &ApiState,
+    owner: &junction_store::api_keys::KeyOwner,
+    resource: ResourceKind,
+) -> Result<Option<Freshness>, ApiError> {
+    let access = freshness::read_access(
+        &state.hub,
+        &owner.connection_id,
+        &owner.connector_key,
+        resource,
+        junction_store::now_ms(),
+    )
+    .await?;
+    match access {
+        ReadAccess::Synced(fresh) => Ok(Some(fresh)),
+        ReadAccess::Pushed => Ok(None),
+        ReadAccess::NotSyncedYet {
+            retry_after_secs,
+            reason,
+        } => Err(ApiError {
+            retry_after_secs: Some(retry_after_secs),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_synced_yet",
+                format!(
+                    "the local copy of {} has not been synced yet ({reason}); retry after {retry_after_secs} s",
+                    resource.as_str()
+                ),
+            )
+        }),
+        ReadAccess::Unsupported {
+            connector,
+            readable,
+        } => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "resource_not_read",
+            format!(
+                "connector `{connector}` does not read {}; this connection has: {}",
+                resource.as_str(),
+                if readable.is_empty() {
+                    "none".to_string()
+                } else {
+                    readable.join(", ")
+                }
+            ),
+        )),
+    }
+}
+
+/// Say how fresh the answer is: `Junction-Synced-At` (the newest successful sync) and
+/// `Junction-Stale` (the last sync failed or is overdue by more than twice its cadence).
+fn with_freshness(mut response: Response, fresh: Option<&Freshness>) -> Response {
+    let Some(fresh) = fresh else {
+        return response;
+    };
+    let headers = response.headers_mut();
+    if let Some(at) = fresh.synced_at_ms
+        && let Ok(value) = HeaderValue::from_str(&format_changed_ms(at))
+    {
+        headers.insert(SYNCED_AT, value);
+    }
+    headers.insert(
+        STALE,
+        HeaderValue::from_static(if fresh.stale { "true" } else { "false" }),
+    );
+    response
+}
+
+const SYNCED_AT: HeaderName = HeaderName::from_static("junction-synced-at");
+const STALE: HeaderName = HeaderName::from_static("junction-stale");
 
 async fn list(
     state: &ApiState,
@@ -229,13 +326,14 @@ async fn list(
     parent: Option<String>,
 ) -> Result<Response, ApiError> {
     let mut params = parse_list(raw, resource == ResourceKind::Orders)?;
-    params.query.parent_id = parent;
-    let rows = state
+    params.query.parent_id = parent.unwrap_or_default();
+    let fresh = read_access(state, owner, resource).await?;
+    let page = state
         .hub
         .store
-        .list_records(&owner.connection_id, resource, &params.query)
+        .page_records(&owner.connection_id, resource, &params.query)
         .await?;
-    Ok(list_response(&params, rows))
+    Ok(with_freshness(list_response(&params, page), fresh.as_ref()))
 }
 
 #[utoipa::path(
@@ -249,10 +347,11 @@ async fn list(
             description = "Only orders with one of these status words, comma-separated, e.g. `processing,completed`"),
     ),
     responses(
-        (status = 200, description = "a page of orders", body = OrderList),
+        (status = 200, description = "a page of orders", body = OrderList, headers(("Junction-Synced-At" = String, description = "When this resource last synced successfully (RFC 3339 UTC); absent for pushed-only resources"), ("Junction-Stale" = bool, description = "`true` when the last sync failed or is overdue by more than twice its cadence"))),
         (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
-        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+        (status = 404, description = "the connection's connector does not read this resource (`resource_not_read`)", body = ApiErrorDoc),
+        (status = 503, description = "the resource has not been synced yet (`not_synced_yet`, see Retry-After), or the database is unavailable", body = ApiErrorDoc),
     ),
     security(("ApiKey" = []), ("apiKeyBearer" = []))
 )]
@@ -273,10 +372,11 @@ async fn list_orders(
         ListQuery,
     ),
     responses(
-        (status = 200, description = "a page of customers", body = CustomerList),
+        (status = 200, description = "a page of customers", body = CustomerList, headers(("Junction-Synced-At" = String, description = "When this resource last synced successfully (RFC 3339 UTC); absent for pushed-only resources"), ("Junction-Stale" = bool, description = "`true` when the last sync failed or is overdue by more than twice its cadence"))),
         (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
-        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+        (status = 404, description = "the connection's connector does not read this resource (`resource_not_read`)", body = ApiErrorDoc),
+        (status = 503, description = "the resource has not been synced yet (`not_synced_yet`, see Retry-After), or the database is unavailable", body = ApiErrorDoc),
     ),
     security(("ApiKey" = []), ("apiKeyBearer" = []))
 )]
@@ -297,10 +397,11 @@ async fn list_customers(
         ListQuery,
     ),
     responses(
-        (status = 200, description = "a page of products", body = ProductList),
+        (status = 200, description = "a page of products", body = ProductList, headers(("Junction-Synced-At" = String, description = "When this resource last synced successfully (RFC 3339 UTC); absent for pushed-only resources"), ("Junction-Stale" = bool, description = "`true` when the last sync failed or is overdue by more than twice its cadence"))),
         (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
-        (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
+        (status = 404, description = "the connection's connector does not read this resource (`resource_not_read`)", body = ApiErrorDoc),
+        (status = 503, description = "the resource has not been synced yet (`not_synced_yet`, see Retry-After), or the database is unavailable", body = ApiErrorDoc),
     ),
     security(("ApiKey" = []), ("apiKeyBearer" = []))
 )]
@@ -322,10 +423,11 @@ async fn list_products(
         ListQuery,
     ),
     responses(
-        (status = 200, description = "a page of variations", body = VariationList),
+        (status = 200, description = "a page of variations", body = VariationList, headers(("Junction-Synced-At" = String, description = "When this resource last synced successfully (RFC 3339 UTC); absent for pushed-only resources"), ("Junction-Stale" = bool, description = "`true` when the last sync failed or is overdue by more than twice its cadence"))),
         (status = 400, description = "invalid parameter, body or header (`field` names it)", body = ApiErrorDoc),
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such product in the local copy", body = ApiErrorDoc),
+        (status = 410, description = "the external system deleted this product (`gone`, with `deletedAt`)", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
     ),
     security(("ApiKey" = []), ("apiKeyBearer" = []))
@@ -336,15 +438,25 @@ async fn list_variations(
     Path(product): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    read_access(&s, &o, ResourceKind::Products).await?;
     let known = s
         .hub
         .store
         .record(&o.connection_id, ResourceKind::Products, "", &product)
         .await?;
-    if known.is_none() {
-        return Err(ApiError::not_found(format!(
-            "no product with externalId `{product}` in this connection"
-        )));
+    match known {
+        None => {
+            return Err(ApiError::not_found(format!(
+                "no product with externalId `{product}` in this connection"
+            )));
+        }
+        Some(row) if let Some(deleted_ms) = row.deleted_ms => {
+            return Err(ApiError::gone(
+                format!("product `{product}` was deleted in the external system"),
+                deleted_ms,
+            ));
+        }
+        Some(_) => {}
     }
     list(&s, &o, ResourceKind::Variations, &q, Some(product)).await
 }
@@ -355,13 +467,24 @@ async fn one(
     resource: ResourceKind,
     id: &str,
 ) -> Result<Response, ApiError> {
+    let fresh = read_access(state, owner, resource).await?;
     match state
         .hub
         .store
         .record(&owner.connection_id, resource, "", id)
         .await?
     {
-        Some(row) => Ok(([(header::CONTENT_TYPE, "application/json")], row.data).into_response()),
+        Some(row) if let Some(deleted_ms) = row.deleted_ms => Err(ApiError::gone(
+            format!(
+                "{} `{id}` was deleted in the external system",
+                singular(resource)
+            ),
+            deleted_ms,
+        )),
+        Some(row) => Ok(with_freshness(
+            ([(header::CONTENT_TYPE, "application/json")], row.served()).into_response(),
+            fresh.as_ref(),
+        )),
         None => Err(ApiError::not_found(format!(
             "no {} with externalId `{id}` in this connection",
             singular(resource)
@@ -387,9 +510,10 @@ fn singular(resource: ResourceKind) -> &'static str {
         ("id" = String, Path, description = "The order's externalId"),
     ),
     responses(
-        (status = 200, description = "the order", body = Order),
+        (status = 200, description = "the order", body = Order, headers(("Junction-Synced-At" = String, description = "When this resource last synced successfully (RFC 3339 UTC); absent for pushed-only resources"), ("Junction-Stale" = bool, description = "`true` when the last sync failed or is overdue by more than twice its cadence"))),
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 410, description = "the external system deleted this record (`gone`, with `deletedAt`)", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
     ),
     security(("ApiKey" = []), ("apiKeyBearer" = []))
@@ -411,9 +535,10 @@ async fn get_order(
         ("id" = String, Path, description = "The customer's externalId"),
     ),
     responses(
-        (status = 200, description = "the customer", body = Customer),
+        (status = 200, description = "the customer", body = Customer, headers(("Junction-Synced-At" = String, description = "When this resource last synced successfully (RFC 3339 UTC); absent for pushed-only resources"), ("Junction-Stale" = bool, description = "`true` when the last sync failed or is overdue by more than twice its cadence"))),
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 410, description = "the external system deleted this record (`gone`, with `deletedAt`)", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
     ),
     security(("ApiKey" = []), ("apiKeyBearer" = []))
@@ -435,9 +560,10 @@ async fn get_customer(
         ("id" = String, Path, description = "The product's externalId"),
     ),
     responses(
-        (status = 200, description = "the product", body = Product),
+        (status = 200, description = "the product", body = Product, headers(("Junction-Synced-At" = String, description = "When this resource last synced successfully (RFC 3339 UTC); absent for pushed-only resources"), ("Junction-Stale" = bool, description = "`true` when the last sync failed or is overdue by more than twice its cadence"))),
         (status = 401, description = "missing, malformed, unknown or revoked credentials", body = ApiErrorDoc),
         (status = 404, description = "no such record or connection", body = ApiErrorDoc),
+        (status = 410, description = "the external system deleted this record (`gone`, with `deletedAt`)", body = ApiErrorDoc),
         (status = 503, description = "the database, connector or external system (rate limit; see Retry-After) is unavailable", body = ApiErrorDoc),
     ),
     security(("ApiKey" = []), ("apiKeyBearer" = []))
@@ -515,6 +641,15 @@ fn money(
     required: bool,
 ) -> Result<Option<String>, ApiError> {
     Ok(junction_domain::input::money(body, field, required)?)
+}
+
+/// `salePrice`: omitted or null keeps the system's sale price, `""` ends the sale, a
+/// decimal sets it.
+fn sale_price(body: &serde_json::Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match body.get("salePrice") {
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(Some(String::new())),
+        _ => money(body, "salePrice", false),
+    }
 }
 
 #[utoipa::path(
@@ -677,7 +812,7 @@ async fn product_price(
         Ok(WriteOp::ProductPrice(ProductPriceChange {
             product_id: id.clone(),
             price: money(b, "price", true)?.unwrap_or_default(),
-            sale_price: money(b, "salePrice", false)?,
+            sale_price: sale_price(b)?,
         }))
     };
     write(s, c, h, &body, op).await
@@ -762,7 +897,7 @@ async fn variation_price(
             product_id: id.clone(),
             variation_id: vid.clone(),
             price: money(b, "price", true)?.unwrap_or_default(),
-            sale_price: money(b, "salePrice", false)?,
+            sale_price: sale_price(b)?,
         }))
     };
     write(s, c, h, &body, op).await
@@ -801,6 +936,7 @@ async fn write(
                 "unsupported",
                 e.to_string(),
             ),
+            WriteError::NotInCopy(message) => ApiError::not_found(message),
             WriteError::Call(e) => ApiError::from(e),
             WriteError::Domain(e) => ApiError::from(e),
         })?;

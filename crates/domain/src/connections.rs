@@ -1,6 +1,7 @@
 //! A connection's life after creation: its resources' schedules (the one cadence rule, also
-//! used by automations), "sync now", and the health check. Creating a connection is
-//! `Hub::create_connection` (schema check, secrets sealed).
+//! used by automations), "sync now", the health check, editing its name and config (tested
+//! before it is saved), and pausing. Creating a connection is `Hub::create_connection`
+//! (schema check, secrets sealed); an edit's config is checked and sealed by `Hub::edited`.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,7 @@ use crate::{DomainError, Problem, problem};
 use junction_contract::{ConnectorError, ResourceKind};
 use junction_runtime::CallError;
 use junction_runtime::config_check::summarize;
+use junction_store::connections::DeletedConnection;
 use junction_store::portal_state::HealthCheck;
 use junction_store::{Connection, StoreError, SyncState, now_ms};
 
@@ -69,6 +71,173 @@ pub async fn sync_now(
         hub.wake_sync();
     }
     Ok(queued)
+}
+
+/// Reconcile one resource (or every enabled one) now: its job becomes due and, after its
+/// sync, runs a complete scan that marks deleted what the system no longer holds
+/// ([`crate::sync::reconcile`]); this host's scheduler is woken. Returns how many resources
+/// will reconcile.
+pub async fn reconcile_now(
+    hub: &Hub,
+    connection_id: &str,
+    resource: Option<ResourceKind>,
+) -> Result<u64, DomainError> {
+    hub.store.connection(connection_id).await?;
+    let queued = hub.store.reconcile_now(connection_id, resource).await?;
+    if queued > 0 {
+        hub.wake_sync();
+    }
+    tracing::info!(connection = %connection_id, resource = resource.map(|r| r.as_str()), queued, "reconciliation asked for");
+    Ok(queued)
+}
+
+/// A change to a connection's name and/or config.
+#[derive(Debug, Default)]
+pub struct ConnectionEdit {
+    pub name: Option<String>,
+    /// The whole config; secrets left out or blank keep their stored values.
+    pub config: Option<serde_json::Value>,
+    /// Save even when the connector's check fails with the new config.
+    pub force: bool,
+}
+
+/// What an edit did.
+#[derive(Debug)]
+pub enum EditOutcome {
+    /// Saved; with the check's outcome when the config changed (`Err`: it failed and the
+    /// edit was forced).
+    Saved {
+        connection: Connection,
+        check: Option<Result<String, String>>,
+    },
+    /// Not saved: the connector's check failed with the new config (in words).
+    CheckFailed(String),
+}
+
+/// Edit a connection: the new config passes the connector's schema and — before anything
+/// is saved — its check against the external system (a failing check saves only when
+/// forced); secrets are sealed again. After a config change every enabled resource syncs at
+/// once, not after the failure backoff.
+pub async fn edit(
+    hub: &Hub,
+    connection_id: &str,
+    edit: ConnectionEdit,
+) -> Result<EditOutcome, DomainError> {
+    let current = hub.store.connection(connection_id).await?;
+    let candidate = hub.edited(&current, edit.name.as_deref(), edit.config.as_ref())?;
+    // Names are unique within a tenant: say so, rather than let the database refuse it.
+    let taken = hub
+        .store
+        .connections(Some(&current.tenant_id))
+        .await?
+        .into_iter()
+        .any(|other| other.id != current.id && other.name == candidate.name);
+    if taken {
+        return Err(DomainError::invalid(
+            "name",
+            format!(
+                "this tenant already has a connection named `{}`; choose another name",
+                candidate.name
+            ),
+        ));
+    }
+    let check = match edit.config {
+        None => None,
+        Some(_) => {
+            let outcome = health_check(hub, &candidate).await?;
+            if let Err(why) = &outcome
+                && !edit.force
+            {
+                return Ok(EditOutcome::CheckFailed(why.clone()));
+            }
+            Some(outcome)
+        }
+    };
+    let saved = hub
+        .store
+        .update_connection(
+            connection_id,
+            &candidate.name,
+            &candidate.public_config,
+            &candidate.sealed_secrets,
+        )
+        .await?;
+    tracing::info!(connection = %connection_id, config_changed = check.is_some(), "connection edited");
+    if check.is_some() {
+        sync_now(hub, connection_id, None).await?;
+    }
+    Ok(EditOutcome::Saved {
+        connection: saved,
+        check,
+    })
+}
+
+/// Run the connector's check with a config that is not saved (the stored one when `None`;
+/// blank secrets keep their stored values): `Ok(message)` or `Err(what is wrong)`.
+pub async fn test_config(
+    hub: &Hub,
+    connection_id: &str,
+    config: Option<&serde_json::Value>,
+) -> Result<Result<String, String>, DomainError> {
+    let current = hub.store.connection(connection_id).await?;
+    let candidate = match hub.edited(&current, None, config) {
+        Ok(candidate) => candidate,
+        Err(HubError::InvalidConfig(problems)) => {
+            return Ok(Err(format!(
+                "These settings do not pass the connector's rules: {}",
+                summarize(&problems)
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(health_check(hub, &candidate).await?)
+}
+
+/// Delete a connection, confirmed by its name or id: its records, sync state, keys (revoked
+/// at once), idempotency rows and the webhook endpoints scoped to it go; the automations
+/// that use it are disabled with the reason; its run history and the automations' own
+/// history stay (the connection remains as a tombstone naming it).
+pub async fn delete(
+    hub: &Hub,
+    connection_id: &str,
+    confirm: &str,
+) -> Result<DeletedConnection, DomainError> {
+    let connection = hub.store.connection(connection_id).await?;
+    if confirm != connection.name && confirm != connection.id {
+        return Err(DomainError::invalid(
+            "confirm",
+            format!(
+                "to delete this connection and everything it holds, confirm with its name `{}` (or its id)",
+                connection.name
+            ),
+        ));
+    }
+    let reason = format!(
+        "connection `{}` ({}) was deleted; this automation was turned off",
+        connection.name, connection.id
+    );
+    let deleted = hub.store.delete_connection(connection_id, &reason).await?;
+    tracing::info!(connection = %connection_id, records = deleted.records, keys = deleted.keys,
+        automations_disabled = deleted.automations_disabled, "connection deleted");
+    Ok(deleted)
+}
+
+/// Pause a connection (no autosync, no automation touching it) or resume it; a resumed
+/// connection syncs every enabled resource at once.
+pub async fn set_paused(
+    hub: &Hub,
+    connection_id: &str,
+    paused: bool,
+) -> Result<Connection, DomainError> {
+    let connection = hub
+        .store
+        .set_connection_paused(connection_id, paused)
+        .await?;
+    tracing::info!(connection = %connection_id, paused, "connection paused or resumed");
+    if !paused {
+        sync_now(hub, connection_id, None).await?;
+    }
+    Ok(connection)
 }
 
 /// Run the connector's health check for a connection now (at most

@@ -121,6 +121,92 @@ impl Hub {
         Ok(connection)
     }
 
+    /// A connection as it would be with a new name and config, validated against the
+    /// connector's schema and sealed, but not stored. A secret property left out, empty or
+    /// null keeps its stored value (secrets are never shown, so a form cannot send them
+    /// back) — unless a property that decides where requests go changed: then every secret
+    /// must be given again. Any other property left out is removed.
+    pub fn edited(
+        &self,
+        connection: &Connection,
+        name: Option<&str>,
+        config: Option<&Value>,
+    ) -> Result<Connection, HubError> {
+        let connector = self.connector(&connection.connector_key)?;
+        let name = name.unwrap_or(&connection.name);
+        if name.trim().is_empty() {
+            return Err(HubError::InvalidConfig(vec![FieldProblem {
+                field: "name".into(),
+                message: "a connection needs a non-empty name".into(),
+            }]));
+        }
+        let Some(config) = config else {
+            return Ok(Connection {
+                name: name.to_string(),
+                ..connection.clone()
+            });
+        };
+        let Some(given) = config.as_object() else {
+            return Err(HubError::InvalidConfig(vec![FieldProblem {
+                field: "config".into(),
+                message: "config must be a JSON object of the connector's settings".into(),
+            }]));
+        };
+        let stored = self.full_config(connection)?;
+        let secret_fields = manifest::secret_fields(&connector.manifest);
+        // A stored secret is only sent where it was sent before: with a new destination,
+        // every secret must be given again.
+        let moved: Vec<String> =
+            junction_runtime::overrides::destination_fields(&connector.manifest)
+                .into_iter()
+                .filter(|field| given.get(field) != stored.get(field))
+                .collect();
+        let mut merged = given.clone();
+        let mut problems = Vec::new();
+        for field in &secret_fields {
+            let left_blank = merged
+                .get(field)
+                .is_none_or(|v| v.is_null() || v.as_str() == Some(""));
+            if left_blank && !moved.is_empty() && stored.get(field).is_some() {
+                problems.push(FieldProblem {
+                    field: field.clone(),
+                    message: format!(
+                        "`{}` changed, so enter `{field}` again: a stored secret is only sent where it was sent before",
+                        moved.join("`, `")
+                    ),
+                });
+                continue;
+            }
+            if left_blank {
+                match stored.get(field) {
+                    Some(kept) => {
+                        merged.insert(field.clone(), kept.clone());
+                    }
+                    None => {
+                        merged.remove(field);
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(HubError::InvalidConfig(problems));
+        }
+        let merged = Value::Object(merged);
+        connector
+            .prepare(&merged)
+            .map_err(HubError::InvalidConfig)?;
+        let (public, secret) = split_config(&merged, &secret_fields);
+        let sealed = self
+            .vault
+            .seal(Value::Object(secret).to_string().as_bytes(), &connection.id)?;
+        Ok(Connection {
+            name: name.to_string(),
+            public_config: Value::Object(public).to_string(),
+            sealed_secrets: sealed,
+            ..connection.clone()
+        })
+    }
+
     /// The full config of a connection (secrets opened), for one call.
     pub fn full_config(&self, connection: &Connection) -> Result<Value, HubError> {
         let mut config: Map<String, Value> = serde_json::from_str(&connection.public_config)

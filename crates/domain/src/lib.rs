@@ -13,6 +13,7 @@
 //! - [`connections`]: a connection's resources and schedules (the one cadence rule), sync
 //!   now, health checks.
 //! - [`connectors`]: the registry as people see it; uploads.
+//! - [`freshness`]: how fresh a resource's local copy is, and whether it may be read yet.
 //! - [`budgets`]: each connection's request budget and the operator's override.
 //! - [`automations`]: automations between two connections (the engine is `sync::automation`).
 //! - [`push`]: orders pushed by custom systems; [`input`]: reading values of JSON bodies.
@@ -29,6 +30,7 @@ pub mod automations;
 pub mod budgets;
 pub mod connections;
 pub mod connectors;
+pub mod freshness;
 pub mod input;
 pub mod push;
 pub mod tenants;

@@ -303,7 +303,8 @@ pub async fn push_order(
     let created = existing.is_none();
     tracing::info!(connection = %connection_id, order = %record.external_id, created, "order pushed");
     metrics::counter!("junction_pushed_orders_total", "created" => if created { "true" } else { "false" }).increment(1);
-    let order: Value = serde_json::from_str(&record.data).unwrap_or(Value::Null);
+    let order =
+        crate::write_back::served_value(hub, connection_id, ResourceKind::Orders, &record).await?;
     Ok(PushResult {
         success: true,
         created,

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::DomainError;
 use crate::hub::Hub;
 use crate::sync::record_json::to_stored;
-use junction_contract::WriteOp;
+use junction_contract::{ResourceKind, WriteOp};
 use junction_runtime::CallError;
 use junction_store::api_keys::KeyOwner;
 use junction_store::idempotency::SavedResponse;
@@ -52,8 +52,71 @@ pub enum WriteError {
     /// The connector or the external system failed or refused.
     #[error(transparent)]
     Call(#[from] CallError),
+    /// The record to write is not in the connection's local copy (or not under that parent).
+    #[error("{0}")]
+    NotInCopy(String),
     #[error(transparent)]
     Domain(#[from] DomainError),
+}
+
+/// A record just stored, as the Runtime API serves it (with the local copy's change time,
+/// which only the store knows); null when it cannot be read back as JSON.
+pub(crate) async fn served_value(
+    hub: &Hub,
+    connection_id: &str,
+    resource: ResourceKind,
+    record: &junction_store::records::StoredRecord,
+) -> Result<Value, junction_store::StoreError> {
+    let stored = hub
+        .store
+        .record(
+            connection_id,
+            resource,
+            &record.parent_id,
+            &record.external_id,
+        )
+        .await?;
+    Ok(stored
+        .and_then(|r| serde_json::from_str(&r.served()).ok())
+        .unwrap_or(Value::Null))
+}
+
+/// The record a Runtime API write changes: (resource, parent id, id, how people call it).
+fn write_target(op: &WriteOp) -> Option<(ResourceKind, &str, &str, String)> {
+    let order = |id: &str| format!("order `{id}`");
+    let product = |id: &str| format!("product `{id}`");
+    let variation = |p: &str, v: &str| format!("variation `{v}` of product `{p}`");
+    Some(match op {
+        WriteOp::OrderStatus(c) => (ResourceKind::Orders, "", &c.order_id, order(&c.order_id)),
+        WriteOp::OrderTracking(c) => (ResourceKind::Orders, "", &c.order_id, order(&c.order_id)),
+        WriteOp::ProductStock(c) => (
+            ResourceKind::Products,
+            "",
+            &c.product_id,
+            product(&c.product_id),
+        ),
+        WriteOp::ProductPrice(c) => (
+            ResourceKind::Products,
+            "",
+            &c.product_id,
+            product(&c.product_id),
+        ),
+        WriteOp::VariationStock(c) => (
+            ResourceKind::Variations,
+            &c.product_id,
+            &c.variation_id,
+            variation(&c.product_id, &c.variation_id),
+        ),
+        WriteOp::VariationPrice(c) => (
+            ResourceKind::Variations,
+            &c.product_id,
+            &c.variation_id,
+            variation(&c.product_id, &c.variation_id),
+        ),
+        WriteOp::UpsertOrder(_) | WriteOp::UpsertCustomer(_) | WriteOp::UpsertProduct(_) => {
+            return None;
+        }
+    })
 }
 
 impl From<junction_store::StoreError> for WriteError {
@@ -112,6 +175,27 @@ pub async fn write(
             },
         });
     }
+    // A write names a record of the local copy: one it does not hold (or not under that
+    // product) is a 404 here, not whatever the external system makes of a stranger's id.
+    if let Some((resource, parent, id, named)) = write_target(&op) {
+        match hub
+            .store
+            .record(&owner.connection_id, resource, parent, id)
+            .await?
+        {
+            None => {
+                return Err(WriteError::NotInCopy(format!(
+                    "no {named} in this connection's copy (records are written back once synced)"
+                )));
+            }
+            Some(record) if record.deleted_ms.is_some() => {
+                return Err(WriteError::NotInCopy(format!(
+                    "{named} was deleted in the external system; nothing was written"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
     let outcome = connector.write(&options, op).await.value?;
     let mut data = Value::Null;
     if let Some(entity) = &outcome.entity {
@@ -126,7 +210,7 @@ pub async fn write(
                         .wake_automations_on_change(&owner.connection_id)
                         .await?;
                 }
-                data = serde_json::from_str(&record.data).unwrap_or(Value::Null);
+                data = served_value(hub, &owner.connection_id, entity.kind(), &record).await?;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "write succeeded but its returned record cannot be stored")

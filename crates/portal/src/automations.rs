@@ -27,7 +27,7 @@ use super::session::SignedIn;
 use super::views::{Badge, Nav, Section, When};
 use junction_domain::sync::automation::model::{Direction, Entities, flows};
 use junction_store::StoreError;
-use junction_store::automations::{AutomationRow, AutomationRun};
+use junction_store::automations::AutomationRow;
 use junction_store::connections::Connection;
 
 /// Where the list lives; an automation's page is `{LIST_PATH}/{id}`.
@@ -266,21 +266,6 @@ pub fn trigger_words(cadence_secs: i64, on_change: bool) -> String {
     words
 }
 
-/// How long a run took: "850 ms", "4.2 s", "3 min 5 s"; none while it runs.
-pub fn duration_words(run: &AutomationRun) -> String {
-    let Some(finished) = run.finished_ms else {
-        return "still running".into();
-    };
-    let ms = (finished - run.started_ms).max(0);
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms < 60_000 {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    } else {
-        format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000)
-    }
-}
-
 #[derive(Deserialize)]
 pub struct ListQuery {
     notice: Option<String>,
@@ -362,31 +347,6 @@ mod tests {
             trigger_words(3600, true),
             "Every hour, and as soon as either side's records change"
         );
-    }
-
-    fn run(started: i64, finished: Option<i64>) -> AutomationRun {
-        AutomationRun {
-            id: "r".into(),
-            automation_id: "a".into(),
-            trigger: "manual".into(),
-            started_ms: started,
-            finished_ms: finished,
-            status: "succeeded".into(),
-            read: 0,
-            written: 0,
-            skipped: 0,
-            failed: 0,
-            parked: 0,
-            error: None,
-        }
-    }
-
-    #[test]
-    fn durations_read_as_words() {
-        assert_eq!(duration_words(&run(1000, Some(1850))), "850 ms");
-        assert_eq!(duration_words(&run(0, Some(4200))), "4.2 s");
-        assert_eq!(duration_words(&run(0, Some(185_000))), "3 min 5 s");
-        assert_eq!(duration_words(&run(0, None)), "still running");
     }
 
     #[test]

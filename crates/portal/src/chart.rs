@@ -41,7 +41,8 @@ const GRID: &str = "#c5cdd8";
 /// A rendered chart: the SVG markup (built by this module from numbers only, so it is safe
 /// to insert unescaped) and its text alternative.
 pub struct RecordsChart {
-    /// `<svg ...>...</svg>`, or empty when there is nothing to draw yet.
+    /// `<svg ...>...</svg>`, or empty when there is nothing to draw (no runs, or runs that
+    /// synced no record).
     pub svg: String,
     /// What the chart shows, in words (for screen readers and as the caption).
     pub summary: String,
@@ -287,6 +288,10 @@ pub fn build(rows: &[HourlyRecords], now: i64) -> RecordsChart {
             }
         }
     }
+    if total == 0 {
+        // Bars of height zero would be an empty frame: say it instead.
+        summary.push_str(": they found nothing new to sync");
+    }
     summary.push('.');
     let table = ChartTable {
         caption: caption.into(),
@@ -301,6 +306,13 @@ pub fn build(rows: &[HourlyRecords], now: i64) -> RecordsChart {
             })
             .collect(),
     };
+    if total == 0 {
+        return RecordsChart {
+            svg: String::new(),
+            summary,
+            table,
+        };
+    }
     let svg = draw(&Drawing {
         granularity,
         title: caption,
@@ -602,10 +614,15 @@ mod tests {
         );
         let only_old = build(&[row("orders", 24 * 30, 10, 1)], NOW);
         assert!(only_old.svg.is_empty());
-        // Runs without records still draw (an axis at zero), and say how many ran.
+        // Runs that synced no record draw no empty frame: the summary says so, and the
+        // table still lists the runs.
         let idle = build(&[row("orders", 3, 0, 4)], NOW);
-        assert!(!idle.svg.is_empty());
-        assert_eq!(idle.summary, "0 records in 4 runs over the last 48 hours.");
+        assert!(idle.svg.is_empty());
+        assert_eq!(
+            idle.summary,
+            "0 records in 4 runs over the last 48 hours: they found nothing new to sync."
+        );
+        assert_eq!(idle.table.rows.len(), 1);
         assert!(placeholder("a <b> & c").contains("a &lt;b&gt; &amp; c"));
     }
 

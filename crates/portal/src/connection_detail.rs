@@ -27,6 +27,7 @@ use super::api_keys::{KeyForm, KeyRow};
 use super::connections::{health, resource_status};
 use super::error::{PortalError, render};
 use super::runs::status_badge as run_status_badge;
+use super::runs::{Kind as RunKind, duration_text, trigger_label};
 use super::session::{SignedIn, well_formed};
 use super::views::{Badge, Nav, Section, When, query_value};
 use junction_contract::ResourceKind;
@@ -64,8 +65,24 @@ pub fn routes() -> Router<PortalState> {
             post(sync_now).get(to_details),
         )
         .route(
+            "/portal/connections/{id}/reconcile",
+            post(reconcile_now).get(to_details),
+        )
+        .route(
             "/portal/connections/{id}/check",
             post(health_check).get(to_details),
+        )
+        .route(
+            "/portal/connections/{id}/pause",
+            post(pause).get(to_details),
+        )
+        .route(
+            "/portal/connections/{id}/resume",
+            post(resume).get(to_details),
+        )
+        .route(
+            "/portal/connections/{id}/delete",
+            post(delete).get(to_details),
         )
         .route(
             "/portal/connections/{id}/resources/{resource}",
@@ -127,7 +144,7 @@ pub struct RunView {
     pub started: Option<When>,
     pub resource: String,
     pub status: Badge,
-    pub trigger: &'static str,
+    pub trigger: String,
     pub records: i64,
     pub duration: String,
     pub error: Option<String>,
@@ -158,6 +175,8 @@ pub struct DetailPage {
     pub runs: Vec<RunView>,
     pub keys: Vec<KeyRow>,
     pub key_form: KeyForm,
+    /// Paused: no autosync and no automation touching it runs.
+    pub paused: bool,
 }
 
 /// What a details page shows beyond the stored state.
@@ -243,7 +262,11 @@ pub(super) async fn details_response(
         None => format!("{} (not loaded)", connection.connector_key),
     };
     let states = ordered(store.sync_states(&connection.id).await?);
-    let health = health(loaded.is_some(), &states);
+    let health = if connection.paused {
+        super::connections::paused_badge()
+    } else {
+        health(loaded.is_some(), &states)
+    };
     let tenant = if session.is_operator() {
         Some(store.tenant(&connection.tenant_id).await?.name)
     } else {
@@ -295,6 +318,7 @@ pub(super) async fn details_response(
         runs,
         keys,
         key_form: extras.key_form,
+        paused: connection.paused,
         id: connection.id,
         name: connection.name,
     };
@@ -330,7 +354,7 @@ fn status_badge(s: &SyncState, now: i64) -> Badge {
             tone: "neutral",
         };
     }
-    resource_status(s)
+    resource_status(s, now)
 }
 
 fn resource_view(
@@ -410,16 +434,9 @@ fn run_view(run: Run) -> RunView {
     RunView {
         started: When::from_ms(run.started_ms),
         status: run_status_badge(&run.status),
-        trigger: match run.trigger.as_str() {
-            "manual" => "Sync now",
-            "schedule" => "Schedule",
-            _ => "Other",
-        },
+        trigger: trigger_label(RunKind::Sync, &run.trigger),
         records: run.records,
-        duration: match run.finished_ms {
-            Some(end) => duration_words(end - run.started_ms),
-            None => "Still running".to_string(),
-        },
+        duration: duration_text(run.started_ms, run.finished_ms),
         error: run.error,
         resource: run.resource,
     }
@@ -459,22 +476,6 @@ fn in_words(ms: i64) -> String {
     }
 }
 
-/// How long a run took: `0.4 s`, `12 s`, `3 min 4 s`, `1 h 2 min`.
-fn duration_words(ms: i64) -> String {
-    let ms = ms.max(0);
-    if ms < 100 {
-        "under 0.1 s".to_string()
-    } else if ms < 10_000 {
-        format!("{}.{} s", ms / 1000, ms % 1000 / 100)
-    } else if ms < 60_000 {
-        format!("{} s", ms / 1000)
-    } else if ms < 3_600_000 {
-        format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000)
-    } else {
-        format!("{} h {} min", ms / 3_600_000, ms % 3_600_000 / 60_000)
-    }
-}
-
 /// The words for what the last POST did (codes in `?done=`; anything else shows nothing).
 pub(super) fn notice_text(code: &str) -> Option<String> {
     let resource = |prefix: &str| {
@@ -504,6 +505,26 @@ pub(super) fn notice_text(code: &str) -> Option<String> {
              updates while it runs."
         }
         "sync-none" => "Nothing was queued: every resource is off. Turn one on below first.",
+        "reconcile" => {
+            "Finding deletions is queued for every enabled resource: each syncs, then lists all \
+             its records. The run history shows what was deleted."
+        }
+        "edited" => {
+            "The connection is saved. Its settings passed the connector's check; every enabled \
+             resource syncs now."
+        }
+        "edited-forced" => {
+            "The connection is saved although the connector's check failed: its syncs fail \
+             until the system answers with these settings."
+        }
+        "paused" => {
+            "The connection is paused: nothing syncs and no automation touching it runs until \
+             you resume it."
+        }
+        "resumed" => "The connection is resumed. Every enabled resource syncs now.",
+        "delete-refused" => {
+            "The connection was not deleted: type its name exactly as shown to confirm."
+        }
         "key-revoked" => "The key is revoked. Requests that use it are refused from now on.",
         "key-already-shown" => {
             "That key was already created and shown once; it cannot be shown again. If you did \
@@ -561,6 +582,74 @@ pub async fn sync_now(
         (_, None) => "sync".to_string(),
     };
     Ok(Redirect::to(&details_href(&connection.id, Some(&done), "resources")).into_response())
+}
+
+/// `POST /portal/connections/{id}/reconcile`: "Find deletions now" (every enabled resource),
+/// as the admin API's `reconcile_now`.
+pub async fn reconcile_now(
+    State(state): State<PortalState>,
+    session: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PortalError> {
+    let connection = super::access::connection(&state, &session, &id).await?;
+    let queued = connections::reconcile_now(&state.hub, &connection.id, None).await?;
+    let done = if queued == 0 {
+        "sync-none"
+    } else {
+        "reconcile"
+    };
+    Ok(Redirect::to(&details_href(&connection.id, Some(done), "resources")).into_response())
+}
+
+/// `POST /portal/connections/{id}/pause`: the domain's pause (no autosync, no automation).
+pub async fn pause(
+    State(state): State<PortalState>,
+    session: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PortalError> {
+    let connection = super::access::connection(&state, &session, &id).await?;
+    connections::set_paused(&state.hub, &connection.id, true).await?;
+    Ok(Redirect::to(&details_href(&connection.id, Some("paused"), "manage")).into_response())
+}
+
+/// `POST /portal/connections/{id}/resume`: resumed, every enabled resource syncs now.
+pub async fn resume(
+    State(state): State<PortalState>,
+    session: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PortalError> {
+    let connection = super::access::connection(&state, &session, &id).await?;
+    connections::set_paused(&state.hub, &connection.id, false).await?;
+    Ok(Redirect::to(&details_href(&connection.id, Some("resumed"), "resources")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    /// The connection's name, typed to confirm.
+    confirm: Option<String>,
+}
+
+/// `POST /portal/connections/{id}/delete`: the domain's delete, confirmed by the name typed
+/// (what it removes and keeps is the domain's; the page says it beside the button).
+pub async fn delete(
+    State(state): State<PortalState>,
+    session: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, PortalError> {
+    let connection = super::access::connection(&state, &session, &id).await?;
+    let typed = form.confirm.unwrap_or_default();
+    // Only the name confirms here (the id is for the admin API and CLI).
+    if typed.trim() != connection.name {
+        return Ok(Redirect::to(&details_href(
+            &connection.id,
+            Some("delete-refused"),
+            "manage",
+        ))
+        .into_response());
+    }
+    connections::delete(&state.hub, &connection.id, &connection.name).await?;
+    Ok(Redirect::to("/portal/connections?done=deleted").into_response())
 }
 
 #[derive(Deserialize)]
@@ -776,11 +865,6 @@ mod tests {
         assert_eq!(seconds_in_words(3600), "1 hour");
         assert_eq!(seconds_in_words(7200), "2 hours");
         assert_eq!(seconds_in_words(604_800), "7 days");
-        assert_eq!(duration_words(420), "0.4 s");
-        assert_eq!(duration_words(3), "under 0.1 s");
-        assert_eq!(duration_words(12_300), "12 s");
-        assert_eq!(duration_words(184_000), "3 min 4 s");
-        assert_eq!(duration_words(3_720_000), "1 h 2 min");
         assert_eq!(in_words(4 * 60_000 + 10), "in 4 min");
         assert_eq!(in_words(-5), "in 0 s");
     }
@@ -825,6 +909,9 @@ mod tests {
             last_error: None,
             failures: 0,
             record_count: 0,
+            last_success_ms: None,
+            reconcile_due_ms: None,
+            last_reconciled_ms: None,
         }
     }
 

@@ -231,7 +231,7 @@ pub fn humanize(name: &str) -> String {
 }
 
 /// A JSON value as a form shows it: strings as they are, objects and arrays as JSON.
-fn display_value(value: &Value) -> String {
+pub(super) fn display_value(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
@@ -403,7 +403,7 @@ pub struct ConnectorChoice {
 }
 
 impl ConnectorChoice {
-    fn of(connector: &LoadedConnector, tenant_id: Option<&str>) -> Self {
+    pub(super) fn of(connector: &LoadedConnector, tenant_id: Option<&str>) -> Self {
         let m = &connector.manifest;
         let join = |items: Vec<&str>| items.join(", ");
         Self {
@@ -506,14 +506,16 @@ pub struct FormPage {
 /// What a (re-)rendered form shows: the values (none on first view: the defaults) and the
 /// problems.
 #[derive(Default)]
-struct FormState {
-    submitted: Option<FormValues>,
-    tenant_error: Option<String>,
-    name_error: Option<String>,
-    placed: Placed,
+pub(super) struct FormState {
+    pub(super) submitted: Option<FormValues>,
+    pub(super) tenant_error: Option<String>,
+    pub(super) name_error: Option<String>,
+    pub(super) placed: Placed,
+    /// Editing a stored connection: a secret left blank keeps its stored value.
+    pub(super) editing: bool,
 }
 
-fn field_view(field: &ConfigField, state: &FormState) -> FieldView {
+pub(super) fn field_view(field: &ConfigField, state: &FormState) -> FieldView {
     let id = field.id();
     let name = field.input_name();
     let submitted = state.submitted.as_ref();
@@ -534,6 +536,11 @@ fn field_view(field: &ConfigField, state: &FormState) -> FieldView {
         None => field.default == Some(Value::Bool(true)),
     };
     let note = match (&field.control, field.secret, submitted.is_some()) {
+        (_, true, _) if state.editing => Some(
+            "Secret: stored encrypted and never shown. Leave it blank to keep it; type a new \
+             value to replace it."
+                .to_string(),
+        ),
         (_, true, true) => Some(
             "Secret: not kept after an error, for your safety. Enter it again. \
              It is stored encrypted and never shown again."
@@ -604,7 +611,8 @@ fn field_view(field: &ConfigField, state: &FormState) -> FieldView {
         label: field.label.clone(),
         help: field.help.clone(),
         note,
-        required: field.required,
+        // Editing: a blank secret keeps the stored one, so it is never required.
+        required: field.required && !(state.editing && field.secret),
         secret: field.secret,
         widget,
         input_type,
@@ -622,7 +630,7 @@ fn field_view(field: &ConfigField, state: &FormState) -> FieldView {
 }
 
 /// The summary: problems of the whole form first, then each field's, in form order.
-fn summary(fields: &[ConfigField], state: &FormState) -> Vec<SummaryItem> {
+pub(super) fn summary(fields: &[ConfigField], state: &FormState) -> Vec<SummaryItem> {
     let mut items: Vec<SummaryItem> = state
         .placed
         .general
@@ -725,7 +733,7 @@ async fn tenant_options(
 
 /// The config schema of a connector (an unreadable one has no fields; the registry refuses
 /// connectors whose schema does not compile, so this does not happen in practice).
-fn schema_of(connector: &LoadedConnector) -> Value {
+pub(super) fn schema_of(connector: &LoadedConnector) -> Value {
     serde_json::from_str(&connector.manifest.config_schema).unwrap_or(Value::Null)
 }
 
@@ -918,6 +926,7 @@ async fn create(
         tenant_error,
         name_error,
         placed,
+        editing: false,
     };
     let invalid = |form_state: FormState| {
         form_page(

@@ -16,6 +16,8 @@ use super::views::{
     Badge, ConnectionCard, ConnectionsPage, Nav, ResourceRow, Section, TenantGroup, TenantLink,
     When, query_value,
 };
+use junction_contract::ResourceKind;
+use junction_domain::freshness;
 use junction_store::portal_sessions::SessionOwner;
 use junction_store::{Connection, SyncState};
 
@@ -23,6 +25,8 @@ use junction_store::{Connection, SyncState};
 pub struct ConnectionsQuery {
     /// The operator's tenant choice (id or name); ignored for users.
     tenant: Option<String>,
+    /// What the last action did.
+    done: Option<String>,
 }
 
 /// `GET /portal/connections[?tenant=...]`.
@@ -108,6 +112,13 @@ pub async fn page(
             groups,
             no_tenants,
             connector_keys,
+            notice: match query.done.as_deref() {
+                Some("deleted") => Some(
+                    "The connection is deleted: its records, sync state, keys and scoped \
+                     webhooks are gone, and the automations that used it are turned off.",
+                ),
+                _ => None,
+            },
         },
     ))
 }
@@ -118,7 +129,11 @@ fn card(state: &PortalState, connection: Connection, states: Vec<SyncState>) -> 
         Some(c) => format!("{} {}", c.manifest.name, c.manifest.version),
         None => format!("{} (not loaded)", connection.connector_key),
     };
-    let health = health(loaded.is_some(), &states);
+    let health = if connection.paused {
+        super::connections::paused_badge()
+    } else {
+        health(loaded.is_some(), &states)
+    };
     let last_sync = states
         .iter()
         .filter_map(|s| s.last_run_ms)
@@ -128,7 +143,7 @@ fn card(state: &PortalState, connection: Connection, states: Vec<SyncState>) -> 
     let resources = states
         .into_iter()
         .map(|s| ResourceRow {
-            status: resource_status(&s),
+            status: resource_status(&s, junction_store::now_ms()),
             last_sync: s.last_run_ms.and_then(When::from_ms),
             name: s.resource,
             records: s.record_count,
@@ -154,16 +169,31 @@ fn badge(label: impl Into<String>, tone: &'static str) -> Badge {
 }
 
 /// One resource's state in words (also the details page's, and its live status).
-pub(super) fn resource_status(state: &SyncState) -> Badge {
+pub(super) fn resource_status(state: &SyncState, now_ms: i64) -> Badge {
     if state.run_id.is_some() {
         return badge("Syncing now", "neutral");
     }
     if !state.enabled {
         return badge("Off", "neutral");
     }
+    let overdue = ResourceKind::parse(&state.resource)
+        .map(|kind| freshness::of(state, kind, now_ms))
+        .ok()
+        .filter(|f| f.stale)
+        .and_then(|f| f.synced_at_ms);
     match state.last_status.as_deref() {
         None => badge("Not synced yet", "neutral"),
-        Some("succeeded") => badge("OK", "good"),
+        Some("succeeded") => match overdue {
+            // The same rule the Runtime API's `Junction-Stale` header follows.
+            Some(at) => badge(
+                format!(
+                    "Stale: last synced {} min ago",
+                    now_ms.saturating_sub(at) / 60_000
+                ),
+                "warn",
+            ),
+            None => badge("OK", "good"),
+        },
         Some("failed") if state.failures > 1 => {
             badge(format!("Failing ({} in a row)", state.failures), "bad")
         }
@@ -172,6 +202,11 @@ pub(super) fn resource_status(state: &SyncState) -> Badge {
         Some("deferred") => badge("Deferred", "warn"),
         Some(other) => badge(other, "neutral"),
     }
+}
+
+/// A paused connection's health badge (whatever its resources say).
+pub(super) fn paused_badge() -> Badge {
+    badge("Paused", "warn")
 }
 
 /// The connection's health: the worst of its enabled resources (also on the details page).
@@ -221,6 +256,9 @@ mod tests {
             last_error: None,
             failures,
             record_count: 0,
+            last_success_ms: None,
+            reconcile_due_ms: None,
+            last_reconciled_ms: None,
         }
     }
 
@@ -242,7 +280,14 @@ mod tests {
             "Paused: no resource syncs"
         );
         assert_eq!(health(false, &[ok]).label, "Connector not loaded");
-        assert_eq!(resource_status(&failed).label, "Failing (3 in a row)");
-        assert_eq!(resource_status(&never).label, "Not synced yet");
+        assert_eq!(resource_status(&failed, 0).label, "Failing (3 in a row)");
+        assert_eq!(resource_status(&never, 0).label, "Not synced yet");
+        let mut overdue = state("orders", true, Some("succeeded"), 0);
+        overdue.last_success_ms = Some(0);
+        assert_eq!(resource_status(&overdue, 60_000).label, "OK");
+        assert_eq!(
+            resource_status(&overdue, 3_600_000).label,
+            "Stale: last synced 60 min ago"
+        );
     }
 }

@@ -3,10 +3,13 @@
 //! details only in the log).
 
 use askama::Template;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::views::ErrorPage;
+use super::session::SignedIn;
+use super::views::{ErrorPage, Nav, SignedInErrorPage};
 use junction_domain::DomainError;
 use junction_store::StoreError;
 
@@ -56,13 +59,10 @@ impl IntoResponse for PortalError {
                 format!("{why} Go back and change it."),
             ),
             PortalError::Busy(what) => {
-                let mut response = render(
+                let mut response = error_page(
                     StatusCode::TOO_MANY_REQUESTS,
-                    &ErrorPage {
-                        title: "Busy",
-                        heading: "Busy",
-                        message: &format!("{what} Try again in a few seconds."),
-                    },
+                    "Busy",
+                    format!("{what} Try again in a few seconds."),
                 );
                 response
                     .headers_mut()
@@ -91,15 +91,60 @@ impl IntoResponse for PortalError {
                 )
             }
         };
-        render(
-            status,
-            &ErrorPage {
-                title: heading,
-                heading,
-                message: &message,
-            },
-        )
+        error_page(status, heading, message)
     }
+}
+
+/// What an error page said, kept on its response so [`keep_sidebar`] can show it again
+/// inside the layout.
+#[derive(Clone)]
+struct ErrorText {
+    heading: &'static str,
+    message: String,
+}
+
+/// The standalone error page (for visitors who are not signed in), marked with its text.
+fn error_page(status: StatusCode, heading: &'static str, message: String) -> Response {
+    let mut response = render(
+        status,
+        &ErrorPage {
+            title: heading,
+            heading,
+            message: &message,
+        },
+    );
+    response
+        .extensions_mut()
+        .insert(ErrorText { heading, message });
+    response
+}
+
+/// Middleware: a signed-in session's error pages (an unknown page, a missing record, a
+/// refused form) keep the sidebar. The status and headers stay; only the body is the
+/// layout's.
+pub async fn keep_sidebar(request: Request, next: Next) -> Response {
+    let session = request.extensions().get::<SignedIn>().cloned();
+    let response = next.run(request).await;
+    let (Some(session), Some(text)) = (session, response.extensions().get::<ErrorText>()) else {
+        return response;
+    };
+    let page = render(
+        response.status(),
+        &SignedInErrorPage {
+            title: text.heading,
+            nav: Nav::of_page(&session, None),
+            heading: text.heading,
+            message: &text.message,
+        },
+    );
+    let (mut parts, _) = response.into_parts();
+    let (fresh, body) = page.into_parts();
+    if fresh.status != parts.status {
+        // The layout failed to render: its own 500 answer stands.
+        return Response::from_parts(fresh, body);
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, body)
 }
 
 impl From<DomainError> for PortalError {

@@ -23,6 +23,7 @@ pub mod api_keys;
 pub mod automations;
 pub mod chart;
 pub mod connection_detail;
+pub mod connection_edit;
 pub mod connection_form;
 pub mod connections;
 pub mod connectors;
@@ -95,6 +96,7 @@ pub fn router(state: PortalState) -> Router {
         .route(signin::LOGOUT_PATH, post(signin::sign_out))
         .route("/portal/connections", get(connections::page))
         .merge(connection_form::routes())
+        .merge(connection_edit::routes())
         .merge(connection_detail::routes())
         .merge(chart::routes())
         .merge(api_keys::routes())
@@ -108,6 +110,7 @@ pub fn router(state: PortalState) -> Router {
             get(pages::not_found).post(pages::not_found),
         )
         .layer(middleware::from_fn(csrf::guard))
+        .layer(middleware::from_fn(error::keep_sidebar))
         .layer(middleware::from_fn_with_state(state.clone(), session::load))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)

@@ -31,11 +31,31 @@ const PATH: &str = "/portal/runs";
 const SYNC_STATUSES: [&str; 5] = ["running", "succeeded", "failed", "interrupted", "deferred"];
 /// The statuses of automation runs (`sync::automation::run`).
 const AUTOMATION_STATUSES: [&str; 5] = ["running", "succeeded", "partial", "failed", "interrupted"];
-/// What starts a sync run: its schedule, someone's "Sync now" (manual), or an automation
-/// refreshing its reading side.
-const SYNC_TRIGGERS: [&str; 3] = ["schedule", "manual", "automation"];
-/// What starts an automation run (`store::automations::AutomationRun::trigger`).
-const AUTOMATION_TRIGGERS: [&str; 4] = ["schedule", "manual", "change", "retry"];
+/// What starts a sync run, and its words on every page: its schedule, someone's "Sync now"
+/// or "Find deletions now" (manual), or an automation refreshing its reading side.
+const SYNC_TRIGGERS: [(&str, &str); 3] = [
+    ("schedule", "Schedule"),
+    ("manual", "Sync now"),
+    ("automation", "Automation"),
+];
+/// What starts an automation run (`store::automations::AutomationRun::trigger`), and its
+/// words on every page.
+const AUTOMATION_TRIGGERS: [(&str, &str); 4] = [
+    ("schedule", "Schedule"),
+    // "Run now" and retries by hand both wake it with this reason.
+    ("manual", "By hand"),
+    ("change", "Records changed"),
+    ("retry", "Retry"),
+];
+
+/// A run's trigger in words, the same on the Runs page, a connection's and an automation's
+/// page; a trigger this version does not know is shown as stored.
+pub fn trigger_label(kind: Kind, trigger: &str) -> String {
+    kind.triggers()
+        .iter()
+        .find(|(value, _)| *value == trigger)
+        .map_or_else(|| trigger.to_string(), |(_, label)| label.to_string())
+}
 
 /// This part's routes (full paths), merged into the portal router.
 pub fn routes() -> Router<PortalState> {
@@ -75,7 +95,7 @@ impl Kind {
             Kind::Automation => &AUTOMATION_STATUSES,
         }
     }
-    fn triggers(self) -> &'static [&'static str] {
+    fn triggers(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Kind::Sync => &SYNC_TRIGGERS,
             Kind::Automation => &AUTOMATION_TRIGGERS,
@@ -248,12 +268,16 @@ pub fn validate(query: &RunsQuery, connections: &[String]) -> Result<Filters, Bo
     }
     let trigger = non_empty(&query.trigger).map(str::to_string);
     if let Some(t) = &trigger
-        && !kind.triggers().contains(&t.as_str())
+        && !kind.triggers().iter().any(|(value, _)| value == t)
     {
         errors.trigger = Some(format!(
             "Unknown trigger `{t}` for {}: expected one of {}.",
             kind.noun(),
-            kind.triggers().join(", ")
+            kind.triggers()
+                .iter()
+                .map(|(value, _)| *value)
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     let date = |value: &Option<String>, slot: &mut Option<String>| match non_empty(value) {
@@ -479,7 +503,10 @@ pub async fn page(
     let statuses = choices("Any status", words(kind.statuses()), &asked(&query.status));
     let triggers = choices(
         "Any trigger",
-        words(kind.triggers()),
+        kind.triggers()
+            .iter()
+            .map(|(value, label)| (value.to_string(), label.to_string()))
+            .collect(),
         &asked(&query.trigger),
     );
     let mut view = RunsPage {
@@ -562,7 +589,7 @@ fn sync_row(listed: ListedRun) -> SyncRunRow {
         connection_name: listed.connection_name,
         tenant_name: listed.tenant_name,
         resource: run.resource,
-        trigger: run.trigger,
+        trigger: trigger_label(Kind::Sync, &run.trigger),
         pages: run.pages,
         records: run.records,
         error: run.error,
@@ -578,7 +605,7 @@ fn automation_row(listed: ListedAutomationRun) -> AutomationRunRow {
         automation_id: run.automation_id,
         automation_name: listed.automation_name,
         tenant_name: listed.tenant_name,
-        trigger: run.trigger,
+        trigger: trigger_label(Kind::Automation, &run.trigger),
         read: run.read,
         written: run.written,
         skipped: run.skipped,
@@ -1114,7 +1141,7 @@ mod tests {
         let page = RunsPage {
             title: "Runs",
             nav: Nav {
-                current: Section::Runs,
+                current: Some(Section::Runs),
                 who: "ada@acme.example".into(),
                 tenant: (!operator).then(|| "acme".into()),
                 csrf: "token".into(),
@@ -1189,5 +1216,15 @@ mod tests {
         assert_eq!(status_badge("failed").tone, "bad");
         assert_eq!(status_badge("succeeded").label, "Succeeded");
         assert_eq!(status_badge("deferred").tone, "warn");
+    }
+
+    #[test]
+    fn a_trigger_reads_the_same_on_every_page() {
+        assert_eq!(trigger_label(Kind::Sync, "automation"), "Automation");
+        assert_eq!(trigger_label(Kind::Sync, "manual"), "Sync now");
+        assert_eq!(trigger_label(Kind::Automation, "manual"), "By hand");
+        assert_eq!(trigger_label(Kind::Automation, "change"), "Records changed");
+        // A trigger a later version adds is shown as stored, not hidden as "Other".
+        assert_eq!(trigger_label(Kind::Sync, "webhook"), "webhook");
     }
 }

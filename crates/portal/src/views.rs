@@ -56,7 +56,8 @@ pub struct NavItem {
 
 /// The sidebar: the sections, who is signed in, and the sign-out form's CSRF token.
 pub struct Nav {
-    pub current: Section,
+    /// The section the page belongs to; none on an error page.
+    pub current: Option<Section>,
     pub who: String,
     /// The user's tenant; none for the operator.
     pub tenant: Option<String>,
@@ -65,6 +66,11 @@ pub struct Nav {
 
 impl Nav {
     pub fn new(session: &SignedIn, current: Section) -> Self {
+        Self::of_page(session, Some(current))
+    }
+
+    /// The sidebar of a page in no section (an error page of a signed-in session).
+    pub fn of_page(session: &SignedIn, current: Option<Section>) -> Self {
         let (who, tenant) = match &session.owner {
             SessionOwner::Operator => ("the operator".to_string(), None),
             SessionOwner::User {
@@ -85,7 +91,7 @@ impl Nav {
             .map(|s| NavItem {
                 href: s.href(),
                 label: s.label(),
-                current: *s == self.current,
+                current: Some(*s) == self.current,
             })
             .collect()
     }
@@ -141,6 +147,17 @@ pub struct ErrorPage<'a> {
     pub message: &'a str,
 }
 
+/// The same error page for a signed-in session: inside the layout, with the sidebar, so a
+/// missing record or page leaves every section one click away.
+#[derive(Template)]
+#[template(path = "portal/error_signed_in.html")]
+pub struct SignedInErrorPage<'a> {
+    pub title: &'a str,
+    pub nav: Nav,
+    pub heading: &'a str,
+    pub message: &'a str,
+}
+
 /// A link of the operator's tenant picker.
 pub struct TenantLink {
     pub href: String,
@@ -188,4 +205,6 @@ pub struct ConnectionsPage {
     pub no_tenants: bool,
     /// Keys of the loaded connectors, for the empty state's example.
     pub connector_keys: Vec<String>,
+    /// What the last action did (`?done=`), in words.
+    pub notice: Option<&'static str>,
 }

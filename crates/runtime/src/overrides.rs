@@ -76,11 +76,19 @@ pub fn problems(manifest: &Manifest, overrides: &Map<String, Value>) -> Vec<Fiel
     found
 }
 
-/// Why one property is not overridable, whatever its value.
-fn property_refusal(manifest: &Manifest, name: &str, property: &Value) -> Option<String> {
-    if property.get("writeOnly").and_then(Value::as_bool) == Some(true) {
-        return Some("secret properties cannot be overridden per automation".into());
-    }
+/// The config properties that decide where a connection's requests go (a manifest
+/// `config:<property>` hosts entry, or a destination `format`). The same rule guards
+/// editing a connection: a stored secret is only ever sent where it was sent before, so an
+/// edit that changes one of these must carry the secrets anew.
+pub fn destination_fields(manifest: &Manifest) -> Vec<String> {
+    schema_properties(manifest)
+        .iter()
+        .filter(|(name, property)| decides_destination(manifest, name, property))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+fn decides_destination(manifest: &Manifest, name: &str, property: &Value) -> bool {
     let routes = manifest
         .hosts
         .iter()
@@ -89,7 +97,15 @@ fn property_refusal(manifest: &Manifest, name: &str, property: &Value) -> Option
         .get("format")
         .and_then(Value::as_str)
         .is_some_and(|f| DESTINATION_FORMATS.contains(&f));
-    if routes || destination_format {
+    routes || destination_format
+}
+
+/// Why one property is not overridable, whatever its value.
+fn property_refusal(manifest: &Manifest, name: &str, property: &Value) -> Option<String> {
+    if property.get("writeOnly").and_then(Value::as_bool) == Some(true) {
+        return Some("secret properties cannot be overridden per automation".into());
+    }
+    if decides_destination(manifest, name, property) {
         return Some(format!(
             "`{name}` decides where the connection's requests go; it can only be changed on the connection itself"
         ));
@@ -161,6 +177,11 @@ mod tests {
             hosts: vec!["config:base_url".into()],
             rate_limit: None,
         }
+    }
+
+    #[test]
+    fn destinations_are_the_routed_and_address_formatted_properties() {
+        assert_eq!(destination_fields(&manifest()), vec!["base_url", "mirror"]);
     }
 
     fn refused(overrides: Value) -> Vec<String> {

@@ -232,6 +232,8 @@ impl Store {
             Backend::Postgres => {
                 "WITH picked AS (SELECT id FROM automations \
                  WHERE enabled = 1 AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+                 AND source_connection_id NOT IN (SELECT id FROM connections WHERE paused = 1) \
+                 AND target_connection_id NOT IN (SELECT id FROM connections WHERE paused = 1) \
                  ORDER BY next_run_ms LIMIT $4 FOR UPDATE SKIP LOCKED) \
                  UPDATE automations a SET lease_owner = $1, lease_until_ms = $2 FROM picked \
                  WHERE a.id = picked.id RETURNING a.id, a.wake_reason, a.next_run_ms"
@@ -240,6 +242,8 @@ impl Store {
                 "UPDATE automations SET lease_owner = $1, lease_until_ms = $2 \
                  WHERE id IN (SELECT id FROM automations \
                  WHERE enabled = 1 AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+                 AND source_connection_id NOT IN (SELECT id FROM connections WHERE paused = 1) \
+                 AND target_connection_id NOT IN (SELECT id FROM connections WHERE paused = 1) \
                  ORDER BY next_run_ms LIMIT $4) RETURNING id, wake_reason, next_run_ms"
             }
         };

@@ -26,6 +26,8 @@ pub struct Connection {
     /// A request budget replacing the connector manifest's, if the operator set one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimitOverride>,
+    /// Paused: no autosync and no automation touching it runs.
+    pub paused: bool,
 }
 
 /// An operator's request budget for one connection: `requests` per `perSeconds`, or
@@ -41,6 +43,16 @@ pub struct RateLimitOverride {
     pub unlimited: bool,
 }
 
+/// What deleting a connection removed.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedConnection {
+    pub records: i64,
+    pub keys: i64,
+    pub webhook_endpoints: i64,
+    pub automations_disabled: i64,
+}
+
 /// What a new connection is made of (config already validated and split).
 pub struct NewConnection<'a> {
     pub tenant_id: &'a str,
@@ -52,8 +64,7 @@ pub struct NewConnection<'a> {
     pub resources: Vec<(ResourceKind, bool, i64)>,
 }
 
-const COLUMNS: &str =
-    "id, tenant_id, connector_key, name, config, secrets, created_ms, updated_ms, rate_limit";
+const COLUMNS: &str = "id, tenant_id, connector_key, name, config, secrets, created_ms, updated_ms, rate_limit, paused";
 
 impl Store {
     /// Create a connection and its per-resource sync state in one transaction.
@@ -82,6 +93,7 @@ impl Store {
             created_ms: now,
             updated_ms: now,
             rate_limit: None,
+            paused: false,
         };
         let mut tx = self.pool().begin().await?;
         sqlx::query(
@@ -124,9 +136,131 @@ impl Store {
         Ok(connection)
     }
 
+    /// Replace a connection's name and config (already validated, split and sealed).
+    pub async fn update_connection(
+        &self,
+        id: &str,
+        name: &str,
+        public_config: &str,
+        sealed_secrets: &str,
+    ) -> Result<Connection, StoreError> {
+        let done = sqlx::query(
+            "UPDATE connections SET name = $1, config = $2, secrets = $3, updated_ms = $4 WHERE id = $5",
+        )
+        .bind(name)
+        .bind(public_config)
+        .bind(sealed_secrets)
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("connection", id));
+        }
+        self.connection(id).await
+    }
+
+    /// Delete a connection, in one transaction: its records, positions, sync state, keys
+    /// (and their idempotency rows), request budget, stored health checks and the webhook
+    /// endpoints scoped to it are removed; the automations that use it are disabled with
+    /// `reason`; the row stays as a tombstone (name and connector, config and secrets wiped)
+    /// so those automations and the run history still name it. Returns what was removed.
+    pub async fn delete_connection(
+        &self,
+        id: &str,
+        reason: &str,
+    ) -> Result<DeletedConnection, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool().begin().await?;
+        let marked = sqlx::query(
+            "UPDATE connections SET deleted_ms = $1, paused = 1, config = '{}', secrets = '', updated_ms = $1 \
+             WHERE id = $2 AND deleted_ms IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if marked == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::not_found("connection", id));
+        }
+        let removed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let records = sqlx::query("DELETE FROM records WHERE connection_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE api_key_id IN (SELECT id FROM api_keys WHERE connection_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let keys = sqlx::query("DELETE FROM api_keys WHERE connection_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        for table in [
+            "position_marks",
+            "sync_state",
+            "request_budgets",
+            "portal_health_checks",
+            "webhook_cursors",
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE connection_id = $1"
+            )))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let webhooks = sqlx::query("DELETE FROM webhook_endpoints WHERE connection_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let automations = sqlx::query(
+            "UPDATE automations SET enabled = 0, last_error = $1, updated_ms = $2 \
+             WHERE source_connection_id = $3 OR target_connection_id = $3",
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(DeletedConnection {
+            records: removed(records),
+            keys: removed(keys),
+            webhook_endpoints: removed(webhooks),
+            automations_disabled: removed(automations),
+        })
+    }
+
+    /// Pause or resume a connection.
+    pub async fn set_connection_paused(
+        &self,
+        id: &str,
+        paused: bool,
+    ) -> Result<Connection, StoreError> {
+        let done = sqlx::query("UPDATE connections SET paused = $1, updated_ms = $2 WHERE id = $3")
+            .bind(i64::from(paused))
+            .bind(now_ms())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("connection", id));
+        }
+        self.connection(id).await
+    }
+
     pub async fn connection(&self, id: &str) -> Result<Connection, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM connections WHERE id = $1"
+            "SELECT {COLUMNS} FROM connections WHERE id = $1 AND deleted_ms IS NULL"
         )))
         .bind(id)
         .fetch_optional(self.pool())
@@ -145,7 +279,7 @@ impl Store {
         let rows = match tenant_id {
             Some(tenant) => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {COLUMNS} FROM connections WHERE tenant_id = $1 ORDER BY name"
+                    "SELECT {COLUMNS} FROM connections WHERE tenant_id = $1 AND deleted_ms IS NULL ORDER BY name"
                 )))
                 .bind(tenant)
                 .fetch_all(self.pool())
@@ -153,7 +287,7 @@ impl Store {
             }
             None => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {COLUMNS} FROM connections ORDER BY tenant_id, name"
+                    "SELECT {COLUMNS} FROM connections WHERE deleted_ms IS NULL ORDER BY tenant_id, name"
                 )))
                 .fetch_all(self.pool())
                 .await?
@@ -217,5 +351,6 @@ fn connection_from_row(row: &sqlx::any::AnyRow) -> Result<Connection, StoreError
         sealed_secrets: row.try_get("secrets")?,
         created_ms: row.try_get("created_ms")?,
         updated_ms: row.try_get("updated_ms")?,
+        paused: row.try_get::<i64, _>("paused")? != 0,
     })
 }

@@ -11,6 +11,7 @@ pub mod automations;
 pub mod budget_ledger;
 pub mod components;
 pub mod connections;
+pub mod deletions;
 pub mod error;
 pub mod health;
 pub mod idempotency;
@@ -25,6 +26,8 @@ pub mod sqlite_file;
 pub mod sync_state;
 pub mod tenants;
 pub mod testing;
+#[cfg(test)]
+mod upgrade_tests;
 pub mod users;
 pub mod webhooks;
 

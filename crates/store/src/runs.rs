@@ -25,9 +25,18 @@ pub struct Run {
     /// The lease owner (`hostname-pid`) of the host that ran it; none for runs recorded
     /// before hosts were tracked.
     pub host: Option<String>,
+    /// `sync` (changes listed into the copy) or `reconcile` (a complete scan that marks
+    /// deleted what it did not see; `records` counts the records it saw).
+    pub kind: String,
+    /// Records a reconciliation marked deleted (0 for syncs).
+    pub deleted: i64,
 }
 
-const COLUMNS: &str = "id, connection_id, resource, trigger_kind, started_ms, finished_ms, status, pages, records, error, host";
+/// The kinds of run.
+pub const SYNC_RUN: &str = "sync";
+pub const RECONCILE_RUN: &str = "reconcile";
+
+const COLUMNS: &str = "id, connection_id, resource, trigger_kind, started_ms, finished_ms, status, pages, records, error, host, kind, deleted";
 
 /// Why a run left `running` by a host that stopped is marked interrupted.
 pub(crate) const HOST_STOPPED: &str =
@@ -41,16 +50,56 @@ impl Store {
         resource: ResourceKind,
         trigger: &str,
     ) -> Result<(), StoreError> {
+        self.start_run_of_kind(id, connection_id, resource, trigger, SYNC_RUN)
+            .await
+    }
+
+    /// Record the start of a run of a kind ([`SYNC_RUN`], [`RECONCILE_RUN`]).
+    pub async fn start_run_of_kind(
+        &self,
+        id: &str,
+        connection_id: &str,
+        resource: ResourceKind,
+        trigger: &str,
+        kind: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             // The host is the job's lease holder: the caller holds the lease when it starts a run.
-            "INSERT INTO runs (id, connection_id, resource, trigger_kind, started_ms, status, host) VALUES ($1, $2, $3, $4, $5, 'running', \
-             (SELECT lease_owner FROM sync_state WHERE connection_id = $2 AND resource = $3))",
+            "INSERT INTO runs (id, connection_id, resource, trigger_kind, started_ms, status, host, kind) VALUES ($1, $2, $3, $4, $5, 'running', \
+             (SELECT lease_owner FROM sync_state WHERE connection_id = $2 AND resource = $3), $6)",
         )
         .bind(id)
         .bind(connection_id)
         .bind(resource.as_str())
         .bind(trigger)
         .bind(now_ms())
+        .bind(kind)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Record how a reconciliation ended: pages listed, records seen, records deleted.
+    pub async fn finish_reconcile_run(
+        &self,
+        id: &str,
+        status: &str,
+        error: Option<&str>,
+        counts: (u64, u64, u64),
+    ) -> Result<(), StoreError> {
+        let (pages, records, deleted) = counts;
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        sqlx::query(
+            "UPDATE runs SET finished_ms = $1, status = $2, error = $3, pages = $4, records = $5, deleted = $6 \
+             WHERE id = $7 AND status = 'running'",
+        )
+        .bind(now_ms())
+        .bind(status)
+        .bind(error)
+        .bind(n(pages))
+        .bind(n(records))
+        .bind(n(deleted))
+        .bind(id)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -216,7 +265,7 @@ impl Store {
     ) -> Result<Vec<ListedRun>, StoreError> {
         let rows = sqlx::query(
             "SELECT r.id, r.connection_id, r.resource, r.trigger_kind, r.started_ms, r.finished_ms, r.status, \
-             r.pages, r.records, r.error, r.host, c.name AS connection_name, t.name AS tenant_name \
+             r.pages, r.records, r.error, r.host, r.kind, r.deleted, c.name AS connection_name, t.name AS tenant_name \
              FROM runs r JOIN connections c ON c.id = r.connection_id JOIN tenants t ON t.id = c.tenant_id \
              WHERE ($1 = '' OR c.tenant_id = $1) AND ($2 = '' OR r.connection_id = $2) \
              AND ($3 = '' OR r.resource = $3) AND ($4 = '' OR r.status = $4) AND ($5 = '' OR r.trigger_kind = $5) \
@@ -308,7 +357,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT resource, started_ms / 3600000 AS hour, CAST(SUM(records) AS BIGINT) AS records, \
              COUNT(*) AS runs FROM runs \
-             WHERE connection_id = $1 AND started_ms >= $2 AND finished_ms IS NOT NULL \
+             WHERE connection_id = $1 AND started_ms >= $2 AND finished_ms IS NOT NULL AND kind = 'sync' \
              GROUP BY resource, started_ms / 3600000 ORDER BY hour, resource LIMIT 100000",
         )
         .bind(connection_id)
@@ -341,5 +390,7 @@ fn run_from_row(row: &sqlx::any::AnyRow) -> Result<Run, StoreError> {
         records: row.try_get("records")?,
         error: row.try_get("error")?,
         host: row.try_get("host")?,
+        kind: row.try_get("kind")?,
+        deleted: row.try_get("deleted")?,
     })
 }

@@ -35,6 +35,13 @@ pub struct SyncState {
     pub last_error: Option<String>,
     pub failures: i64,
     pub record_count: i64,
+    /// When a run of this resource last succeeded (none: never).
+    pub last_success_ms: Option<i64>,
+    /// When the next reconciliation is due (0: asked for now; none: one period after the
+    /// first successful sync).
+    pub reconcile_due_ms: Option<i64>,
+    /// When a reconciliation of this resource last completed (none: never).
+    pub last_reconciled_ms: Option<i64>,
 }
 
 /// How a run ended, for the state row.
@@ -66,7 +73,8 @@ pub struct ClaimedJob {
 }
 
 const COLUMNS: &str = "connection_id, resource, enabled, cadence_secs, next_run_ms, run_cursor, run_since, run_id, \
-    high_water, last_run_ms, last_status, last_error, failures, record_count";
+    high_water, last_run_ms, last_status, last_error, failures, record_count, last_success_ms, \
+    reconcile_due_ms, last_reconciled_ms";
 
 impl Store {
     pub async fn sync_states(&self, connection_id: &str) -> Result<Vec<SyncState>, StoreError> {
@@ -143,6 +151,56 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Ask for a reconciliation now ("reconcile now"): the resources' jobs become due and
+    /// reconcile after their sync; all readable resources of the connection when `resource`
+    /// is none. Returns how many resources will reconcile.
+    pub async fn reconcile_now(
+        &self,
+        connection_id: &str,
+        resource: Option<ResourceKind>,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sync_state SET reconcile_due_ms = 0, next_run_ms = $1, requested_ms = $1 \
+             WHERE connection_id = $2 AND ($3 = '' OR resource = $3) AND enabled = 1",
+        )
+        .bind(now_ms())
+        .bind(connection_id)
+        .bind(resource.map(|r| r.as_str()).unwrap_or(""))
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Record when the next reconciliation is due, and (when one just completed) when it
+    /// completed. Only while `run_id` still holds the job, and the due time only while it is
+    /// still `due_read`, the value the job read when it started: a "reconcile now" asked for
+    /// while the job ran is kept, so the next run does it.
+    pub async fn schedule_reconciliation(
+        &self,
+        connection_id: &str,
+        resource: ResourceKind,
+        run_id: &str,
+        due: ReconcileDue,
+        completed_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sync_state SET \
+               reconcile_due_ms = CASE WHEN COALESCE(reconcile_due_ms, -1) = COALESCE($6, -1) \
+                 THEN $1 ELSE reconcile_due_ms END, \
+               last_reconciled_ms = COALESCE($2, last_reconciled_ms) \
+             WHERE connection_id = $3 AND resource = $4 AND run_id = $5",
+        )
+        .bind(due.next_ms)
+        .bind(completed_ms)
+        .bind(connection_id)
+        .bind(resource.as_str())
+        .bind(run_id)
+        .bind(due.read_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Due (connection, resource, asked for by hand) jobs that nobody holds a live lease
     /// on, oldest first.
     pub async fn due_jobs(
@@ -152,7 +210,7 @@ impl Store {
     ) -> Result<Vec<(String, String, bool)>, StoreError> {
         let rows = sqlx::query(
             "SELECT connection_id, resource, requested_ms FROM sync_state \
-             WHERE enabled = 1 AND next_run_ms <= $1 AND (lease_until_ms IS NULL OR lease_until_ms < $1) \
+             WHERE enabled = 1 AND connection_id NOT IN (SELECT id FROM connections WHERE paused = 1) AND next_run_ms <= $1 AND (lease_until_ms IS NULL OR lease_until_ms < $1) \
              ORDER BY next_run_ms LIMIT $2",
         )
         .bind(now)
@@ -192,7 +250,7 @@ impl Store {
         let sql = match self.backend() {
             Backend::Postgres => {
                 "WITH picked AS (SELECT connection_id, resource FROM sync_state \
-                 WHERE enabled = 1 AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+                 WHERE enabled = 1 AND connection_id NOT IN (SELECT id FROM connections WHERE paused = 1) AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
                  ORDER BY next_run_ms LIMIT $4 FOR UPDATE SKIP LOCKED) \
                  UPDATE sync_state s SET lease_owner = $1, lease_until_ms = $2 FROM picked \
                  WHERE s.connection_id = picked.connection_id AND s.resource = picked.resource \
@@ -201,7 +259,7 @@ impl Store {
             Backend::Sqlite => {
                 "UPDATE sync_state SET lease_owner = $1, lease_until_ms = $2 \
                  WHERE (connection_id, resource) IN (SELECT connection_id, resource FROM sync_state \
-                 WHERE enabled = 1 AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+                 WHERE enabled = 1 AND connection_id NOT IN (SELECT id FROM connections WHERE paused = 1) AND next_run_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
                  ORDER BY next_run_ms LIMIT $4) \
                  RETURNING connection_id, resource, requested_ms, run_id, next_run_ms"
             }
@@ -368,6 +426,7 @@ impl Store {
              run_cursor = CASE WHEN $2 = 1 THEN run_cursor ELSE NULL END, \
              run_since = CASE WHEN $2 = 1 THEN run_since ELSE NULL END, \
              run_id = NULL, last_run_ms = $3, last_status = $4, last_error = $5, failures = $6, \
+             last_success_ms = CASE WHEN $4 = 'succeeded' THEN $3 ELSE last_success_ms END, \
              next_run_ms = $7, record_count = $8, lease_owner = NULL, lease_until_ms = NULL \
              WHERE connection_id = $9 AND resource = $10 AND run_id = $11",
         )
@@ -433,5 +492,16 @@ fn state_from_row(row: &sqlx::any::AnyRow) -> Result<SyncState, StoreError> {
         last_error: row.try_get("last_error")?,
         failures: row.try_get("failures")?,
         record_count: row.try_get("record_count")?,
+        last_success_ms: row.try_get("last_success_ms")?,
+        reconcile_due_ms: row.try_get("reconcile_due_ms")?,
+        last_reconciled_ms: row.try_get("last_reconciled_ms")?,
     })
+}
+
+/// The next due time of a resource's reconciliation, and the due time its job read when it
+/// started (what [`Store::schedule_reconciliation`] replaces only if still there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcileDue {
+    pub next_ms: i64,
+    pub read_ms: Option<i64>,
 }

@@ -68,8 +68,11 @@ pub struct FeedEntry {
     pub first_seq: i64,
     pub parent_id: String,
     pub external_id: String,
-    /// The stored record JSON.
+    /// The record JSON as served (`modifiedAt` the local change time); for a deletion,
+    /// the last state the copy held.
     pub data: String,
+    /// Set when this change is the record's deletion.
+    pub deleted_ms: Option<i64>,
 }
 
 /// A delivery to create.
@@ -381,7 +384,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<FeedEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT change_seq, first_seq, parent_id, external_id, data FROM records \
+            "SELECT change_seq, first_seq, parent_id, external_id, data, changed_ms, deleted_ms FROM records \
              WHERE connection_id = $1 AND resource = $2 AND change_seq > $3 \
              ORDER BY change_seq LIMIT $4",
         )
@@ -398,7 +401,17 @@ impl Store {
                     first_seq: row.try_get("first_seq")?,
                     parent_id: row.try_get("parent_id")?,
                     external_id: row.try_get("external_id")?,
-                    data: row.try_get("data")?,
+                    data: {
+                        let stored: String = row.try_get("data")?;
+                        let mut served = String::with_capacity(stored.len() + 48);
+                        crate::records::write_served(
+                            &mut served,
+                            &stored,
+                            row.try_get("changed_ms")?,
+                        );
+                        served
+                    },
+                    deleted_ms: row.try_get("deleted_ms")?,
                 })
             })
             .collect()

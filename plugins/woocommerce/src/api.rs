@@ -308,6 +308,13 @@ impl Api {
         segments.push(n.to_string());
         let resp = self.client.get(&segments).send_ok()?;
         let raw: Box<RawValue> = resp.json()?;
+        // A trashed order or product is still readable, but listings leave it out: for
+        // Junction it is deleted (restoring it from the trash brings it back).
+        if in_trash(raw.get()) {
+            return Err(ConnectorError::NotFound(format!(
+                "{what} {n} is in the WooCommerce trash"
+            )));
+        }
         let parent_text = parent.map(|p| p.to_string());
         mapping::map_entity(resource, raw.get(), parent_text.as_deref())
     }
@@ -320,7 +327,12 @@ impl Api {
         parent: Option<u64>,
         body: &serde_json::Value,
     ) -> Result<WriteOutcome, ConnectorError> {
-        let resp = self.client.put(segments).json(body)?.send_ok()?;
+        let resp = self
+            .client
+            .put(segments)
+            .json(body)?
+            .send_ok()
+            .map_err(invalid_id_is_not_found)?;
         let raw: Box<RawValue> = resp.json()?;
         let parent_text = parent.map(|p| p.to_string());
         let entity = mapping::map_entity(resource, raw.get(), parent_text.as_deref())?;
@@ -509,5 +521,54 @@ mod tests {
         let e = Entity::Order(o);
         assert_eq!(key_of(Order::Modified, &e).unwrap(), (60, 9));
         assert_eq!(key_of(Order::Id, &e).unwrap(), (0, 9));
+    }
+}
+
+/// WooCommerce answers an update of a record it does not hold (deleted since, say) with
+/// `400 woocommerce_rest_*_invalid_id`: that is a `not-found`, not a refused change.
+fn invalid_id_is_not_found(e: ConnectorError) -> ConnectorError {
+    match e {
+        ConnectorError::Upstream(u) if u.status == 400 && u.message.contains("_invalid_id") => {
+            ConnectorError::NotFound(u.message)
+        }
+        other => other,
+    }
+}
+
+/// Whether a record's JSON says it is in the trash (`"status": "trash"`).
+fn in_trash(raw: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Status<'a> {
+        #[serde(borrow)]
+        status: Option<&'a str>,
+    }
+    serde_json::from_str::<Status<'_>>(raw).is_ok_and(|s| s.status == Some("trash"))
+}
+
+#[cfg(test)]
+mod trash_tests {
+    #[test]
+    fn trashed_records_are_recognised() {
+        assert!(super::in_trash(r#"{"id":1,"status":"trash"}"#));
+        assert!(!super::in_trash(r#"{"id":1,"status":"processing"}"#));
+        assert!(!super::in_trash(r#"{"id":1}"#));
+    }
+
+    #[test]
+    fn an_update_of_an_unknown_id_is_not_found() {
+        use super::ConnectorError;
+        let e = ConnectorError::upstream(
+            400,
+            "HTTP 400: Invalid ID. (woocommerce_rest_shop_order_invalid_id)",
+        );
+        assert!(matches!(
+            super::invalid_id_is_not_found(e),
+            ConnectorError::NotFound(_)
+        ));
+        let other = ConnectorError::upstream(400, "HTTP 400: Invalid parameter(s): status");
+        assert!(matches!(
+            super::invalid_id_is_not_found(other),
+            ConnectorError::Upstream(_)
+        ));
     }
 }

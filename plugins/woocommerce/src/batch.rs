@@ -378,7 +378,7 @@ mod tests {
             request_body(products),
             json!({"update": [
                 {"id": 10, "manage_stock": true, "stock_quantity": 1},
-                {"id": 11, "regular_price": "9.50", "sale_price": ""}
+                {"id": 11, "regular_price": "9.50"}
             ]})
         );
         let (_, variations) = &plan.groups[1];

@@ -5,7 +5,7 @@
 //! | `order-status` | `PUT /orders/{id}` `{"status": ..}` |
 //! | `order-tracking` | `PUT /orders/{id}` `{"meta_data": [{"key": "_junction_tracking", "value": [..]}]}` (the order's list with the new entry appended, or an entry with the same number and provider replaced), then `POST /orders/{id}/notes` with a readable private note |
 //! | `product-stock` | `PUT /products/{id}` `{"manage_stock": true, "stock_quantity": n}` |
-//! | `product-price` | `PUT /products/{id}` `{"regular_price": p, "sale_price": s or ""}` |
+//! | `product-price` | `PUT /products/{id}` `{"regular_price": p}`, plus `"sale_price": s` when one is given (`""` ends the sale) |
 //! | `variation-stock` | `PUT /products/{p}/variations/{v}` as for products |
 //! | `variation-price` | `PUT /products/{p}/variations/{v}` as for products |
 //!
@@ -43,19 +43,22 @@ pub fn stock_body(quantity: i64) -> Value {
     json!({ "manage_stock": true, "stock_quantity": quantity })
 }
 
-/// `{"regular_price": p, "sale_price": s or ""}` with validated decimals (an empty sale price
-/// removes the sale).
+/// `{"regular_price": p}` with a validated decimal, and `"sale_price"` only when one is given
+/// (an empty one ends the sale). Without one the shop keeps its sale price, as WooCommerce
+/// does when only `regular_price` is written: the selling price is then the sale price
+/// while it is below the new regular price, else the regular price — a price write never
+/// silently ends a running sale.
 pub fn price_body(price: &str, sale_price: Option<&str>) -> Result<Value, ConnectorError> {
     let regular = decimal::normalize(price).map_err(|e| invalid_write(format!("price: {e}")))?;
     if regular.starts_with('-') {
         return Err(invalid_write(format!("price {price:?} is negative")));
     }
-    let sale = match sale_price {
-        None => String::new(),
-        Some(s) => decimal::normalize_opt(s)
-            .map_err(|e| invalid_write(format!("sale price: {e}")))?
-            .unwrap_or_default(),
+    let Some(sale_price) = sale_price else {
+        return Ok(json!({ "regular_price": regular }));
     };
+    let sale = decimal::normalize_opt(sale_price)
+        .map_err(|e| invalid_write(format!("sale price: {e}")))?
+        .unwrap_or_default();
     if sale.starts_with('-') {
         return Err(invalid_write("sale price is negative"));
     }
@@ -187,7 +190,8 @@ mod tests {
         );
         assert_eq!(
             price_body("9.9", None).unwrap(),
-            json!({"regular_price": "9.9", "sale_price": ""})
+            json!({"regular_price": "9.9"}),
+            "no sale price given: the shop's stays"
         );
         assert_eq!(
             price_body("10.00", Some("8.5")).unwrap(),

@@ -75,6 +75,17 @@ impl AdminApi {
 
 /// Wait until every listed resource of a connection has ended a run with `status`.
 pub async fn wait_for_runs(api: &AdminApi, connection: &str, resources: &[&str], status: &str) {
+    wait_for_runs_within(api, connection, resources, status, Duration::from_secs(90)).await;
+}
+
+/// [`wait_for_runs`], for at most `limit`.
+pub async fn wait_for_runs_within(
+    api: &AdminApi,
+    connection: &str,
+    resources: &[&str],
+    status: &str,
+    limit: Duration,
+) {
     let start = Instant::now();
     loop {
         let (_, shown) = api.get(&format!("/connections/{connection}")).await;
@@ -89,9 +100,37 @@ pub async fn wait_for_runs(api: &AdminApi, connection: &str, resources: &[&str],
             return;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(90),
+            start.elapsed() < limit,
             "{connection} never reached {status}: {shown}"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// Run `junction admin <args>` against `base`, with the token from the data directory.
+pub fn cli(base: &str, data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_junction"))
+        .arg("admin")
+        .args(["--server", base, "--data-dir"])
+        .arg(data_dir)
+        .args(args)
+        .env_remove("JUNCTION_ADMIN_TOKEN")
+        .env("JUNCTION_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// The JSON a successful `junction admin` command printed.
+pub fn cli_json(output: std::process::Output, what: &str) -> Value {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
 }

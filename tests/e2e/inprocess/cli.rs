@@ -11,6 +11,11 @@ fn junction(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_junction"))
         .args(args)
         .env("JUNCTION_LOG", "warn")
+        // Compiled components are cached beside the tests, never in the user's home.
+        .env(
+            "JUNCTION_CACHE_DIR",
+            std::env::temp_dir().join("junction-cli-test-cache"),
+        )
         .output()
         .expect("run junction")
 }
@@ -264,4 +269,89 @@ async fn the_readme_connector_reads_a_feed() {
         products[0]["Product"]["modified_at"],
         "2026-03-01T00:00:00Z"
     );
+}
+
+/// A component compiles on its first call and loads from the compile cache on the next
+/// (what makes a 20 MB Python component's second call quick); `--no-cache` compiles again.
+#[test]
+fn the_second_call_of_a_component_loads_from_the_compile_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let path = common::component("misbehave");
+    let call = |extra: &[&str]| {
+        let mut args = vec![
+            "connector",
+            "call",
+            path.to_str().unwrap(),
+            "--config",
+            r#"{"mode":"ok"}"#,
+            "--cache-dir",
+            cache.path().to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.push("check");
+        let out = junction(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let first = call(&[]);
+    assert!(first.contains(": compiled in "), "{first}");
+    let artifacts: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+        .collect();
+    assert_eq!(artifacts.len(), 1, "one compiled artifact stored");
+    let second = call(&[]);
+    assert!(
+        second.contains(": loaded from the compile cache in "),
+        "{second}"
+    );
+    let uncached = call(&["--no-cache"]);
+    assert!(uncached.contains(": compiled in "), "{uncached}");
+}
+
+/// `call list --all` follows the connector's cursors to the end of a real (emulated) shop
+/// and summarises: every order once, the page count, first and last ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_all_pages_to_the_end_and_summarises() {
+    let shop = junction_emulators::start(
+        junction_emulators::WooConfig {
+            orders: 23,
+            ..junction_emulators::WooConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let path = common::component("woocommerce");
+    let config = format!(
+        r#"{{"base_url":"{}","consumer_key":"ck_test","consumer_secret":"cs_test"}}"#,
+        shop.base_url()
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        junction(&[
+            "connector",
+            "call",
+            path.to_str().unwrap(),
+            "--allow-private-networks",
+            "--config",
+            &config,
+            "list",
+            "orders",
+            "--page-size",
+            "5",
+            "--all",
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["resource"], "orders");
+    assert_eq!(summary["records"], 23, "{summary}");
+    assert_eq!(summary["distinctIds"], 23, "{summary}");
+    assert_eq!(summary["idsSeenTwice"], serde_json::json!([]));
+    assert_eq!(summary["pages"], 5, "{summary}");
+    assert!(summary["first"].is_string() && summary["last"].is_string());
+    assert!(summary["requests"].as_u64().unwrap() >= 5);
 }

@@ -7,7 +7,7 @@ use crate::common;
 
 use junction::runtime::types::ResourceKind;
 use junction::store::connections::NewConnection;
-use junction::store::records::{PageCheckpoint, RecordQuery, StoredRecord};
+use junction::store::records::{PageCheckpoint, PageQuery, Paging, RecordQuery, StoredRecord};
 use junction::store::{Store, sqlite_url};
 
 async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
@@ -31,6 +31,7 @@ fn record(id: &str, modified_ms: i64, status: &str) -> StoredRecord {
         status: Some(status.into()),
         sku: None,
         data: format!(r#"{{"externalId":"{id}","status":"{status}"}}"#),
+        ..StoredRecord::default()
     }
 }
 
@@ -116,24 +117,25 @@ async fn pages_commit_with_their_checkpoint_and_list_in_order() {
         assert_eq!(ids, vec!["1", "3", "2"]);
         assert_eq!(all[0].status.as_deref(), Some("completed"));
         let completed = store
-            .list_records(
+            .page_records(
                 &conn.id,
                 ResourceKind::Orders,
-                &RecordQuery {
+                &PageQuery {
+                    parent_id: String::new(),
                     statuses: vec!["completed".into()],
-                    updated_since_ms: Some(1_500),
+                    updated_since_ms: None,
+                    paging: Paging::Number(1),
                     limit: 1,
-                    ..Default::default()
                 },
             )
             .await
             .unwrap();
-        assert_eq!(
-            completed.len(),
-            2,
-            "limit + 1 rows tell the caller more follow"
-        );
-        assert_eq!(completed[0].external_id, "3");
+        let ids: Vec<&str> = completed
+            .records
+            .iter()
+            .map(|r| r.external_id.as_str())
+            .collect();
+        assert_eq!((ids, completed.has_more), (vec!["1"], true));
         let runs = store.runs(&conn.id, None, 10).await.unwrap();
         assert_eq!((runs[0].pages, runs[0].records), (2, 5));
         assert_eq!(
@@ -143,6 +145,99 @@ async fn pages_commit_with_their_checkpoint_and_list_in_order() {
                 .unwrap(),
             3
         );
+    }
+}
+
+/// Page numbers are fixed windows of the change order: a record that changes mid-walk
+/// leaves a hole and comes again at the end, nothing else moves; `updatedSince` starts the
+/// windows after the last place changed by then; an unchanged record keeps its place and time.
+#[tokio::test]
+async fn page_numbers_are_windows_that_records_leave_but_never_shift() {
+    for (store, _dir) in stores().await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(NewConnection {
+                tenant_id: &tenant.id,
+                connector_key: "woocommerce",
+                name: "shop",
+                public_config: "{}",
+                sealed_secrets: "v1:xyz",
+                resources: vec![(ResourceKind::Orders, true, 300)],
+            })
+            .await
+            .unwrap();
+        let put = |records: Vec<StoredRecord>| {
+            let store = store.clone();
+            let id = conn.id.clone();
+            async move {
+                for record in records {
+                    store
+                        .upsert_record(&id, ResourceKind::Orders, &record)
+                        .await
+                        .unwrap();
+                }
+            }
+        };
+        put(["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|id| record(id, 1_000, "processing"))
+            .collect())
+        .await;
+        let page = |paging: Paging, since: Option<i64>| {
+            let store = store.clone();
+            let id = conn.id.clone();
+            async move {
+                let page = store
+                    .page_records(
+                        &id,
+                        ResourceKind::Orders,
+                        &PageQuery {
+                            parent_id: String::new(),
+                            updated_since_ms: since,
+                            statuses: vec![],
+                            paging,
+                            limit: 2,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let ids: Vec<String> = page.records.iter().map(|r| r.external_id.clone()).collect();
+                (ids, page.has_more, page.records)
+            }
+        };
+        assert_eq!(page(Paging::Number(1), None).await.0, ["a", "b"]);
+        // `a` changes; `b` is written again unchanged (keeps its place and time).
+        let b_before = page(Paging::Number(1), None).await.2[1].clone();
+        put(vec![
+            record("a", 2_000, "completed"),
+            record("b", 1_000, "processing"),
+        ])
+        .await;
+        let (ids, more, _) = page(Paging::Number(1), None).await;
+        assert_eq!(
+            (ids, more),
+            (vec!["b".to_string()], true),
+            "a hole where `a` was"
+        );
+        let (ids, more, records) = page(Paging::Number(1), None).await;
+        assert_eq!(records[0], b_before, "an unchanged write changes nothing");
+        assert!(more && ids == ["b"]);
+        assert_eq!(page(Paging::Number(2), None).await.0, ["c", "d"]);
+        let (ids, more, last) = page(Paging::Number(3), None).await;
+        assert_eq!((ids, more), (vec!["e".to_string(), "a".to_string()], false));
+        assert!(
+            last[1].changed_ms > last[0].changed_ms,
+            "the change clock moved on"
+        );
+        assert!(last[1].served().starts_with(r#"{"modifiedAt":""#));
+        // From `e`'s time on, only `a` is newer: page 1 is the window after `e`'s place.
+        let (ids, more, _) = page(Paging::Number(1), Some(last[0].changed_ms)).await;
+        assert_eq!((ids, more), (vec!["a".to_string()], false));
+        let (ids, _, _) = page(Paging::Number(1), Some(last[1].changed_ms)).await;
+        assert!(ids.is_empty(), "updatedSince is exclusive");
+        // A keyset cursor continues after a place, with full pages.
+        let (ids, more, _) = page(Paging::After(2), None).await;
+        assert_eq!((ids, more), (vec!["c".to_string(), "d".to_string()], true));
     }
 }
 
@@ -543,5 +638,277 @@ async fn portal_nonces_are_used_once_and_health_checks_stay_with_their_session()
             None,
             "gone with its session"
         );
+    }
+}
+
+/// Tombstones: only records unchanged since the scan's clock are deleted; a deletion takes
+/// the next place and clock value (lists leave it out, `updatedSince` pages carry it in
+/// `deleted`, the change feed shows it); a product takes its variations; a record written
+/// again is restored.
+#[tokio::test]
+async fn deletions_are_changes_that_lists_leave_out_and_writes_undo() {
+    use junction::store::deletions::Gone;
+    for (store, _dir) in stores().await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(NewConnection {
+                tenant_id: &tenant.id,
+                connector_key: "woocommerce",
+                name: "shop",
+                public_config: "{}",
+                sealed_secrets: "v1:xyz",
+                resources: vec![(ResourceKind::Orders, true, 300)],
+            })
+            .await
+            .unwrap();
+        let orders = ResourceKind::Orders;
+        for id in ["a", "b", "c"] {
+            store
+                .upsert_record(&conn.id, orders, &record(id, 1_000, "processing"))
+                .await
+                .unwrap();
+        }
+        // The resource's count follows writes at once (not only at a run's end).
+        let shown = |store: Store, id: String| async move {
+            store.sync_state(&id, orders).await.unwrap().record_count
+        };
+        assert_eq!(shown(store.clone(), conn.id.clone()).await, 3);
+        let scan_clock = store.change_clock(&conn.id).await.unwrap();
+        let feed_before = store.latest_change_seq(&conn.id).await.unwrap();
+        // `c` changes after the scan began: the scan not seeing it proves nothing.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        store
+            .upsert_record(&conn.id, orders, &record("c", 2_000, "completed"))
+            .await
+            .unwrap();
+        let keys: Vec<(String, String)> = ["a", "c"]
+            .iter()
+            .map(|id| (String::new(), id.to_string()))
+            .collect();
+        let done = store
+            .tombstone_unchanged(Gone {
+                connection_id: &conn.id,
+                resource: orders,
+                keys: &keys,
+                scan_clock_ms: scan_clock,
+            })
+            .await
+            .unwrap();
+        assert_eq!((done.deleted, done.cascaded), (1, 0), "only `a` is deleted");
+        let a = store
+            .record(&conn.id, orders, "", "a")
+            .await
+            .unwrap()
+            .unwrap();
+        let deleted_ms = a.deleted_ms.expect("a is a tombstone");
+        assert_eq!(a.changed_ms, deleted_ms, "the deletion is a change");
+        assert_eq!(store.count_records(&conn.id, orders).await.unwrap(), 2);
+        assert_eq!(shown(store.clone(), conn.id.clone()).await, 2);
+        let query = |since: Option<i64>| PageQuery {
+            parent_id: String::new(),
+            updated_since_ms: since,
+            statuses: vec![],
+            paging: Paging::Number(1),
+            limit: 10,
+        };
+        let full = store
+            .page_records(&conn.id, orders, &query(None))
+            .await
+            .unwrap();
+        let ids: Vec<&str> = full
+            .records
+            .iter()
+            .map(|r| r.external_id.as_str())
+            .collect();
+        assert_eq!(ids, ["b", "c"]);
+        assert!(full.deleted.is_empty(), "a full walk leaves deletions out");
+        let since = store
+            .page_records(&conn.id, orders, &query(Some(scan_clock)))
+            .await
+            .unwrap();
+        let changed: Vec<&str> = since
+            .records
+            .iter()
+            .map(|r| r.external_id.as_str())
+            .collect();
+        let gone: Vec<&str> = since
+            .deleted
+            .iter()
+            .map(|r| r.external_id.as_str())
+            .collect();
+        assert_eq!((changed, gone), (vec!["c"], vec!["a"]));
+        let feed = store
+            .changes_since(&conn.id, orders, feed_before, 10)
+            .await
+            .unwrap();
+        assert!(
+            feed.iter()
+                .any(|c| c.record.external_id == "a" && c.record.deleted_ms.is_some()),
+            "the change feed carries the deletion"
+        );
+        // Deleting again changes nothing; the same record written again is restored.
+        let again = store
+            .tombstone_unchanged(Gone {
+                connection_id: &conn.id,
+                resource: orders,
+                keys: &keys,
+                scan_clock_ms: i64::MAX,
+            })
+            .await
+            .unwrap();
+        assert_eq!(again.deleted, 1, "`c` now, `a` already gone");
+        assert!(
+            store
+                .upsert_record(&conn.id, orders, &record("a", 1_000, "processing"))
+                .await
+                .unwrap(),
+            "an unchanged record seen again is restored"
+        );
+        assert_eq!(
+            shown(store.clone(), conn.id.clone()).await,
+            2,
+            "`c` deleted, `a` restored"
+        );
+        let a = store
+            .record(&conn.id, orders, "", "a")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.deleted_ms, None);
+
+        // A product's variations go with it.
+        store
+            .upsert_record(
+                &conn.id,
+                ResourceKind::Products,
+                &record("p", 1_000, "publish"),
+            )
+            .await
+            .unwrap();
+        for v in ["v1", "v2"] {
+            let mut variation = record(v, 1_000, "publish");
+            variation.parent_id = "p".into();
+            store
+                .upsert_record(&conn.id, ResourceKind::Variations, &variation)
+                .await
+                .unwrap();
+        }
+        let done = store
+            .tombstone_unchanged(Gone {
+                connection_id: &conn.id,
+                resource: ResourceKind::Products,
+                keys: &[(String::new(), "p".into())],
+                scan_clock_ms: i64::MAX,
+            })
+            .await
+            .unwrap();
+        assert_eq!((done.deleted, done.cascaded), (1, 2));
+        let v1 = store
+            .record(&conn.id, ResourceKind::Variations, "p", "v1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(v1.deleted_ms.is_some());
+    }
+}
+
+/// "Find deletions now" asked for while the resource's sync runs is kept: the job that read
+/// no due time (or another one) at its start does not overwrite it with the next scheduled
+/// time when it ends, so the next run reconciles (the portal test once lost it this way).
+#[tokio::test]
+async fn a_reconciliation_asked_for_during_a_run_is_kept() {
+    use junction::store::sync_state::ReconcileDue;
+    for (store, _dir) in stores().await {
+        let tenant = store.create_tenant("t").await.unwrap();
+        let conn = store
+            .create_connection(NewConnection {
+                tenant_id: &tenant.id,
+                connector_key: "k",
+                name: "c",
+                public_config: "{}",
+                sealed_secrets: "",
+                resources: vec![(ResourceKind::Orders, true, 60)],
+            })
+            .await
+            .unwrap();
+        let due_of = |store: &Store| {
+            let store = store.clone();
+            let id = conn.id.clone();
+            async move {
+                store
+                    .sync_state(&id, ResourceKind::Orders)
+                    .await
+                    .unwrap()
+                    .reconcile_due_ms
+            }
+        };
+        for read_ms in [None, Some(5_000)] {
+            assert!(
+                store
+                    .claim_job(&conn.id, "orders", "host-a", 60_000)
+                    .await
+                    .unwrap()
+            );
+            store
+                .begin_sync_run(&conn.id, ResourceKind::Orders, "run-1", None)
+                .await
+                .unwrap();
+            store.reconcile_now(&conn.id, None).await.unwrap();
+            store
+                .schedule_reconciliation(
+                    &conn.id,
+                    ResourceKind::Orders,
+                    "run-1",
+                    ReconcileDue {
+                        next_ms: 9_000,
+                        read_ms,
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                due_of(&store).await,
+                Some(0),
+                "asked for by hand during a run that read {read_ms:?}"
+            );
+            // The run that reconciles (it read the 0) replaces it with the next due time.
+            store
+                .schedule_reconciliation(
+                    &conn.id,
+                    ResourceKind::Orders,
+                    "run-1",
+                    ReconcileDue {
+                        next_ms: 9_000,
+                        read_ms: Some(0),
+                    },
+                    Some(1),
+                )
+                .await
+                .unwrap();
+            assert_eq!(due_of(&store).await, Some(9_000));
+            if read_ms.is_none() {
+                // Back to "never scheduled" for the second round's read of 5,000: a run
+                // that read 5,000 replaces only 5,000.
+                store
+                    .schedule_reconciliation(
+                        &conn.id,
+                        ResourceKind::Orders,
+                        "run-1",
+                        ReconcileDue {
+                            next_ms: 5_000,
+                            read_ms: Some(9_000),
+                        },
+                        None,
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(due_of(&store).await, Some(5_000));
+            }
+            store
+                .release_job_lease(&conn.id, "orders", "host-a", 0)
+                .await
+                .unwrap();
+        }
     }
 }

@@ -896,6 +896,7 @@ async fn the_store_fans_out_once_and_logs_attempts_on_every_backend() {
             status: Some(status.into()),
             sku: None,
             data: format!(r#"{{"externalId":"{id}","status":"{status}"}}"#),
+            ..StoredRecord::default()
         };
         store
             .upsert_record(&connection.id, ResourceKind::Orders, &record("1", "new"))

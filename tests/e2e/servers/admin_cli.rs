@@ -8,7 +8,6 @@
 
 use crate::common;
 
-use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -17,33 +16,7 @@ use serde_json::Value;
 
 const ADMIN: &str = "cli-admin-token";
 
-/// Run `junction admin <args>` against `base`, with the token from the data directory.
-fn admin(base: &str, data_dir: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_junction"))
-        .arg("admin")
-        .args(["--server", base, "--data-dir"])
-        .arg(data_dir)
-        .args(args)
-        .env_remove("JUNCTION_ADMIN_TOKEN")
-        .env("JUNCTION_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-/// The JSON a successful command printed.
-fn ok_json(output: Output, what: &str) -> Value {
-    assert!(
-        output.status.success(),
-        "{what} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{what} printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
-}
+use common::admin::{cli as admin, cli_json as ok_json};
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -324,6 +297,63 @@ async fn an_operator_session_through_the_admin_cli() {
         .find(|r| r["resource"] == "orders")
         .unwrap();
     assert_eq!(orders_state["recordCount"], 120);
+
+    // Reconcile now: an order deleted in the shop leaves the copy, and the history says so.
+    let gone = shop.store().order_ids()[7];
+    shop.store().delete_order(gone, true).unwrap();
+    let queued = ok_json(
+        admin(
+            base,
+            dir,
+            &["connections", "reconcile", &id, "--resource", "orders"],
+        ),
+        "reconcile",
+    );
+    assert_eq!(queued["queued"], 1, "{queued}");
+    let start = Instant::now();
+    let reconciled = loop {
+        let runs = ok_json(
+            admin(
+                base,
+                dir,
+                &["connections", "runs", &id, "--resource", "orders"],
+            ),
+            "runs",
+        );
+        if let Some(run) = runs["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "reconcile" && r["status"] != "running")
+        {
+            break run.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no reconciliation: {runs}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        (
+            &reconciled["status"],
+            &reconciled["deleted"],
+            &reconciled["records"]
+        ),
+        (
+            &serde_json::json!("succeeded"),
+            &serde_json::json!(1),
+            &serde_json::json!(119)
+        ),
+        "{reconciled}"
+    );
+    let out = admin(
+        base,
+        dir,
+        &["connections", "reconcile", &id, "--resource", "invoices"],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("resource"), "{}", stderr(&out));
 
     // Keys: created (printed once), listed without the secret, usable, revoked, refused.
     let out = admin(base, dir, &["keys", "create", &id, "--name", "erp"]);

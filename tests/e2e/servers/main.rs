@@ -11,12 +11,16 @@
 mod common;
 
 mod admin_cli;
+mod connection_fixes;
 mod crash;
+mod freshness;
+mod lossless_recipe;
 mod portal;
 mod portal_automations;
 mod portal_connection_detail;
 mod portal_connection_form;
 mod portal_runs_connectors;
+mod reconciliation;
 mod resilience;
 mod runtime_api;
 mod scaleout;

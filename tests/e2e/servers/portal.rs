@@ -646,13 +646,46 @@ async fn forms_without_the_session_token_or_from_elsewhere_are_refused() {
         html.contains("Tenant acme") && html.contains("No connections yet"),
         "{html}"
     );
-    // Unknown portal pages are a 404 page.
+    // Unknown portal pages are a 404 page; signed in, it keeps the sidebar (every section
+    // and the sign-out form), with no section marked current.
     let nowhere = operator
         .get(format!("{base}/portal/nowhere"))
         .send()
         .await
         .unwrap();
     assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
+    let nowhere = nowhere.text().await.unwrap();
+    assert!(
+        nowhere.contains("There is no such page in the portal")
+            && nowhere.contains(r#"aria-label="Portal sections""#)
+            && nowhere.contains(r#"action="/portal/logout""#)
+            && !nowhere.contains("aria-current"),
+        "{nowhere}"
+    );
+    // A missing record too.
+    let no_connection = operator
+        .get(format!(
+            "{base}/portal/connections/01a00000-0000-7000-8000-000000000000"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_connection.status(), StatusCode::NOT_FOUND);
+    assert!(
+        no_connection
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"aria-label="Portal sections""#)
+    );
+    // Not signed in: the plain error page, no sidebar.
+    let stranger = bare()
+        .get(format!("{base}/portal/nowhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), StatusCode::NOT_FOUND);
+    assert!(!stranger.text().await.unwrap().contains("Portal sections"));
     let css = operator
         .get(format!("{base}/portal/static/portal.css"))
         .send()

@@ -407,6 +407,43 @@ async fn portal_connection_detail() {
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
     wait_for_runs(&api, &acme, &["orders"], "succeeded").await;
 
+    // "Find deletions now": queued through the domain's reconcile, said on the page, and a
+    // reconciliation of orders follows its sync in the history; not for another tenant's.
+    assert!(html.contains(r#"id="reconcile-now""#), "{html}");
+    let reconcile = post(&ada, &format!("{detail_url}/reconcile"), &[("csrf", &csrf)]).await;
+    assert_eq!(
+        location(&reconcile),
+        format!("/portal/connections/{acme}?done=reconcile#resources")
+    );
+    let html = page(&ada, &format!("{detail_url}?done=reconcile")).await;
+    assert!(html.contains("Finding deletions is queued"), "{html}");
+    let forged = post(
+        &ada,
+        &format!("{base}/portal/connections/{globex}/reconcile"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    let start = std::time::Instant::now();
+    loop {
+        let (_, runs) = api
+            .get(&format!(
+                "/connections/{acme}/runs?resource=orders&limit=20"
+            ))
+            .await;
+        let reconciled = runs["data"].as_array().unwrap().iter().any(|r| {
+            r["kind"] == "reconcile" && r["trigger"] == "manual" && r["status"] == "succeeded"
+        });
+        if reconciled {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "no reconciliation: {runs}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
     // The health check: the outcome on the page, again on reload without a new check,
     // and only for this session.
     let checked = post(&ada, &format!("{detail_url}/check"), &[("csrf", &csrf)]).await;
@@ -723,6 +760,89 @@ async fn portal_connection_detail() {
     assert!(
         result.contains("The system could not be reached"),
         "{result}"
+    );
+
+    // Manage: pause and resume (the domain's), another tenant's connection is a 404.
+    let paused = post(&ada, &format!("{detail_url}/pause"), &[("csrf", &csrf)]).await;
+    assert_eq!(
+        location(&paused),
+        format!("/portal/connections/{acme}?done=paused#manage")
+    );
+    assert_eq!(
+        api.ok(&format!("/connections/{acme}")).await["connection"]["paused"],
+        true
+    );
+    let html = page(&ada, &format!("{detail_url}?done=paused")).await;
+    assert!(
+        html.contains(r#"id="paused-badge""#) && html.contains("The connection is paused"),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="resume-connection""#));
+    let forged = post(
+        &ada,
+        &format!("{base}/portal/connections/{globex}/pause"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        api.ok(&format!("/connections/{globex}")).await["connection"]["paused"],
+        false
+    );
+    let resumed = post(&ada, &format!("{detail_url}/resume"), &[("csrf", &csrf)]).await;
+    assert_eq!(
+        location(&resumed),
+        format!("/portal/connections/{acme}?done=resumed#resources")
+    );
+    assert_eq!(
+        api.ok(&format!("/connections/{acme}")).await["connection"]["paused"],
+        false
+    );
+    // Without the CSRF token nothing happens.
+    let no_csrf = post(&ada, &format!("{detail_url}/pause"), &[]).await;
+    assert_ne!(no_csrf.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        api.ok(&format!("/connections/{acme}")).await["connection"]["paused"],
+        false
+    );
+
+    // Delete: the name must be typed; then the connection is gone for everyone.
+    let refused = post(
+        &ada,
+        &format!("{detail_url}/delete"),
+        &[("csrf", &csrf), ("confirm", "not it")],
+    )
+    .await;
+    assert_eq!(
+        location(&refused),
+        format!("/portal/connections/{acme}?done=delete-refused#manage")
+    );
+    assert_eq!(api.get(&format!("/connections/{acme}")).await.0, 200);
+    let forged = post(
+        &ada,
+        &format!("{base}/portal/connections/{globex}/delete"),
+        &[("csrf", &csrf), ("confirm", "globex shop")],
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    assert_eq!(api.get(&format!("/connections/{globex}")).await.0, 200);
+    let name = api.ok(&format!("/connections/{acme}")).await["connection"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deleted = post(
+        &ada,
+        &format!("{detail_url}/delete"),
+        &[("csrf", &csrf), ("confirm", &name)],
+    )
+    .await;
+    assert_eq!(location(&deleted), "/portal/connections?done=deleted");
+    let list = page(&ada, &format!("{base}/portal/connections?done=deleted")).await;
+    assert!(list.contains("The connection is deleted"), "{list}");
+    assert_eq!(api.get(&format!("/connections/{acme}")).await.0, 404);
+    assert_eq!(
+        ada.get(&detail_url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
     );
 }
 

@@ -219,7 +219,8 @@ async fn portal_runs_connectors() {
         "the orders run read 30 records: {runs}"
     );
     assert!(runs.contains(r#"<span class="badge badge-good">Succeeded</span>"#));
-    assert!(runs.contains("<td>schedule</td>"));
+    // The trigger in the same words as on the connection's page.
+    assert!(runs.contains("<td>Schedule</td>"));
     assert!(!runs.contains("Globex") && !runs.contains(&globex_erp));
     assert!(!runs.contains(&html_escaped(&globex_error)));
     for id in [

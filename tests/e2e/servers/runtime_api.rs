@@ -540,6 +540,42 @@ async fn the_runtime_api_end_to_end() {
         ),
         (json!(42), json!("19.99"))
     );
+    // A sale runs (set in the shop); a price write without `salePrice` keeps it, and the
+    // answer says so; `"salePrice": ""` ends it.
+    store
+        .update_product(simple, json!({"sale_price": "15.00"}))
+        .unwrap();
+    let (status, answer) = api
+        .post(
+            &key_a,
+            &format!("/products/{simple}/price"),
+            json!({"price": "21.00"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let in_shop = store.product(simple).unwrap();
+    assert_eq!(
+        (
+            &in_shop["regular_price"],
+            &in_shop["sale_price"],
+            &in_shop["price"]
+        ),
+        (&json!("21.00"), &json!("15.00"), &json!("15.00")),
+        "a price write ended the sale"
+    );
+    assert_eq!(answer["data"]["salePrice"], "15.00", "{answer}");
+    let (status, answer) = api
+        .post(
+            &key_a,
+            &format!("/products/{simple}/price"),
+            json!({"price": "21.00", "salePrice": ""}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(store.product(simple).unwrap()["sale_price"], "");
+    assert_eq!(store.product(simple).unwrap()["price"], "21.00");
     let variable = store
         .product_ids()
         .into_iter()
@@ -568,6 +604,32 @@ async fn the_runtime_api_end_to_end() {
     assert_eq!(
         (v["stock_quantity"].clone(), v["regular_price"].clone()),
         (json!(10), json!("9.99"))
+    );
+    // A write to a record the copy does not hold — an unknown order, a variation under
+    // another product — is a 404 from the copy; nothing reaches the shop.
+    let requests_before = shop.request_count();
+    for (path, body) in [
+        (
+            "/orders/999999/status".to_string(),
+            json!({"status": "completed"}),
+        ),
+        (
+            format!("/products/{simple}/variations/{vid}/stock"),
+            json!({"stockQuantity": 1}),
+        ),
+        (
+            format!("/products/{variable}/variations/999999/price"),
+            json!({"price": "1.00"}),
+        ),
+    ] {
+        let (status, refused) = api.post(&key_a, &path, body, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {refused}");
+        assert_eq!(refused["code"], "not_found", "{path}: {refused}");
+    }
+    assert_eq!(
+        shop.request_count(),
+        requests_before,
+        "no request reached the shop"
     );
 
     let (status, variations) = api
@@ -807,4 +869,91 @@ async fn the_runtime_api_end_to_end() {
         run["records"].as_i64().unwrap() >= 120 && run["pages"].as_i64().unwrap() >= 1,
         "{run}"
     );
+}
+
+/// Answers are compressed when the client asks: gzip, brotli and zstd by `Accept-Encoding`,
+/// each decoding to exactly the identity answer and several times smaller; a client asking
+/// for none gets identity. The admin API too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_compressed_when_the_client_asks() {
+    use std::io::Read;
+    let shop = junction_emulators::start(
+        WooConfig {
+            orders: 60,
+            ..WooConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let server = start_server().await;
+    let api = Api {
+        client: Client::new(),
+        base: server.process.base.clone(),
+    };
+    let (_, key) = connect(&api, "acme", &shop).await;
+    let fetch = |path: String, auth: (&'static str, String), encoding: Option<&'static str>| {
+        let client = api.client.clone();
+        async move {
+            let mut req = client.get(path).header(auth.0, auth.1);
+            if let Some(encoding) = encoding {
+                req = req.header("accept-encoding", encoding);
+            }
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            let header = resp
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string());
+            (header, resp.bytes().await.unwrap().to_vec())
+        }
+    };
+    let orders = format!("{}/api/v1/api/orders?pageSize=50", api.base);
+    let runtime_auth = || ("x-api-key", key.clone());
+    let (plain_encoding, plain) = fetch(orders.clone(), runtime_auth(), None).await;
+    assert_eq!(plain_encoding, None, "no Accept-Encoding, no compression");
+    let identity = fetch(orders.clone(), runtime_auth(), Some("identity")).await;
+    assert_eq!(identity, (None, plain.clone()));
+    for (asked, answered) in [
+        ("gzip", "gzip"),
+        ("br", "br"),
+        ("zstd", "zstd"),
+        ("br;q=0.5, gzip;q=1.0", "gzip"),
+    ] {
+        let (encoding, body) = fetch(orders.clone(), runtime_auth(), Some(asked)).await;
+        assert_eq!(
+            encoding.as_deref(),
+            Some(answered),
+            "Accept-Encoding: {asked}"
+        );
+        let mut decoded = Vec::new();
+        match answered {
+            "gzip" => {
+                flate2::read::GzDecoder::new(&body[..])
+                    .read_to_end(&mut decoded)
+                    .unwrap();
+            }
+            "br" => {
+                brotli::Decompressor::new(&body[..], 4096)
+                    .read_to_end(&mut decoded)
+                    .unwrap();
+            }
+            _ => decoded = zstd::stream::decode_all(&body[..]).unwrap(),
+        }
+        assert_eq!(decoded, plain, "{answered} decodes to the identity answer");
+        assert!(
+            body.len() * 3 < plain.len(),
+            "{answered}: {} bytes for {} plain",
+            body.len(),
+            plain.len()
+        );
+    }
+    // The admin API answers compressed too.
+    let (encoding, _) = fetch(
+        format!("{}/api/v1/admin/connections", api.base),
+        ("authorization", format!("Bearer {ADMIN}")),
+        Some("gzip"),
+    )
+    .await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
 }

@@ -74,13 +74,23 @@ async fn connections(store: &Store, n: usize) -> Vec<String> {
 
 /// Both hosts claim at once in small batches, as the scheduler does, until nothing is
 /// due; what each got.
+///
+/// Each host pauses briefly after a batch, as a scheduler does while it starts the jobs it
+/// claimed: on SQLite, where writers take turns, a host claiming back to back could
+/// otherwise drain every job before the other's first claim gets the lock, and the test
+/// would not exercise two hosts at all.
 async fn claim_on_both<T, F, Fut>(a: &Store, b: &Store, claim: F) -> (Vec<T>, Vec<T>)
 where
     T: Send + 'static,
     F: Fn(Store, &'static str) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = Vec<T>> + Send,
 {
-    let drain = |store: Store, owner: &'static str, claim: F| async move {
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let drain = |store: Store,
+                 owner: &'static str,
+                 claim: F,
+                 start: std::sync::Arc<tokio::sync::Barrier>| async move {
+        start.wait().await;
         let mut got = Vec::new();
         loop {
             let batch = claim(store.clone(), owner).await;
@@ -88,11 +98,12 @@ where
                 return got;
             }
             got.extend(batch);
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
     let (ja, jb) = tokio::join!(
-        tokio::spawn(drain(a.clone(), "host-a", claim.clone())),
-        tokio::spawn(drain(b.clone(), "host-b", claim))
+        tokio::spawn(drain(a.clone(), "host-a", claim.clone(), start.clone())),
+        tokio::spawn(drain(b.clone(), "host-b", claim, start))
     );
     (ja.unwrap(), jb.unwrap())
 }
@@ -267,6 +278,7 @@ fn record(id: &str) -> StoredRecord {
         status: Some("processing".into()),
         sku: None,
         data: format!(r#"{{"externalId":"{id}"}}"#),
+        ..StoredRecord::default()
     }
 }
 

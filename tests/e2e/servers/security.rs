@@ -326,6 +326,9 @@ async fn shop_server(components: &[&str]) -> (Server, WooEmulator, String, Strin
         )
         .await;
     let key = server.key(&connection).await;
+    // Reads of a resource answer once its first sync has succeeded.
+    let admin = common::admin::AdminApi::new(server.base(), ADMIN);
+    common::admin::wait_for_runs(&admin, &connection, &["orders"], "succeeded").await;
     (server, shop, connection, key)
 }
 

@@ -33,6 +33,7 @@ pub async fn subject() -> Subject {
         .map(u64::to_string)
         .collect();
     let touched = store.clone();
+    let deleting = store.clone();
     Subject {
         component: "catalog-py".into(),
         upstream: emulator.base_url(),
@@ -68,6 +69,17 @@ pub async fn subject() -> Subject {
                     .touch(3)
                     .map(|_| "3".to_owned())
                     .ok_or_else(|| anyhow::anyhow!("product 3 is missing"))
+            })
+        })),
+        delete: Some(Box::new(move |resource, id| {
+            let store = deleting.clone();
+            Box::pin(async move {
+                anyhow::ensure!(
+                    resource == ResourceKind::Products,
+                    "products are deleted here"
+                );
+                anyhow::ensure!(store.remove(id.parse()?), "no product {id}");
+                Ok(())
             })
         })),
         missing_id: "999999".into(),

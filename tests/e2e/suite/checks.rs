@@ -797,6 +797,58 @@ impl Ctx {
         }
     }
 
+    /// A record deleted upstream is gone from a full listing and `get` answers `not-found`:
+    /// how the host's reconciliation tells a deletion from a record its scan missed.
+    pub async fn deletion(&self) {
+        let name = &self.name;
+        let Some(expected) = self.subject.expected.first() else {
+            return;
+        };
+        let Some(delete) = &self.subject.delete else {
+            eprintln!("[{name}] deletion: skipped (the subject cannot delete upstream)");
+            return;
+        };
+        let resource = expected.resource.as_str();
+        let (before, _) = self.list_all("deletion", expected, None).await;
+        let Some(victim) = before.last().map(|e| e.external_id().to_owned()) else {
+            panic!("[{name}] deletion: {resource} lists nothing");
+        };
+        delete(expected.resource, victim.clone())
+            .await
+            .unwrap_or_else(|e| {
+                panic!("[{name}] deletion: deleting {resource} {victim} failed: {e:#}")
+            });
+        let (after, _) = self.list_all("deletion", expected, None).await;
+        let ids: BTreeSet<&str> = after.iter().map(|e| e.external_id()).collect();
+        assert!(
+            !ids.contains(victim.as_str()),
+            "[{name}] deletion: {resource} {victim} was deleted upstream but is still listed"
+        );
+        assert_eq!(
+            ids.len(),
+            before.len() - 1,
+            "[{name}] deletion: deleting {resource} {victim} changed what else is listed"
+        );
+        let result = self
+            .connector
+            .get(
+                &self.options,
+                expected.resource,
+                victim.clone(),
+                expected.parent_id.clone(),
+            )
+            .await
+            .value;
+        assert!(
+            matches!(
+                result,
+                Err(CallError::Connector(ConnectorError::NotFound(_)))
+            ),
+            "[{name}] deletion: get of the deleted {resource} {victim} must be not-found, got {}",
+            describe(&result)
+        );
+    }
+
     /// Stop the proxy (at once: the stall check may have left a request hanging in it),
     /// then release the subject's servers.
     pub async fn finish(self) {

@@ -59,6 +59,7 @@ pub async fn subject() -> Subject {
         .filter_map(|item| item["id"].as_str().map(str::to_owned))
         .collect();
     let touched = feed.clone();
+    let deleting = feed.clone();
     Subject {
         component: "hello-feed".into(),
         upstream: format!("http://{addr}"),
@@ -88,6 +89,20 @@ pub async fn subject() -> Subject {
                     .as_str()
                     .map(str::to_owned)
                     .context("item without id")
+            })
+        })),
+        delete: Some(Box::new(move |resource, id| {
+            let feed = deleting.clone();
+            Box::pin(async move {
+                anyhow::ensure!(
+                    resource == ResourceKind::Products,
+                    "the feed has products only"
+                );
+                let mut items = feed.lock().map_err(|e| anyhow::anyhow!("{e}"))?;
+                let before = items.len();
+                items.retain(|item| item["id"].as_str() != Some(id.as_str()));
+                anyhow::ensure!(items.len() < before, "no item {id} in the feed");
+                Ok(())
             })
         })),
         missing_id: "no-such-product".into(),

@@ -12,6 +12,8 @@
 //! - changes between pages: a record touched while a listing walks its pages loses nothing
 //!   (no other record is skipped, the touched one is there);
 //! - get: an existing record comes back as itself; a missing id is `not-found`;
+//! - deletion (last, it destroys): a record deleted upstream leaves a full listing and its
+//!   `get` is `not-found` — what the host's reconciliation relies on to find deletions;
 //! - errors: refused credentials and an injected 401 are `unauthorized`, 429 is
 //!   `rate-limited` with the `Retry-After` wait, 500 is `upstream` 500, a stalled answer is
 //!   `transport`;
@@ -45,6 +47,8 @@ pub type BoxFut<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Sen
 pub type ConfigFn = Box<dyn Fn(&str) -> serde_json::Value + Send + Sync>;
 /// Changes one record of a resource upstream; returns its id.
 pub type TouchFn = Box<dyn Fn(ResourceKind) -> BoxFut<anyhow::Result<String>> + Send + Sync>;
+/// Deletes one record of a resource upstream (the id given), as the system's users would.
+pub type DeleteFn = Box<dyn Fn(ResourceKind, String) -> BoxFut<anyhow::Result<()>> + Send + Sync>;
 
 /// The ids one resource holds in the system (for variations: under `parent_id`).
 pub struct Expected {
@@ -85,6 +89,10 @@ pub struct Subject {
     /// `None`: the system offers no way to change a record (the check is skipped, which
     /// the suite reports on stderr).
     pub touch: Option<TouchFn>,
+    /// Delete a record upstream. Called once, last, for the first entry of `expected`.
+    /// `None`: the subject cannot delete yet (the check is skipped, which the suite reports
+    /// on stderr).
+    pub delete: Option<DeleteFn>,
     /// A well-formed id that does not exist.
     pub missing_id: String,
     /// One per declared write; `verify` reads the effect back from the system.
@@ -124,5 +132,7 @@ pub async fn run(subject: Subject) {
     lap("writes");
     ctx.batch_writes().await;
     lap("batch writes");
+    ctx.deletion().await;
+    lap("deletion");
     ctx.finish().await;
 }

@@ -124,6 +124,28 @@ fn write_cases(store: &WooStore) -> anyhow::Result<Vec<WriteCase>> {
                 Ok(())
             }),
         },
+        // A regular price alone leaves the running sale as it is (WooCommerce keeps
+        // `sale_price`; the selling price stays the sale price while it is lower).
+        WriteCase {
+            op: WriteOp::ProductPrice(ProductPriceChange {
+                product_id: simple.to_string(),
+                price: "25.00".into(),
+                sale_price: None,
+            }),
+            verify: verify(store, move |s| {
+                let product = s.product(simple).context("the product is gone")?;
+                ensure!(
+                    product["regular_price"] == "25.00"
+                        && product["sale_price"] == "17.50"
+                        && product["price"] == "17.50",
+                    "a price write changed the sale: product {simple} is {} / {} / {}",
+                    product["regular_price"],
+                    product["sale_price"],
+                    product["price"]
+                );
+                Ok(())
+            }),
+        },
         WriteCase {
             op: WriteOp::VariationStock(VariationStockChange {
                 product_id: variable.to_string(),
@@ -386,6 +408,7 @@ pub async fn subject() -> Subject {
     ];
     let (key, secret) = (config.consumer_key.clone(), config.consumer_secret.clone());
     let touch_store = store.clone();
+    let deleting = store.clone();
     Subject {
         component: "woocommerce".into(),
         upstream: emulator.base_url(),
@@ -414,6 +437,17 @@ pub async fn subject() -> Subject {
         touch: Some(Box::new(move |resource| {
             let store = touch_store.clone();
             Box::pin(async move { touch(&store, resource) })
+        })),
+        delete: Some(Box::new(move |resource, id| {
+            let store = deleting.clone();
+            Box::pin(async move {
+                anyhow::ensure!(resource == ResourceKind::Orders, "orders are deleted here");
+                let id: u64 = id.parse()?;
+                store
+                    .delete_order(id, true)
+                    .map(|_| ())
+                    .map_err(|e| anyhow!("{e:?}"))
+            })
         })),
         missing_id: "999999999".into(),
         write_cases: write_cases(&store).expect("write cases"),

@@ -42,6 +42,10 @@ fn one() -> f64 {
     1.0
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// A fault and when it applies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fault {
@@ -54,6 +58,9 @@ pub struct Fault {
     /// Apply to the next N API requests only; `None` = until cleared.
     #[serde(default)]
     pub remaining: Option<u64>,
+    /// Let this many API requests pass untouched first (then `remaining` counts down).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skip: u64,
 }
 
 impl Fault {
@@ -63,6 +70,16 @@ impl Fault {
             kind,
             probability: 1.0,
             remaining: None,
+            skip: 0,
+        }
+    }
+
+    /// A fault that lets the next `skip` requests pass, then fires on every one until
+    /// cleared (a failure in the middle of a walk).
+    pub fn after(skip: u64, kind: FaultKind) -> Self {
+        Self {
+            skip,
+            ..Self::always(kind)
         }
     }
 
@@ -72,6 +89,7 @@ impl Fault {
             kind,
             probability: 1.0,
             remaining: Some(n),
+            skip: 0,
         }
     }
 
@@ -81,6 +99,7 @@ impl Fault {
             kind,
             probability: p,
             remaining: None,
+            skip: 0,
         }
     }
 }
@@ -167,6 +186,10 @@ impl FaultInjector {
         let Active { faults, rng } = &mut *active;
         let mut decision = Decision::default();
         for fault in faults.iter_mut() {
+            if fault.skip > 0 {
+                fault.skip -= 1;
+                continue;
+            }
             if let Some(n) = fault.remaining.as_mut() {
                 *n = n.saturating_sub(1);
             }

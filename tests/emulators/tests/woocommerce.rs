@@ -1446,3 +1446,127 @@ async fn standalone_binary_serves_and_stops() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn deletes_use_the_trash_or_force_as_woocommerce_does() {
+    let shop = shop(WooConfig::default()).await;
+    let store = shop.store();
+    let total = |h: &reqwest::header::HeaderMap| header(h, "x-wp-total").parse::<usize>().unwrap();
+    let (_, h, _) = get_json(&shop, "orders").await;
+    let orders_before = total(&h);
+
+    // An order to the trash: left out of `any`, listed by `status=trash`, still readable.
+    let order_id = store.order_ids()[3];
+    let modified_before = store.order(order_id).unwrap()["date_modified_gmt"].clone();
+    let (status, trashed) = send(
+        &shop,
+        reqwest::Method::DELETE,
+        &format!("orders/{order_id}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{trashed}");
+    assert_eq!(trashed["status"], "trash");
+    assert_ne!(
+        trashed["date_modified_gmt"], modified_before,
+        "trashing is a modification"
+    );
+    let (_, h, _) = get_json(&shop, "orders").await;
+    assert_eq!(total(&h), orders_before - 1);
+    let (_, _, in_trash) = get_json(&shop, "orders?status=trash&_fields=id").await;
+    assert_eq!(in_trash, json!([{"id": order_id}]));
+    let (status, _, order) = get_json(&shop, &format!("orders/{order_id}")).await;
+    assert_eq!(
+        (status, order["status"].as_str()),
+        (StatusCode::OK, Some("trash"))
+    );
+    let (status, again) = send(
+        &shop,
+        reqwest::Method::DELETE,
+        &format!("orders/{order_id}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(again["code"], "woocommerce_rest_already_trashed");
+
+    // For good: gone from every listing and 404 to a read.
+    let (status, last) = send(
+        &shop,
+        reqwest::Method::DELETE,
+        &format!("orders/{order_id}?force=true"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, &last["id"]), (StatusCode::OK, &json!(order_id)));
+    let (status, _, missing) = get_json(&shop, &format!("orders/{order_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(missing["code"], "woocommerce_rest_shop_order_invalid_id");
+    let (_, _, in_trash) = get_json(&shop, "orders?status=trash").await;
+    assert_eq!(in_trash, json!([]));
+
+    // Customers and variations do not support the trash.
+    let customer_id = store.customer_ids()[0];
+    let (status, refused) = send(
+        &shop,
+        reqwest::Method::DELETE,
+        &format!("customers/{customer_id}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(refused["code"], "woocommerce_rest_trash_not_supported");
+    let (status, _) = send(
+        &shop,
+        reqwest::Method::DELETE,
+        &format!("customers/{customer_id}?force=true"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(store.customer(customer_id).is_none());
+
+    // A variable product deleted for good takes its variations with it.
+    let variable = store
+        .product_ids()
+        .into_iter()
+        .find(|id| !store.variation_ids(*id).unwrap().is_empty())
+        .unwrap();
+    let vid = store.variation_ids(variable).unwrap()[0];
+    let (status, refused) = send(
+        &shop,
+        reqwest::Method::DELETE,
+        &format!("products/{variable}/variations/{vid}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (
+            StatusCode::NOT_IMPLEMENTED,
+            Some("woocommerce_rest_trash_not_supported")
+        )
+    );
+    let (status, _) = send(
+        &shop,
+        reqwest::Method::DELETE,
+        &format!("products/{variable}?force=true"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(store.product(variable).is_none());
+    assert!(store.variation(variable, vid).is_none());
+    let (status, _, _) = get_json(&shop, &format!("products/{variable}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A bad `force` is named.
+    let (status, bad) = send(
+        &shop,
+        reqwest::Method::DELETE,
+        &format!("orders/{}?force=maybe", store.order_ids()[0]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+}

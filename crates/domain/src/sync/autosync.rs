@@ -14,12 +14,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::reconcile;
 use super::record_json::{format_ms, parse_ms, to_stored};
 use crate::hub::Hub;
 use junction_contract::{ConnectorError, ListRequest, ResourceKind};
 use junction_runtime::{CallError, CallOptions, LoadedConnector};
 use junction_store::records::{PageCheckpoint, RecordQuery};
-use junction_store::sync_state::RunEnd;
+use junction_store::sync_state::{ReconcileDue, RunEnd};
 use junction_store::{StoreError, new_id, now_ms};
 
 /// How long a variations job waits for the first product sync before looking again.
@@ -41,6 +42,10 @@ pub struct SyncSettings {
     pub backoff_max_secs: i64,
     /// Jobs running at once. Default 4.
     pub concurrency: usize,
+    /// How often each resource is reconciled (a complete scan that finds what the system
+    /// deleted), in seconds; 0 turns scheduled reconciliation off ("reconcile now" still
+    /// works). Default 86400 (daily).
+    pub reconcile_every_secs: i64,
 }
 
 impl Default for SyncSettings {
@@ -52,6 +57,7 @@ impl Default for SyncSettings {
             backoff_base_secs: 30,
             backoff_max_secs: 3600,
             concurrency: 4,
+            reconcile_every_secs: 86_400,
         }
     }
 }
@@ -170,14 +176,14 @@ pub async fn run_job(
     tracing::info!(since = ?since, resuming, trigger, "sync run started");
 
     let prepared = hub.prepare(&connection);
-    let outcome = match prepared {
+    let outcome = match &prepared {
         Err(e) => Err(Stop::Call(CallError::InvalidConfig(e.to_string()))),
         Ok((connector, options)) => {
             let mut job = Job {
                 hub,
                 settings,
-                connector,
-                options,
+                connector: connector.clone(),
+                options: options.clone(),
                 connection_id,
                 resource,
                 run_id: run_id.clone(),
@@ -227,6 +233,47 @@ pub async fn run_job(
         hub.store
             .sync_now(connection_id, Some(ResourceKind::Variations))
             .await?;
+    }
+    // A reconciliation runs after a successful sync, under the same lease, when due.
+    if status == JobStatus::Succeeded
+        && let Ok((connector, options)) = &prepared
+    {
+        if reconcile::is_due(&state, now) {
+            let trigger = if state.reconcile_due_ms == Some(0) {
+                "manual"
+            } else {
+                "schedule"
+            };
+            reconcile::reconcile(reconcile::Scope {
+                hub,
+                settings,
+                connector: connector.clone(),
+                options,
+                connection_id,
+                resource,
+                owner,
+                sync_run_id: &run_id,
+                stop,
+                trigger,
+                due_read: state.reconcile_due_ms,
+            })
+            .await?;
+        } else if state.reconcile_due_ms.is_none() {
+            let every_ms = settings.reconcile_every_secs.saturating_mul(1000);
+            let due = reconcile::next_due_after(now, every_ms).unwrap_or(i64::MAX);
+            hub.store
+                .schedule_reconciliation(
+                    connection_id,
+                    resource,
+                    &run_id,
+                    ReconcileDue {
+                        next_ms: due,
+                        read_ms: None,
+                    },
+                    None,
+                )
+                .await?;
+        }
     }
     let (status_word, error) = match &status {
         JobStatus::Succeeded => ("succeeded", None),
@@ -466,6 +513,16 @@ impl Job<'_> {
     }
 
     async fn variable_products(&self) -> Result<Vec<String>, Stop> {
+        Ok(variable_products(self.hub, self.connection_id).await?)
+    }
+}
+
+/// The products of the local copy that have variations, in the copy's order.
+pub(crate) async fn variable_products(
+    hub: &Hub,
+    connection_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    {
         let mut ids = Vec::new();
         let mut offset = 0;
         loop {
@@ -474,10 +531,9 @@ impl Job<'_> {
                 limit: 1000,
                 ..Default::default()
             };
-            let rows = self
-                .hub
+            let rows = hub
                 .store
-                .list_records(self.connection_id, ResourceKind::Products, &query)
+                .list_records(connection_id, ResourceKind::Products, &query)
                 .await?;
             let more = rows.len() > 1000;
             for row in rows.iter().take(1000) {

@@ -42,6 +42,7 @@ pub fn to_stored(entity: &Entity) -> Result<StoredRecord, String> {
         status,
         sku,
         data: camel_case(value).to_string(),
+        ..StoredRecord::default()
     })
 }
 

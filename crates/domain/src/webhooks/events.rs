@@ -4,16 +4,31 @@
 use junction_contract::ResourceKind;
 
 /// Every event type a change of the local copy produces.
-pub const EVENT_TYPES: [&str; 8] = [
+pub const EVENT_TYPES: [&str; 12] = [
     "order.created",
     "order.updated",
+    "order.deleted",
     "customer.created",
     "customer.updated",
+    "customer.deleted",
     "product.created",
     "product.updated",
+    "product.deleted",
     "variation.created",
     "variation.updated",
+    "variation.deleted",
 ];
+
+/// What happened to a record of the local copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// It appeared after the endpoint's cursor.
+    Created,
+    Updated,
+    /// The external system no longer holds it (reported by the connector or found by a
+    /// reconciliation).
+    Deleted,
+}
 
 /// The type of the event `junction admin webhooks test` sends.
 pub const TEST_EVENT: &str = "webhook.test";
@@ -28,9 +43,13 @@ pub fn entity(resource: ResourceKind) -> &'static str {
     }
 }
 
-/// The event type of a change: a creation the endpoint has not seen, or an update.
-pub fn event_type(resource: ResourceKind, created: bool) -> String {
-    let action = if created { "created" } else { "updated" };
+/// The event type of a change.
+pub fn event_type(resource: ResourceKind, change: Change) -> String {
+    let action = match change {
+        Change::Created => "created",
+        Change::Updated => "updated",
+        Change::Deleted => "deleted",
+    };
     format!("{}.{action}", entity(resource))
 }
 
@@ -77,7 +96,9 @@ pub fn resources(filters: &[String]) -> Vec<ResourceKind> {
     ResourceKind::ALL
         .into_iter()
         .filter(|r| {
-            matches(filters, &event_type(*r, true)) || matches(filters, &event_type(*r, false))
+            [Change::Created, Change::Updated, Change::Deleted]
+                .into_iter()
+                .any(|change| matches(filters, &event_type(*r, change)))
         })
         .collect()
 }

@@ -6,7 +6,8 @@
 //!
 //! A change is `<entity>.created` when the record first appeared after the endpoint's
 //! cursor (so a record created and then changed before fan-out saw it is still announced
-//! as created), `<entity>.updated` otherwise. A record changed several times between two
+//! as created), `<entity>.deleted` when the change is its deletion (the payload's `record`
+//! is the last state the copy held, with `deletedAt`), `<entity>.updated` otherwise. A record changed several times between two
 //! passes produces one event carrying its newest state. A connection created after the
 //! endpoint (no cursor yet) is read from its beginning.
 
@@ -145,7 +146,14 @@ async fn fan_out_one(
     let deliveries: Vec<NewDelivery> = feed
         .iter()
         .filter_map(|entry| {
-            let event_type = events::event_type(resource, entry.first_seq > after);
+            let change = if entry.deleted_ms.is_some() {
+                events::Change::Deleted
+            } else if entry.first_seq > after {
+                events::Change::Created
+            } else {
+                events::Change::Updated
+            };
+            let event_type = events::event_type(resource, change);
             events::matches(&endpoint.event_types, &event_type).then(|| NewDelivery {
                 id: new_delivery_id(),
                 endpoint_id: endpoint.id.clone(),
@@ -206,10 +214,16 @@ fn payload(
         "externalId": entry.external_id,
         "record": record,
     });
-    if !entry.parent_id.is_empty()
-        && let Some(object) = data.as_object_mut()
-    {
-        object.insert("parentId".into(), Value::String(entry.parent_id.clone()));
+    if let Some(object) = data.as_object_mut() {
+        if !entry.parent_id.is_empty() {
+            object.insert("parentId".into(), Value::String(entry.parent_id.clone()));
+        }
+        if let Some(at) = entry.deleted_ms {
+            object.insert(
+                "deletedAt".into(),
+                Value::String(junction_store::records::format_changed_ms(at)),
+            );
+        }
     }
     json!({ "type": event_type, "timestamp": timestamp, "data": data }).to_string()
 }

@@ -16,10 +16,11 @@ use serde::Deserialize;
 
 use super::super::PortalState;
 use super::super::error::{PortalError, render};
+use super::super::runs::{Kind as RunKind, duration_text, trigger_label};
 use super::super::session::SignedIn;
 use super::super::views::{Badge, Nav, Section, When};
 use super::form::{AutomationForm, pairs_of, refusal};
-use super::{AutomationCard, LIST_PATH, automation, card, duration_words, page_path, run_status};
+use super::{AutomationCard, LIST_PATH, automation, card, page_path, run_status};
 use junction_domain::DomainError;
 use junction_domain::automations::{self, AutomationChange};
 use junction_store::automations::AutomationRow;
@@ -32,7 +33,7 @@ const OUTBOX_SHOWN: i64 = 100;
 
 /// One run in the history table.
 pub struct RunRow {
-    pub trigger: &'static str,
+    pub trigger: String,
     pub status: Badge,
     pub started: Option<When>,
     pub duration: String,
@@ -54,17 +55,6 @@ pub struct OutboxRow {
     pub attempts: i64,
     pub next_attempt: Option<When>,
     pub last_error: Option<String>,
-}
-
-fn trigger_words(trigger: &str) -> &'static str {
-    match trigger {
-        "schedule" => "Schedule",
-        // "Run now" and retries by hand both wake it with this reason.
-        "manual" => "By hand",
-        "change" => "Records changed",
-        "retry" => "Retry",
-        _ => "Other",
-    }
 }
 
 /// What a write does, in words (the operation's name follows in the table).
@@ -130,10 +120,10 @@ async fn render_detail(
         .await?
         .into_iter()
         .map(|run| RunRow {
-            trigger: trigger_words(&run.trigger),
+            trigger: trigger_label(RunKind::Automation, &run.trigger),
             status: run_status(&run.status),
             started: When::from_ms(run.started_ms),
-            duration: duration_words(&run),
+            duration: duration_text(run.started_ms, run.finished_ms),
             read: run.read,
             written: run.written,
             skipped: run.skipped,

@@ -677,6 +677,7 @@ mod tests {
             created_ms: 0,
             updated_ms: 0,
             rate_limit: None,
+            paused: false,
         };
         assert!(!some_tenant_has_two(&[
             connection("a", "t1"),

@@ -94,19 +94,34 @@ struct WooArgs {
     consumer_secret: String,
 }
 
-async fn stopped() -> anyhow::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
-        _ = term.recv() => {}
+/// SIGINT and SIGTERM, listened for from the start: a handler installed only after the
+/// "listening on" line left a window where a prompt SIGTERM killed the process outright.
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            interrupt: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        })
     }
-    Ok(())
+
+    async fn stopped(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let signals = StopSignals::install()?;
     match cli.system {
         System::Woocommerce(args) => {
             let config = WooConfig {
@@ -120,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let shop = junction_emulators::start(config, args.listen).await?;
             println!("woocommerce emulator listening on {}", shop.base_url());
-            stopped().await?;
+            signals.stopped().await;
             shop.shutdown().await;
         }
         System::Connectif(args) => {
@@ -134,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let emu = junction_emulators::connectif::start(config, args.listen).await?;
             println!("connectif emulator listening on {}", emu.base_url());
-            stopped().await?;
+            signals.stopped().await;
             emu.shutdown().await;
         }
         System::Bugalou(args) => {
@@ -145,7 +160,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let emu = junction_emulators::bugalou::start(config, args.listen).await?;
             println!("bugalou emulator listening on {}", emu.base_url());
-            stopped().await?;
+            signals.stopped().await;
             emu.shutdown().await;
         }
     }

@@ -29,6 +29,7 @@ use serde_json::{Value, json};
 
 use super::WooConfig;
 use super::batch;
+use super::deletion;
 use super::error::{Kind, WcError};
 use super::input::{
     CustomerPatch, NoteInput, OrderPatch, ProductPatch, VariationPatch, parse_body,
@@ -115,6 +116,7 @@ pub(super) enum Action {
     Create,
     Edit,
     Batch,
+    Delete,
 }
 
 impl Ctx {
@@ -153,6 +155,10 @@ impl Ctx {
                 "woocommerce_rest_cannot_batch",
                 "Sorry, you are not allowed to batch manipulate this resource.",
             ),
+            Action::Delete => (
+                "woocommerce_rest_cannot_delete",
+                "Sorry, you are not allowed to delete this resource.",
+            ),
         };
         Err(WcError::new(401, code, message))
     }
@@ -161,8 +167,16 @@ impl Ctx {
         self.query.list("_fields")
     }
 
+    pub(super) fn query(&self) -> &Query {
+        &self.query
+    }
+
     /// A JSON response, restricted to `_fields` when the request asks for it.
-    fn json<T: Serialize>(&self, status: StatusCode, value: &T) -> Result<Response, WcError> {
+    pub(super) fn json<T: Serialize>(
+        &self,
+        status: StatusCode,
+        value: &T,
+    ) -> Result<Response, WcError> {
         let body = match self.fields() {
             Some(fields) => {
                 let v = serde_json::to_value(value).map_err(|_| internal_error())?;
@@ -444,10 +458,17 @@ async fn list_orders(State(st): State<AppState>, ctx: Ctx) -> Result<Response, W
         .filter(|s| !s.contains(&"any"))
         .map(|s| s.iter().filter_map(|x| OrderStatus::parse(x)).collect());
     let search = coll.search.as_ref().map(|s| s.to_lowercase());
-    let needs_filter =
-        statuses.is_some() || customer.is_some() || product.is_some() || search.is_some();
+    let db = st.store.read();
+    // WordPress's `any` leaves out trashed posts.
+    let needs_filter = statuses.is_some()
+        || db.any_trashed_order()
+        || customer.is_some()
+        || product.is_some()
+        || search.is_some();
     let filter = |o: &Order| {
-        statuses.as_ref().is_none_or(|s| s.contains(&o.status))
+        statuses
+            .as_ref()
+            .map_or(o.status != OrderStatus::Trash, |s| s.contains(&o.status))
             && customer.is_none_or(|c| o.customer_id == c.unsigned_abs())
             && product.is_none_or(|p| {
                 o.line_items
@@ -469,7 +490,6 @@ async fn list_orders(State(st): State<AppState>, ctx: Ctx) -> Result<Response, W
         if needs_filter { Some(&filter) } else { None };
     // Orders' titles ("Order – <date>") and slugs sort like their creation dates.
     let plan = plan(&coll, post_sort(coll.orderby, None), filter_ref);
-    let db = st.store.read();
     let page = listing::run(&db.orders, &plan);
     let site = ctx.site(&st);
     let items: Vec<_> = page
@@ -736,15 +756,20 @@ async fn list_products(State(st): State<AppState>, ctx: Ctx) -> Result<Response,
     v.finish()?;
     ctx.require(Action::List)?;
     let search = coll.search.as_ref().map(|s| s.to_lowercase());
+    let db = st.store.read();
+    // WordPress's `any` leaves out trashed posts.
     let needs_filter = status != "any"
+        || db.any_trashed_product()
         || kind.is_some()
         || sku.is_some()
         || !stock_status.is_empty()
         || search.is_some();
-    let db = st.store.read();
     let filter = |p: &Product| {
-        (status == "any" || p.status == status)
-            && kind.as_ref().is_none_or(|k| k.contains(&p.kind.as_str()))
+        (if status == "any" {
+            p.status != "trash"
+        } else {
+            p.status == status
+        }) && kind.as_ref().is_none_or(|k| k.contains(&p.kind.as_str()))
             && sku.as_ref().is_none_or(|s| s.iter().any(|x| *x == *p.sku))
             && (stock_status.is_empty() || p.stock.stock_status == stock_status)
             && search
@@ -1102,7 +1127,7 @@ fn route(
 
 /// The API router (everything but the control endpoints).
 pub(crate) fn router(state: AppState) -> Router {
-    use axum::routing::{patch, post, put};
+    use axum::routing::{delete, patch, post, put};
     let base = "/wp-json/wc/v3";
     let mut r: Router<AppState> = Router::new()
         .route("/wp-json", get(wp_root))
@@ -1128,7 +1153,8 @@ pub(crate) fn router(state: AppState) -> Router {
         get(get_order)
             .merge(put(update_order))
             .merge(post(update_order))
-            .merge(patch(update_order)),
+            .merge(patch(update_order))
+            .merge(delete(deletion::order)),
     );
     r = route(
         r,
@@ -1151,7 +1177,8 @@ pub(crate) fn router(state: AppState) -> Router {
         get(get_customer)
             .merge(put(update_customer))
             .merge(post(update_customer))
-            .merge(patch(update_customer)),
+            .merge(patch(update_customer))
+            .merge(delete(deletion::customer)),
     );
     r = route(
         r,
@@ -1171,7 +1198,8 @@ pub(crate) fn router(state: AppState) -> Router {
         get(get_product)
             .merge(put(update_product))
             .merge(post(update_product))
-            .merge(patch(update_product)),
+            .merge(patch(update_product))
+            .merge(delete(deletion::product)),
     );
     r = route(
         r,
@@ -1191,7 +1219,8 @@ pub(crate) fn router(state: AppState) -> Router {
         get(get_variation)
             .merge(put(update_variation))
             .merge(post(update_variation))
-            .merge(patch(update_variation)),
+            .merge(patch(update_variation))
+            .merge(delete(deletion::variation)),
     );
     r.fallback(no_route)
         .method_not_allowed_fallback(no_route)

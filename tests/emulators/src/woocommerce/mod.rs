@@ -6,13 +6,15 @@
 //!
 //! Served under `/wp-json/wc/v3`: the index, `system_status`, `orders` (+ `notes`),
 //! `customers`, `products` and `products/{id}/variations`, with lists, single records,
-//! creates and updates, and the batch endpoints of orders, products and variations. The
+//! creates, updates and deletes (`deletion`: trash and `force`), and the batch endpoints of
+//! orders, products and variations. The
 //! submodules document each part: `api` (routes, auth, headers), `batch` (batch requests),
 //! `listing` (ordering and paging), `views` (JSON shapes), `store` (writes and their side
 //! effects), `seed` (generated data) and [`time`] (dates and the write clock).
 
 mod api;
 mod batch;
+mod deletion;
 mod error;
 mod input;
 mod listing;

@@ -139,6 +139,15 @@ impl<T: Record> Table<T> {
         self.rows.push(row);
     }
 
+    /// Removes the row with this id (a permanent delete), returning it.
+    pub(crate) fn remove(&mut self, id: u64) -> Option<T> {
+        let i = self.rows.binary_search_by_key(&id, Record::id).ok()?;
+        let row = self.rows.remove(i);
+        remove_sorted(&mut self.by_created, (row.created(), id));
+        remove_sorted(&mut self.by_modified, (row.modified(), id));
+        Some(row)
+    }
+
     /// Applies `f` to the row with this id, keeping the date indexes in step.
     pub(crate) fn update<R>(&mut self, id: u64, f: impl FnOnce(&mut T) -> R) -> Option<R> {
         let i = self.rows.binary_search_by_key(&id, Record::id).ok()?;

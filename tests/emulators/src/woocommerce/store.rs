@@ -10,7 +10,7 @@
 //! `date_modified` (the parent's derived price and stock status change with it).
 //!
 //! Not emulated: stock reduction when orders are paid, editing an existing order's lines,
-//! refunds, deletes.
+//! refunds. Deletes (trash and `force`) are in `deletion`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -1169,6 +1169,27 @@ impl WooStore {
         db.update_product(id, &patch)?;
         db.product_json(self.site(), id)
             .ok_or_else(|| WcError::not_found(Kind::Product))
+    }
+
+    /// `DELETE /orders/{id}` (`force`: for good, else to the trash); returns the answer.
+    pub fn delete_order(&self, id: u64, force: bool) -> Result<Value, WcError> {
+        self.write().delete_order(self.site(), id, force)
+    }
+
+    /// `DELETE /products/{id}` (`force`: for good with its variations, else to the trash).
+    pub fn delete_product(&self, id: u64, force: bool) -> Result<Value, WcError> {
+        self.write().delete_product(self.site(), id, force)
+    }
+
+    /// `DELETE /products/{pid}/variations/{vid}?force=true`.
+    pub fn delete_variation(&self, product_id: u64, variation_id: u64) -> Result<Value, WcError> {
+        self.write()
+            .delete_variation(self.site(), product_id, variation_id, true)
+    }
+
+    /// `DELETE /customers/{id}?force=true`.
+    pub fn delete_customer(&self, id: u64) -> Result<Value, WcError> {
+        self.write().delete_customer(self.site(), id, true)
     }
 
     /// Creates a product from a `POST /products` body; returns it.

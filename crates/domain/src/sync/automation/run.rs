@@ -350,6 +350,20 @@ impl Run<'_> {
             for change in &changes {
                 page.read += 1;
                 let record = &change.record;
+                // A deletion in the source is never propagated: deleting in another system
+                // is not something a sync should decide. It is logged and counted skipped.
+                if let Some(deleted_ms) = record.deleted_ms {
+                    tracing::info!(
+                        automation = %self.automation.id,
+                        source = %reader,
+                        resource = resource,
+                        record = %record.external_id,
+                        deleted_at = %junction_store::records::format_changed_ms(deleted_ms),
+                        "source record deleted; not propagated to the target"
+                    );
+                    page.skipped += 1;
+                    continue;
+                }
                 if self.is_echo(flow.resource, &reader, record).await? {
                     page.skipped += 1;
                     continue;
