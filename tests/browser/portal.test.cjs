@@ -250,10 +250,52 @@ async function main() {
       });
     });
 
+    await step(page, "11b-records", async () => {
+      // The orders count on the connection's page opens the records browser; a search
+      // narrows it to one order.
+      await page.goto(`${BASE}/portal/connections/${result.shopConnection}`);
+      await page.locator("#records-orders").click();
+      await page.getByRole("heading", { name: /^Orders of /, level: 1 }).waitFor();
+      const rows = await page.locator("#records-table tbody tr").count();
+      assert.ok(rows > 0 && rows <= 50, `a page of orders (${rows})`);
+      const firstId = (await page.locator("#records-table tbody th").first().innerText()).trim();
+      await page.locator("#records-q").fill(firstId);
+      await page.locator("#records-apply").click();
+      await page.locator("#records-table").getByRole("link", { name: firstId, exact: true }).waitFor();
+      result.recordId = firstId;
+    });
+    await step(page, "11c-record", async () => {
+      // A record's page: its fields, its JSON and the system's raw answer (opened), and
+      // where the automation wrote it.
+      await page.locator("#records-table").getByRole("link", { name: result.recordId, exact: true }).click();
+      await page.locator("#record-fields").waitFor();
+      await page.locator("#raw-details summary").click();
+      await page.locator("#raw-json").waitFor();
+      await page.locator("#links-list").getByText(/Written to Acme dashboard/).waitFor();
+    });
+
     await step(page, "12-runs", async () => {
       await page.goto(`${BASE}/portal/runs`);
       await page.getByRole("heading", { name: "Runs", level: 1 }).waitFor();
       await page.locator("table").first().waitFor();
+    });
+    await step(page, "12b-webhook-created", async () => {
+      // A webhook endpoint: the secret shown once.
+      await page.goto(`${BASE}/portal/webhooks`);
+      await page.getByRole("heading", { name: "No webhook endpoints yet" }).waitFor();
+      await page.locator("#webhook-url").fill(env("HOOK_URL"));
+      await page.locator("#webhook-events").fill("order.*");
+      await page.locator("#create-webhook").click();
+      assert.match(await page.locator("#webhook-secret").inputValue(), /^whsec_/);
+    });
+    await step(page, "12c-webhook-delivered", async () => {
+      // Its page: a test event sent, delivered, in the log.
+      await page.locator("#to-endpoint").click();
+      await page.locator("#send-test").click();
+      await until("the test event delivered", 30_000, async () => {
+        await page.reload();
+        return /Delivered/.test(await page.locator("#deliveries-table").innerText({ timeout: 2_000 }));
+      });
     });
     await step(page, "13-connectors", async () => {
       await page.goto(`${BASE}/portal/connectors`);
@@ -273,6 +315,23 @@ async function main() {
       assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), "Skip to main content");
       await page.keyboard.press("Enter");
       assert.equal(await page.evaluate(() => document.activeElement.id), "main");
+    });
+    await step(page, "15-users", async () => {
+      // The operator's Users page: a user created with a generated password, shown once.
+      await page.locator("form[action='/portal/logout'] button").click();
+      await page.waitForURL(/\/portal\/login/);
+      await page.locator("#token").fill(env("ADMIN_TOKEN"));
+      await page.getByRole("button", { name: "Sign in as operator" }).click();
+      await page.waitForURL(/\/portal\/connections/);
+      await page.goto(`${BASE}/portal/users`);
+      await page.getByRole("heading", { name: "Users", level: 1 }).waitFor();
+      await page.locator("#users-table").getByText(env("EMAIL")).waitFor();
+    });
+    await step(page, "16-user-created", async () => {
+      await page.locator("#user-tenant").selectOption({ label: "acme" });
+      await page.locator("#user-email").fill("bea@acme.example");
+      await page.locator("#create-user").click();
+      assert.equal((await page.locator("#new-password").inputValue()).length, 24);
     });
     assert.deepEqual(consoleErrors, [], "no script errors or CSP violations on any page");
     current = "accessibility";

@@ -213,6 +213,8 @@ const POSTGRES_PASS: &[(&str, &str)] = &[
     ("servers", "portal_connection_detail"),
     ("servers", "portal_connection_form"),
     ("servers", "portal_runs_connectors"),
+    ("servers", "portal_records"),
+    ("servers", "portal_users_webhooks"),
     ("servers", "security"),
     ("servers", "lossless_recipe"),
     ("servers", "freshness"),

@@ -10,8 +10,10 @@
 //! - [`access`]: resolving ids from URLs and forms to what this session may see;
 //! - [`connections`]: the Connections page; [`connection_form`]: creating a connection;
 //!   [`connection_detail`]: one connection's resources, health check and chart ([`chart`]);
+//!   [`records`]: the records browser (what the local copy holds, record by record);
 //! - [`api_keys`]: keys per connection and across connections;
-//! - [`automations`], [`connectors`], [`runs`]: those sidebar sections;
+//! - [`automations`], [`webhooks`], [`connectors`], [`runs`]: those sidebar sections;
+//!   [`users`]: the operator's portal users;
 //! - [`pages`]: `/portal` itself, the static files (stylesheet, script), 404s;
 //! - [`views`]: the templates' data, [`error`]: failures as HTML pages.
 //!
@@ -30,10 +32,13 @@ pub mod connectors;
 pub mod csrf;
 pub mod error;
 pub mod pages;
+pub mod records;
 pub mod runs;
 pub mod session;
 pub mod signin;
+pub mod users;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -103,6 +108,9 @@ pub fn router(state: PortalState) -> Router {
         .merge(automations::routes())
         .merge(connectors::routes())
         .merge(runs::routes())
+        .merge(records::routes())
+        .merge(users::routes())
+        .merge(webhooks::routes())
         .route(pages::STYLESHEET_PATH, get(pages::stylesheet))
         .route(pages::SCRIPT_PATH, get(pages::script))
         .route(

@@ -15,16 +15,26 @@ pub enum Section {
     Automations,
     Connectors,
     Runs,
+    Webhooks,
+    /// The operator's only.
+    Users,
 }
 
 impl Section {
-    pub const ALL: [Section; 5] = [
+    pub const ALL: [Section; 7] = [
         Section::Connections,
         Section::ApiKeys,
         Section::Automations,
+        Section::Webhooks,
         Section::Connectors,
         Section::Runs,
+        Section::Users,
     ];
+
+    /// Sections only the operator sees.
+    pub fn operator_only(self) -> bool {
+        self == Section::Users
+    }
 
     pub fn href(self) -> &'static str {
         match self {
@@ -33,6 +43,8 @@ impl Section {
             Section::Automations => "/portal/automations",
             Section::Connectors => "/portal/connectors",
             Section::Runs => "/portal/runs",
+            Section::Webhooks => "/portal/webhooks",
+            Section::Users => "/portal/users",
         }
     }
 
@@ -43,6 +55,8 @@ impl Section {
             Section::Automations => "Automations",
             Section::Connectors => "Connectors",
             Section::Runs => "Runs",
+            Section::Webhooks => "Webhooks",
+            Section::Users => "Users",
         }
     }
 }
@@ -86,8 +100,10 @@ impl Nav {
     }
 
     pub fn items(&self) -> Vec<NavItem> {
+        let operator = self.tenant.is_none();
         Section::ALL
             .iter()
+            .filter(|s| operator || !s.operator_only())
             .map(|s| NavItem {
                 href: s.href(),
                 label: s.label(),

@@ -186,6 +186,10 @@ impl Store {
             return Err(StoreError::not_found("connection", id));
         }
         let removed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        sqlx::query("DELETE FROM record_versions WHERE connection_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let records = sqlx::query("DELETE FROM records WHERE connection_id = $1")
             .bind(id)
             .execute(&mut *tx)

@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod automations;
+pub mod browse;
 pub mod budget_ledger;
 pub mod components;
 pub mod connections;

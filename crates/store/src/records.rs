@@ -32,7 +32,10 @@ const UPSERT_RECORD: &str = "INSERT INTO records (connection_id, resource, paren
      change_seq = excluded.change_seq, changed_ms = excluded.changed_ms, position = excluded.position, \
      deleted_ms = NULL";
 
-const RECORD_COLUMNS: &str =
+/// Earlier versions kept per record (`record_versions`, for the portal's records browser).
+pub const VERSIONS_KEPT: i64 = 10;
+
+pub(crate) const RECORD_COLUMNS: &str =
     "parent_id, external_id, modified_ms, status, sku, data, changed_ms, position, deleted_ms";
 
 /// One entry of a connection's change feed: a record as it is now, and its place.
@@ -555,6 +558,7 @@ async fn upsert_in(
             .await?;
     }
     mark_positions(tx, connection_id, resource, next_position, clock).await?;
+    keep_replaced_versions(tx, connection_id, resource, &changed, &stored, clock).await?;
     // The resource's record count grows as pages land (new or restored records), so a
     // long first sync shows its progress; the run's end sets the exact count.
     let added = changed
@@ -573,6 +577,55 @@ async fn upsert_in(
     )
     .await?;
     Ok(u64::try_from(changed.len()).unwrap_or(0))
+}
+
+/// Keep the JSON each changed record had before (a tombstone's too: it is what the system
+/// deleted), then drop all but the last [`VERSIONS_KEPT`] of that record.
+async fn keep_replaced_versions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    connection_id: &str,
+    resource: ResourceKind,
+    changed: &[&StoredRecord],
+    stored: &HashMap<(String, String), StoredVersion>,
+    clock: i64,
+) -> Result<(), StoreError> {
+    for record in changed {
+        let Some(before) = stored.get(&(record.parent_id.clone(), record.external_id.clone()))
+        else {
+            continue;
+        };
+        if before.data == record.data {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO record_versions (connection_id, resource, parent_id, external_id, replaced_ms, changed_ms, modified_ms, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        )
+        .bind(connection_id)
+        .bind(resource.as_str())
+        .bind(&record.parent_id)
+        .bind(&record.external_id)
+        .bind(clock)
+        .bind(before.changed_ms)
+        .bind(before.modified_ms)
+        .bind(&before.data)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM record_versions WHERE connection_id = $1 AND resource = $2 AND parent_id = $3 \
+             AND external_id = $4 AND replaced_ms <= (SELECT replaced_ms FROM record_versions \
+               WHERE connection_id = $1 AND resource = $2 AND parent_id = $3 AND external_id = $4 \
+               ORDER BY replaced_ms DESC LIMIT 1 OFFSET $5)",
+        )
+        .bind(connection_id)
+        .bind(resource.as_str())
+        .bind(&record.parent_id)
+        .bind(&record.external_id)
+        .bind(VERSIONS_KEPT)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Move the record count shown beside a resource by `delta` (never below zero), in the
@@ -649,6 +702,7 @@ pub(crate) async fn mark_positions<'p>(
 /// What the store holds of a record a page brings.
 struct StoredVersion {
     modified_ms: i64,
+    changed_ms: i64,
     data: String,
     deleted: bool,
 }
@@ -665,7 +719,7 @@ async fn current_versions(
     for chunk in records.chunks(200) {
         let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT parent_id, external_id, modified_ms, data, deleted_ms FROM records \
+            "SELECT parent_id, external_id, modified_ms, changed_ms, data, deleted_ms FROM records \
              WHERE connection_id = $1 AND resource = $2 AND external_id IN ({})",
             marks.join(", ")
         )))
@@ -679,6 +733,7 @@ async fn current_versions(
                 (row.try_get("parent_id")?, row.try_get("external_id")?),
                 StoredVersion {
                     modified_ms: row.try_get("modified_ms")?,
+                    changed_ms: row.try_get("changed_ms")?,
                     data: row.try_get("data")?,
                     deleted: row.try_get::<Option<i64>, _>("deleted_ms")?.is_some(),
                 },
@@ -745,7 +800,7 @@ async fn position_at(
     Ok(row.try_get("at")?)
 }
 
-fn record_from_row(row: &sqlx::any::AnyRow) -> Result<StoredRecord, StoreError> {
+pub(crate) fn record_from_row(row: &sqlx::any::AnyRow) -> Result<StoredRecord, StoreError> {
     Ok(StoredRecord {
         parent_id: row.try_get("parent_id")?,
         external_id: row.try_get("external_id")?,

@@ -378,6 +378,21 @@ async fn automations_are_created_run_retried_and_kept_to_their_tenant() {
     })
     .await;
     assert_eq!(dashboard.store().orders().len(), ORDERS);
+    // The records browser shows where the automation wrote an order (its id on Bugalou).
+    let (_, link) = api
+        .get(&format!("/automations/{id}/outbox?status=parked"))
+        .await;
+    assert_eq!(link["data"].as_array().map(Vec::len), Some(0));
+    let order_id = shop.store().order_ids()[0];
+    let record = page(
+        &ada,
+        &format!("{base}/portal/connections/{source}/records/orders/{order_id}"),
+    )
+    .await;
+    let links = &record[record
+        .find(r#"id="links-list""#)
+        .expect("links listed: {record}")..];
+    assert!(links.contains("Written to dashboard: "), "{links}");
     let html = page(&ada, &automation_url).await;
     assert_eq!(text_of(&html, "parked-heading"), "Parked (0)");
     assert!(!html.contains(r#"id="retry-parked""#));

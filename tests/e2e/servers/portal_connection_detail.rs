@@ -82,7 +82,18 @@ fn element_text(html: &str, id: &str) -> String {
     let rest = &html[start..];
     let open = rest.find('>').unwrap() + 1;
     let close = rest[open..].find("</td>").unwrap_or(rest.len() - open);
-    rest[open..open + close].to_string()
+    // The cell's text without its tags (a count is a link to the records).
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in rest[open..open + close].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
 }
 
 /// POST a form; the response as it came.

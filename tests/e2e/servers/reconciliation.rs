@@ -8,7 +8,6 @@
 
 use crate::common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use junction_emulators::{Fault, FaultKind, WooConfig, WooEmulator};
@@ -159,28 +158,6 @@ fn ids(list: &Value, field: &str) -> Vec<String> {
     ids
 }
 
-/// A webhook receiver: every body POSTed to it, in arrival order.
-async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let store = seen.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let store = store.clone();
-            async move {
-                if let Ok(v) = serde_json::from_slice::<Value>(&body) {
-                    store.lock().unwrap().push(v);
-                }
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, seen)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconciliation_finds_deletions_and_every_reader_learns_them() {
     let shop = junction_emulators::start(
@@ -200,7 +177,7 @@ async fn a_reconciliation_finds_deletions_and_every_reader_learns_them() {
     common::wait_for_status(&server.base, "/readyz", 200).await;
     let admin = AdminApi::new(&server.base, ADMIN);
     let (connection, key) = connect(&admin, &shop).await;
-    let (hook, delivered) = receiver().await;
+    let (hook, delivered) = common::webhook_receiver().await;
     admin
         .posted(
             "/webhooks",

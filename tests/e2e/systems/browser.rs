@@ -120,6 +120,7 @@ async fn a_user_works_through_the_portal_in_chromium() {
     )
     .await;
 
+    let (hook, received) = common::webhook_receiver().await;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/browser/portal.test.cjs");
     let woo = shop.config();
     let started = Instant::now();
@@ -137,6 +138,8 @@ async fn a_user_works_through_the_portal_in_chromium() {
         .env("WOO_ORDERS", ORDERS.to_string())
         .env("BUGALOU_URL", dashboard.base_url())
         .env("BUGALOU_KEY", BugalouConfig::default().api_key)
+        .env("HOOK_URL", &hook)
+        .env("ADMIN_TOKEN", ADMIN)
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(600), output)
@@ -226,6 +229,15 @@ async fn a_user_works_through_the_portal_in_chromium() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    // The endpoint the browser added got its test event.
+    assert!(
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|event| event["type"] == "webhook.test"),
+        "the receiver got no test event"
+    );
     // axe-core checked every step's page (the script fails on any violation).
     let audited = summary["audited"].as_array().unwrap();
     assert_eq!(
@@ -237,11 +249,30 @@ async fn a_user_works_through_the_portal_in_chromium() {
         "/portal/api-keys",
         "/portal/runs",
         "/portal/connectors",
+        "/portal/webhooks",
+        "/portal/users",
     ] {
         assert!(
             audited.iter().any(|p| p == section),
             "{section} not audited: {audited:?}"
         );
+    }
+    // The records browser and a record's page were audited too.
+    for (what, audited_here) in [
+        (
+            "the records browser",
+            audited
+                .iter()
+                .any(|p| p.as_str().unwrap().ends_with("/records/orders")),
+        ),
+        (
+            "a record's page",
+            audited
+                .iter()
+                .any(|p| p.as_str().unwrap().contains("/records/orders/")),
+        ),
+    ] {
+        assert!(audited_here, "{what} not audited: {audited:?}");
     }
     for name in summary["screenshots"].as_array().unwrap() {
         let path = screenshots.join(name.as_str().unwrap());

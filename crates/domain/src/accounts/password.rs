@@ -48,6 +48,17 @@ pub enum PasswordError {
     Hashing(String),
 }
 
+/// A new random password to show once (the portal's "generate one"): 144 random bits as
+/// 24 URL-safe base64 characters, well within the rules.
+pub fn generate() -> Result<Password, PasswordError> {
+    let mut random = [0u8; 18];
+    getrandom::fill(&mut random)
+        .map_err(|e| PasswordError::Hashing(format!("no randomness for a password: {e}")))?;
+    Ok(Password::new(
+        data_encoding::BASE64URL_NOPAD.encode(&random),
+    ))
+}
+
 /// Does the password meet the rules?
 pub fn check_rules(password: &Password) -> Result<(), PasswordError> {
     let chars = password.expose().chars().count();
@@ -125,6 +136,14 @@ pub async fn verify_off_thread(password: Password, stored: Option<String>) -> bo
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_passwords_meet_the_rules_and_differ() {
+        let (a, b) = (generate().unwrap(), generate().unwrap());
+        assert!(check_rules(&a).is_ok());
+        assert_eq!(a.expose().chars().count(), 24);
+        assert_ne!(a.expose(), b.expose());
+    }
 
     #[test]
     fn a_hash_is_argon2id_salted_and_verifies_only_its_password() {
