@@ -325,7 +325,7 @@ async function main() {
       await page.waitForURL(/\/portal\/connections/);
       await page.goto(`${BASE}/portal/users`);
       await page.getByRole("heading", { name: "Users", level: 1 }).waitFor();
-      await page.locator("#users-table").getByText(env("EMAIL")).waitFor();
+      await page.locator("#users-table").getByRole("rowheader", { name: env("EMAIL") }).waitFor();
     });
     await step(page, "16-user-created", async () => {
       await page.locator("#user-tenant").selectOption({ label: "acme" });
