@@ -397,6 +397,7 @@ async fn list_all(
                     value: Err(e),
                     logs,
                     requests,
+                    request_log: Vec::new(),
                 };
             }
         };
@@ -423,6 +424,7 @@ async fn list_all(
                     }),
                     logs,
                     requests,
+                    request_log: Vec::new(),
                 };
             }
             Some(next) => request.cursor = Some(next),
@@ -442,6 +444,7 @@ async fn list_all(
         })),
         logs,
         requests,
+        request_log: Vec::new(),
     }
 }
 

@@ -279,6 +279,15 @@ async function main() {
       await page.getByRole("heading", { name: "Runs", level: 1 }).waitFor();
       await page.locator("table").first().waitFor();
     });
+    await step(page, "12a-run-detail", async () => {
+      // A run's page: its pages with their requests (opened) and record counts.
+      await page.goto(`${BASE}/portal/runs?resource=orders&status=succeeded`);
+      await page.locator("#runs-table tbody th a").first().click();
+      await page.waitForURL(/\/portal\/runs\/[0-9a-f-]{36}$/);
+      await page.locator("#steps-table").waitFor();
+      await page.locator("#steps-table details summary").first().click();
+      await page.locator("#steps-table ol.requests li").first().waitFor();
+    });
     await step(page, "12b-webhook-created", async () => {
       // A webhook endpoint: the secret shown once.
       await page.goto(`${BASE}/portal/webhooks`);

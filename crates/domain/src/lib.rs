@@ -33,6 +33,7 @@ pub mod connectors;
 pub mod freshness;
 pub mod input;
 pub mod push;
+pub mod runs;
 pub mod tenants;
 pub mod write_back;
 

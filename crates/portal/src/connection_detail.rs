@@ -141,6 +141,8 @@ pub struct ResourceView {
 
 /// One run of the recent runs table.
 pub struct RunView {
+    /// The run's page: `/portal/runs/{id}`.
+    pub id: String,
     pub started: Option<When>,
     pub resource: String,
     pub status: Badge,
@@ -432,6 +434,7 @@ fn resource_view(
 
 fn run_view(run: Run) -> RunView {
     RunView {
+        id: run.id.clone(),
         started: When::from_ms(run.started_ms),
         status: run_status_badge(&run.status),
         trigger: trigger_label(RunKind::Sync, &run.trigger),

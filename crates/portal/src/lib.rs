@@ -13,7 +13,7 @@
 //!   [`records`]: the records browser (what the local copy holds, record by record);
 //! - [`api_keys`]: keys per connection and across connections;
 //! - [`automations`], [`webhooks`], [`connectors`], [`runs`]: those sidebar sections;
-//!   [`users`]: the operator's portal users;
+//!   [`users`]: the operator's portal users; [`run_detail`]: one run's story;
 //! - [`pages`]: `/portal` itself, the static files (stylesheet, script), 404s;
 //! - [`views`]: the templates' data, [`error`]: failures as HTML pages.
 //!
@@ -33,6 +33,7 @@ pub mod csrf;
 pub mod error;
 pub mod pages;
 pub mod records;
+pub mod run_detail;
 pub mod runs;
 pub mod session;
 pub mod signin;
@@ -108,6 +109,7 @@ pub fn router(state: PortalState) -> Router {
         .merge(automations::routes())
         .merge(connectors::routes())
         .merge(runs::routes())
+        .merge(run_detail::routes())
         .merge(records::routes())
         .merge(users::routes())
         .merge(webhooks::routes())

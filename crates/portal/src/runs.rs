@@ -345,6 +345,8 @@ pub struct Choice {
 
 /// One sync run.
 pub struct SyncRunRow {
+    /// The run's page: `/portal/runs/{id}`.
+    pub id: String,
     pub connection_id: String,
     pub connection_name: String,
     pub tenant_name: String,
@@ -582,6 +584,7 @@ pub async fn page(
 fn sync_row(listed: ListedRun) -> SyncRunRow {
     let run = listed.run;
     SyncRunRow {
+        id: run.id.clone(),
         started: When::from_ms(run.started_ms),
         duration: duration_text(run.started_ms, run.finished_ms),
         status: status_badge(&run.status),
@@ -1122,6 +1125,7 @@ mod tests {
     fn sync_rows(n: usize) -> Vec<SyncRunRow> {
         (0..n)
             .map(|i| SyncRunRow {
+                id: format!("run-{i}"),
                 connection_id: "c1".into(),
                 connection_name: "<b>Shop</b>".into(),
                 tenant_name: "acme".into(),

@@ -102,6 +102,8 @@ pub struct CallResult<T> {
     pub logs: Vec<GuestLog>,
     /// Outgoing HTTP requests the call made.
     pub requests: u32,
+    /// The first of them, for a run's history (see [`crate::egress::LOGGED_REQUESTS`]).
+    pub request_log: Vec<crate::egress::RequestRecord>,
 }
 
 pub(crate) async fn run(
@@ -147,6 +149,7 @@ pub(crate) async fn run(
         value,
         logs,
         requests: report.requests,
+        request_log: report.log,
     }
 }
 
@@ -292,6 +295,7 @@ impl<T> CallResult<T> {
             value: Err(error),
             logs: Vec::new(),
             requests: 0,
+            request_log: Vec::new(),
         }
     }
 
@@ -301,6 +305,7 @@ impl<T> CallResult<T> {
             value: Ok(value),
             logs: Vec::new(),
             requests: 0,
+            request_log: Vec::new(),
         }
     }
 
@@ -309,6 +314,7 @@ impl<T> CallResult<T> {
             value: self.value.and_then(f),
             logs: self.logs,
             requests: self.requests,
+            request_log: self.request_log,
         }
     }
 }

@@ -61,10 +61,34 @@ impl EgressPolicy {
     }
 }
 
+/// The requests kept per call in [`EgressReport::log`] (a call may make up to
+/// `max_requests_per_call`; a run's history needs the shape, not every one).
+pub const LOGGED_REQUESTS: usize = 50;
+
+/// One outgoing request as a run's history shows it. The query string is left out: it can
+/// carry credentials (WooCommerce's `consumer_secret`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRecord {
+    pub method: String,
+    /// `host:port/path`.
+    pub target: String,
+    /// The answer's status, when one came.
+    pub status: Option<u16>,
+    /// From the hook being called to the answer's headers (or the failure).
+    pub duration_ms: u64,
+    /// Of that, time spent waiting for the connection's request budget.
+    pub budget_wait_ms: u64,
+    /// Why no answer came (refused, timed out, ...).
+    pub error: Option<String>,
+}
+
 /// What happened on the network during one call, for error messages and metrics.
 #[derive(Debug, Default, Clone)]
 pub struct EgressReport {
     pub requests: u32,
+    /// The first [`LOGGED_REQUESTS`] requests.
+    pub log: Vec<RequestRecord>,
     /// Human-readable reasons for refused requests and cut-off responses.
     pub refusals: Vec<String>,
     /// Set when a request was not sent because the connection's budget is paused after a
@@ -118,11 +142,46 @@ fn record(report: &Mutex<EgressReport>, why: String) {
     }
 }
 
+/// Send one request and log it (method, target, status or error, time, budget wait).
 async fn send(
+    policy: Arc<EgressPolicy>,
+    report: Arc<Mutex<EgressReport>>,
+    request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> Result<(http::Response<WasiBody>, IoFuture), HttpError> {
+    let method = request.method().to_string();
+    let uri = request.uri();
+    let target = format!(
+        "{}{}{}",
+        uri.host().unwrap_or_default(),
+        uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default(),
+        uri.path()
+    );
+    let started = std::time::Instant::now();
+    let mut budget_wait = Duration::ZERO;
+    let outcome = send_checked(policy, report.clone(), request, options, &mut budget_wait).await;
+    let entry = RequestRecord {
+        method,
+        target,
+        status: outcome.as_ref().ok().map(|(r, _)| r.status().as_u16()),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        budget_wait_ms: u64::try_from(budget_wait.as_millis()).unwrap_or(u64::MAX),
+        error: outcome.as_ref().err().map(|e| format!("{e:?}")),
+    };
+    if let Ok(mut r) = report.lock()
+        && r.log.len() < LOGGED_REQUESTS
+    {
+        r.log.push(entry);
+    }
+    outcome
+}
+
+async fn send_checked(
     policy: Arc<EgressPolicy>,
     report: Arc<Mutex<EgressReport>>,
     mut request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
+    budget_wait: &mut Duration,
 ) -> Result<(http::Response<WasiBody>, IoFuture), HttpError> {
     let uri = request.uri().clone();
     let tls = match uri.scheme_str() {
@@ -172,9 +231,13 @@ async fn send(
         return Err(HttpError::HttpRequestDenied);
     }
 
-    if let Some(budget) = &policy.budget
-        && let Err(paused) = budget.acquire().await
-    {
+    let waiting = std::time::Instant::now();
+    let acquired = match &policy.budget {
+        Some(budget) => budget.acquire().await,
+        None => Ok(()),
+    };
+    *budget_wait = waiting.elapsed();
+    if let Err(paused) = acquired {
         if let Ok(mut r) = report.lock() {
             r.budget_paused = Some(paused.remaining);
         }

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod portal_sessions;
 pub mod portal_state;
 pub mod records;
+pub mod run_steps;
 pub mod runs;
 pub mod settings;
 pub mod sign_in_throttle;

@@ -177,7 +177,7 @@ impl Store {
     /// Upsert a page and move the checkpoint, atomically. A record is only replaced by one
     /// at least as new, so an overlapping or lagging page never rolls data back.
     /// Returns how many records were created or changed.
-    pub async fn commit_page(&self, page: PageCheckpoint<'_>) -> Result<u64, StoreError> {
+    pub async fn commit_page(&self, page: PageCheckpoint<'_>) -> Result<Upserted, StoreError> {
         let mut tx = self.pool().begin().await?;
         // Locks in the order every writer of records takes them: the connection row (its
         // change numbers), then a resource's state row (its record count), so commits,
@@ -208,14 +208,14 @@ impl Store {
                 page.connection_id
             )));
         }
-        let changed = upsert_in(&mut tx, page.connection_id, page.resource, page.records).await?;
+        let upserted = upsert_in(&mut tx, page.connection_id, page.resource, page.records).await?;
         sqlx::query("UPDATE runs SET pages = pages + 1, records = records + $1 WHERE id = $2")
             .bind(i64::try_from(page.records.len()).unwrap_or(i64::MAX))
             .bind(page.run_id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(changed)
+        Ok(upserted)
     }
 
     /// Upsert one record outside a run (a write-back's result, a pushed order). Returns
@@ -241,9 +241,9 @@ impl Store {
         records: &[StoredRecord],
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let changed = upsert_in(&mut tx, connection_id, resource, records).await?;
+        let upserted = upsert_in(&mut tx, connection_id, resource, records).await?;
         tx.commit().await?;
-        Ok(changed)
+        Ok(upserted.changed)
     }
 
     /// The connection's change feed for one resource after `after_seq`, oldest first, up
@@ -487,18 +487,26 @@ impl Store {
     }
 }
 
+/// What an upsert did: records that are new or changed, and of them the new ones (a
+/// tombstone restored counts as new); the rest of the page was unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Upserted {
+    pub changed: u64,
+    pub created: u64,
+}
+
 /// Upsert records inside a transaction: only those that are new or whose JSON changed (and
 /// never with an older copy, so an overlapping or lagging page cannot roll data back), each
 /// with the next change number, the transaction's clock value and the next position of its
-/// parent. Returns how many were created or changed.
+/// parent.
 async fn upsert_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     connection_id: &str,
     resource: ResourceKind,
     records: &[StoredRecord],
-) -> Result<u64, StoreError> {
+) -> Result<Upserted, StoreError> {
     if records.is_empty() {
-        return Ok(0);
+        return Ok(Upserted::default());
     }
     let (first_seq, clock) = take_changes(tx, connection_id, records.len()).await?;
 
@@ -576,7 +584,10 @@ async fn upsert_in(
         i64::try_from(added).unwrap_or(i64::MAX),
     )
     .await?;
-    Ok(u64::try_from(changed.len()).unwrap_or(0))
+    Ok(Upserted {
+        changed: u64::try_from(changed.len()).unwrap_or(0),
+        created: u64::try_from(added).unwrap_or(0),
+    })
 }
 
 /// Keep the JSON each changed record had before (a tombstone's too: it is what the system

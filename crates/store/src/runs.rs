@@ -188,6 +188,20 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// One sync or reconciliation run.
+    pub async fn run(&self, id: &str) -> Result<Run, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM runs WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(row) => run_from_row(&row),
+            None => Err(StoreError::not_found("run", id)),
+        }
+    }
+
     /// The newest runs of a connection (optionally one resource), newest first.
     pub async fn runs(
         &self,

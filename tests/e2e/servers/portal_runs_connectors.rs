@@ -318,6 +318,77 @@ async fn portal_runs_connectors() {
     let gil_all = page(&gil, &format!("{base}/portal/runs")).await;
     assert!(!gil_all.contains("Acme shop"));
 
+    // A run's page: Ada's orders sync, page by page with its requests (no query string:
+    // the credentials travel in it), linked from the Runs page.
+    let (_, acme_runs) = api
+        .get(&format!("/connections/{acme_shop}/runs?resource=orders"))
+        .await;
+    let orders_run = acme_runs["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "sync" && r["status"] == "succeeded" && r["records"] == 30)
+        .expect("the orders sync")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = page(&ada, &format!("{base}/portal/runs?resource=orders")).await;
+    assert!(
+        listed.contains(&format!(r#"<a href="/portal/runs/{orders_run}">"#)),
+        "{listed}"
+    );
+    let run_page = page(&ada, &format!("{base}/portal/runs/{orders_run}")).await;
+    assert!(run_page.contains(r#"id="steps-table""#), "{run_page}");
+    assert!(
+        run_page.contains("Page 1: 30 records, 30 new, 0 changed, 0 unchanged"),
+        "{run_page}"
+    );
+    assert!(run_page.contains("GET 127.0.0.1:"), "{run_page}");
+    assert!(
+        run_page.contains("/wp-json/wc/v3/orders</code>: HTTP 200"),
+        "{run_page}"
+    );
+    assert!(!run_page.contains("consumer_secret") && !run_page.contains("cs_test"));
+    assert!(
+        !run_page.contains(r#"id="run-cause""#),
+        "no advice for a success"
+    );
+    // Gil's failed run: its cause and what to do, and the refused request.
+    let globex_run = globex_runs["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "failed")
+        .expect("the failed run")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let failed_page = page(&gil, &format!("{base}/portal/runs/{globex_run}")).await;
+    assert!(
+        failed_page.contains(r#"data-cause="credentials""#),
+        "{failed_page}"
+    );
+    assert!(failed_page.contains("Edit name and settings"), "the action");
+    assert!(failed_page.contains("The call failed: "), "{failed_page}");
+    assert!(
+        failed_page.contains(": <span class=\"error-text\">HTTP 401</span>"),
+        "{failed_page}"
+    );
+    // Another tenant's run, an unknown run: 404.
+    for (client, run, theirs) in [
+        (&ada, &globex_run, "Globex ERP"),
+        (&gil, &orders_run, "Acme shop"),
+    ] {
+        let (status, html) = get(client, &format!("{base}/portal/runs/{run}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
+        assert!(
+            !html.contains(theirs),
+            "nothing of the other tenant: {html}"
+        );
+    }
+    let (status, _) = get(&ada, &format!("{base}/portal/runs/no-such-run")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // Automation runs: none yet, their own empty state.
     let automations = page(&ada, &format!("{base}/portal/runs?kind=automation")).await;
     assert!(

@@ -266,6 +266,13 @@ async fn a_user_works_through_the_portal_in_chromium() {
                 .any(|p| p.as_str().unwrap().ends_with("/records/orders")),
         ),
         (
+            "a run's page",
+            audited.iter().any(|p| {
+                let p = p.as_str().unwrap();
+                p.starts_with("/portal/runs/") && p.len() > "/portal/runs/".len()
+            }),
+        ),
+        (
             "a record's page",
             audited
                 .iter()

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::reconcile;
 use super::record_json::{format_ms, parse_ms, to_stored};
 use crate::hub::Hub;
+use crate::runs::{self, CallTrace, FailedCallStep, PageStep, Step};
 use junction_contract::{ConnectorError, ListRequest, ResourceKind};
 use junction_runtime::{CallError, CallOptions, LoadedConnector};
 use junction_store::records::{PageCheckpoint, RecordQuery};
@@ -46,6 +47,10 @@ pub struct SyncSettings {
     /// deleted), in seconds; 0 turns scheduled reconciliation off ("reconcile now" still
     /// works). Default 86400 (daily).
     pub reconcile_every_secs: i64,
+    /// How long each run's steps (pages, requests, connector log lines: the portal's run
+    /// detail) are kept, in days; 0 keeps them forever. The runs themselves are kept.
+    /// Default 14.
+    pub run_detail_days: u32,
 }
 
 impl Default for SyncSettings {
@@ -58,6 +63,7 @@ impl Default for SyncSettings {
             backoff_max_secs: 3600,
             concurrency: 4,
             reconcile_every_secs: 86_400,
+            run_detail_days: 14,
         }
     }
 }
@@ -420,12 +426,20 @@ impl Job<'_> {
                 page_size: self.settings.page_size,
                 parent_id: parent.map(str::to_string),
             };
-            let page = self
-                .connector
-                .list(&self.options, request)
-                .await
-                .value
-                .map_err(Stop::Call)?;
+            let started = std::time::Instant::now();
+            let result = self.connector.list(&self.options, request).await;
+            let trace = CallTrace::of(&result, started);
+            let page = match result.value {
+                Ok(page) => page,
+                Err(e) => {
+                    let failed = FailedCallStep {
+                        error: e.to_string(),
+                        call: trace,
+                    };
+                    runs::record(&self.hub.store, &self.run_id, &Step::CallFailed(failed)).await;
+                    return Err(Stop::Call(e));
+                }
+            };
             let mut records = Vec::with_capacity(page.entities.len());
             for entity in &page.entities {
                 if entity.kind() != self.resource {
@@ -453,7 +467,7 @@ impl Job<'_> {
                 ),
                 None => next.clone(),
             };
-            let changed = self
+            let upserted = self
                 .hub
                 .store
                 .commit_page(PageCheckpoint {
@@ -464,7 +478,7 @@ impl Job<'_> {
                     next_cursor: checkpoint.as_deref(),
                 })
                 .await?;
-            if changed > 0 {
+            if upserted.changed > 0 {
                 self.hub
                     .store
                     .wake_automations_on_change(self.connection_id)
@@ -472,6 +486,17 @@ impl Job<'_> {
             }
             self.pages += 1;
             self.records += records.len() as u64;
+            let listed = records.len() as u64;
+            let step = PageStep {
+                page: self.pages,
+                parent_id: parent.map(str::to_string),
+                records: listed,
+                created: upserted.created,
+                updated: upserted.changed.saturating_sub(upserted.created),
+                unchanged: listed.saturating_sub(upserted.changed),
+                call: trace,
+            };
+            runs::record(&self.hub.store, &self.run_id, &Step::Page(step)).await;
             let lease_ms = self.settings.lease_secs * 1000;
             self.hub
                 .store

@@ -21,6 +21,8 @@ use junction_store::now_ms;
 const TICK: Duration = Duration::from_secs(1);
 /// How soon a job whose run could not be recorded runs again, once the database answers.
 const RETRY_UNRECORDED_MS: i64 = 3_000;
+/// How often old run steps are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs due autosync jobs until stopped.
 pub struct Scheduler {
@@ -115,9 +117,18 @@ impl Scheduler {
         // leases are freed as soon as the database takes writes again, so they run again
         // within seconds rather than after the lease.
         let unrecorded: Arc<std::sync::Mutex<Vec<(String, String)>>> = Arc::default();
+        // Old run steps go once an hour (and at start): bounded work, any host may do it.
+        let mut next_prune = std::time::Instant::now();
         while !self.stop.load(Ordering::Relaxed) {
             while jobs.try_join_next().is_some() {}
             self.release_unrecorded(&unrecorded).await;
+            if std::time::Instant::now() >= next_prune {
+                next_prune = std::time::Instant::now() + PRUNE_EVERY;
+                if let Err(e) = crate::runs::prune(&self.hub.store, settings.run_detail_days).await
+                {
+                    tracing::warn!(error = %e, "old run steps could not be pruned; trying again in an hour");
+                }
+            }
             let mut pause = TICK;
             let free = permits.available_permits();
             if free > 0 {
