@@ -250,6 +250,12 @@ async function main() {
       });
     });
 
+    await step(page, "11a-automation-run", async () => {
+      // The run's page lists the orders it wrote, each linked to its record.
+      await page.locator("#run-history tbody th a").first().click();
+      await page.waitForURL(/\/portal\/automations\/[0-9a-f-]{36}\/runs\/[0-9a-f-]{36}$/);
+      await page.locator("#steps-list").getByText("Written").first().waitFor();
+    });
     await step(page, "11b-records", async () => {
       // The orders count on the connection's page opens the records browser; a search
       // narrows it to one order.

@@ -97,11 +97,66 @@ pub struct FailedCallStep {
     pub call: CallTrace,
 }
 
+/// Records an automation run lists per step.
+pub const RECORDS_PER_STEP: usize = 100;
+
+/// One record an automation run read and did not write, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedRecord {
+    pub id: String,
+    /// `deleted`, `echo`, `unchanged`, `nothing-to-write` or `unreadable`.
+    pub reason: String,
+}
+
+/// A page of changes an automation run read from one side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadStep {
+    pub resource: String,
+    pub source_connection_id: String,
+    pub target_connection_id: String,
+    pub read: u64,
+    /// Queued to be written.
+    pub queued: u64,
+    /// The first [`RECORDS_PER_STEP`] it skipped.
+    pub skipped: Vec<SkippedRecord>,
+}
+
+/// One write an automation delivered (or tried to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteOutcome {
+    pub resource: String,
+    pub source_connection_id: String,
+    pub source_id: String,
+    /// `upsert-order`, `update-stock`, ...
+    pub kind: String,
+    /// `written`, `unchanged`, `failed` (retried later), `parked` or `rate-limited`.
+    pub outcome: String,
+    /// Why it failed or was parked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A batch of writes an automation delivered to one side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WritesStep {
+    pub target_connection_id: String,
+    /// The first [`RECORDS_PER_STEP`] of the batch.
+    pub writes: Vec<WriteOutcome>,
+    /// How many the batch held.
+    pub total: u64,
+}
+
 /// One step of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     Page(PageStep),
     CallFailed(FailedCallStep),
+    Read(ReadStep),
+    Writes(WritesStep),
 }
 
 impl Step {
@@ -109,6 +164,8 @@ impl Step {
         match self {
             Step::Page(_) => "page",
             Step::CallFailed(_) => "call-failed",
+            Step::Read(_) => "read",
+            Step::Writes(_) => "writes",
         }
     }
 
@@ -116,6 +173,8 @@ impl Step {
         match self {
             Step::Page(p) => serde_json::to_string(p),
             Step::CallFailed(f) => serde_json::to_string(f),
+            Step::Read(r) => serde_json::to_string(r),
+            Step::Writes(w) => serde_json::to_string(w),
         }
     }
 
@@ -126,6 +185,8 @@ impl Step {
             "call-failed" => serde_json::from_str(&stored.body)
                 .ok()
                 .map(Step::CallFailed),
+            "read" => serde_json::from_str(&stored.body).ok().map(Step::Read),
+            "writes" => serde_json::from_str(&stored.body).ok().map(Step::Writes),
             _ => None,
         }
     }
@@ -276,6 +337,38 @@ pub async fn detail(store: &Store, run_id: &str) -> Result<RunDetail, StoreError
         steps_dropped,
         advice,
     })
+}
+
+/// An automation run with its steps and, if it failed, advice.
+#[derive(Debug, Clone)]
+pub struct AutomationRunDetail {
+    pub run: junction_store::automations::AutomationRun,
+    pub steps: Vec<(RunStep, Option<Step>)>,
+    pub advice: Option<Advice>,
+}
+
+/// An automation run of `automation_id` with its steps.
+pub async fn automation_detail(
+    store: &Store,
+    automation_id: &str,
+    run_id: &str,
+) -> Result<AutomationRunDetail, StoreError> {
+    let run = store.automation_run(automation_id, run_id).await?;
+    let steps = store
+        .run_steps(run_id)
+        .await?
+        .into_iter()
+        .map(|stored| {
+            let parsed = Step::parse(&stored);
+            (stored, parsed)
+        })
+        .collect();
+    let advice = run
+        .error
+        .as_deref()
+        .filter(|_| run.status == "failed")
+        .map(advice);
+    Ok(AutomationRunDetail { run, steps, advice })
 }
 
 /// Remove steps older than `keep_days` (0 keeps them forever); returns how many went.

@@ -9,6 +9,7 @@
 
 pub mod detail;
 pub mod form;
+pub mod run_page;
 
 use std::collections::HashMap;
 
@@ -43,6 +44,7 @@ pub fn routes() -> Router<PortalState> {
         .route("/portal/automations/{id}", get(detail::page))
         .route("/portal/automations/{id}/settings", post(detail::save))
         .route("/portal/automations/{id}/run", post(detail::run_now))
+        .route("/portal/automations/{id}/runs/{run}", get(run_page::page))
         .route(
             "/portal/automations/{id}/outbox/retry",
             post(detail::retry_parked),

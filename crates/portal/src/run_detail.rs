@@ -102,7 +102,7 @@ fn step_row(seq: i64, at_ms: i64, step: Option<Step>) -> StepRow {
             )
         }
         Some(Step::CallFailed(f)) => (format!("The call failed: {}", f.error), true, f.call),
-        None => (
+        Some(Step::Read(_) | Step::Writes(_)) | None => (
             "A step this version cannot show".to_string(),
             false,
             CallTrace::default(),

@@ -362,6 +362,8 @@ pub struct SyncRunRow {
 
 /// One automation run.
 pub struct AutomationRunRow {
+    /// The run's page.
+    pub href: String,
     pub automation_id: String,
     pub automation_name: String,
     pub tenant_name: String,
@@ -602,6 +604,7 @@ fn sync_row(listed: ListedRun) -> SyncRunRow {
 fn automation_row(listed: ListedAutomationRun) -> AutomationRunRow {
     let run = listed.run;
     AutomationRunRow {
+        href: super::automations::run_page::run_path(&run.automation_id, &run.id),
         started: When::from_ms(run.started_ms),
         duration: duration_text(run.started_ms, run.finished_ms),
         status: status_badge(&run.status),

@@ -524,33 +524,55 @@ impl Store {
         automation_id: &str,
         limit: i64,
     ) -> Result<Vec<AutomationRun>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, automation_id, trigger_kind, started_ms, finished_ms, status, read_count, written, skipped, \
-             failed, parked, error FROM automation_runs WHERE automation_id = $1 ORDER BY started_ms DESC, id DESC LIMIT $2",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {AUTOMATION_RUN_COLUMNS} FROM automation_runs WHERE automation_id = $1 \
+             ORDER BY started_ms DESC, id DESC LIMIT $2"
+        )))
         .bind(automation_id)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AutomationRun {
-                    id: row.try_get("id")?,
-                    automation_id: row.try_get("automation_id")?,
-                    trigger: row.try_get("trigger_kind")?,
-                    started_ms: row.try_get("started_ms")?,
-                    finished_ms: row.try_get("finished_ms")?,
-                    status: row.try_get("status")?,
-                    read: row.try_get("read_count")?,
-                    written: row.try_get("written")?,
-                    skipped: row.try_get("skipped")?,
-                    failed: row.try_get("failed")?,
-                    parked: row.try_get("parked")?,
-                    error: row.try_get("error")?,
-                })
-            })
-            .collect()
+        rows.iter().map(automation_run_from_row).collect()
     }
+
+    /// One run of an automation.
+    pub async fn automation_run(
+        &self,
+        automation_id: &str,
+        run_id: &str,
+    ) -> Result<AutomationRun, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {AUTOMATION_RUN_COLUMNS} FROM automation_runs WHERE automation_id = $1 AND id = $2"
+        )))
+        .bind(automation_id)
+        .bind(run_id)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(row) => automation_run_from_row(&row),
+            None => Err(StoreError::not_found("automation run", run_id)),
+        }
+    }
+}
+
+const AUTOMATION_RUN_COLUMNS: &str = "id, automation_id, trigger_kind, started_ms, finished_ms, status, \
+     read_count, written, skipped, failed, parked, error";
+
+fn automation_run_from_row(row: &sqlx::any::AnyRow) -> Result<AutomationRun, StoreError> {
+    Ok(AutomationRun {
+        id: row.try_get("id")?,
+        automation_id: row.try_get("automation_id")?,
+        trigger: row.try_get("trigger_kind")?,
+        started_ms: row.try_get("started_ms")?,
+        finished_ms: row.try_get("finished_ms")?,
+        status: row.try_get("status")?,
+        read: row.try_get("read_count")?,
+        written: row.try_get("written")?,
+        skipped: row.try_get("skipped")?,
+        failed: row.try_get("failed")?,
+        parked: row.try_get("parked")?,
+        error: row.try_get("error")?,
+    })
 }
 
 fn automation_from_row(row: &sqlx::any::AnyRow) -> Result<AutomationRow, StoreError> {

@@ -393,6 +393,45 @@ async fn automations_are_created_run_retried_and_kept_to_their_tenant() {
         .find(r#"id="links-list""#)
         .expect("links listed: {record}")..];
     assert!(links.contains("Written to dashboard: "), "{links}");
+    // The runs' pages: the first run parked every order (each with its error, each linked
+    // to its record); a later one wrote them.
+    let runs = api.ok(&format!("/automations/{id}/runs")).await["data"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let oldest = runs.last().unwrap()["id"].as_str().unwrap().to_string();
+    let history = page(&ada, &automation_url).await;
+    assert!(
+        history.contains(&format!(
+            r#"<a href="/portal/automations/{id}/runs/{oldest}">"#
+        )),
+        "{history}"
+    );
+    let first_run = page(&ada, &format!("{automation_url}/runs/{oldest}")).await;
+    assert!(
+        first_run.contains("Parked: needs a retry by hand"),
+        "{first_run}"
+    );
+    assert!(
+        first_run.contains("500"),
+        "the error beside it: {first_run}"
+    );
+    assert!(first_run.contains(&format!(
+        r#"href="/portal/connections/{source}/records/orders/"#
+    )));
+    let mut wrote = false;
+    for run in &runs {
+        let run_id = run["id"].as_str().unwrap();
+        let html = page(&ada, &format!("{automation_url}/runs/{run_id}")).await;
+        wrote |= html.contains(">Written</span>");
+    }
+    assert!(wrote, "a run lists the orders it wrote");
+    let missing = ada
+        .get(format!("{automation_url}/runs/no-such-run"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     let html = page(&ada, &automation_url).await;
     assert_eq!(text_of(&html, "parked-heading"), "Parked (0)");
     assert!(!html.contains(r#"id="retry-parked""#));

@@ -33,6 +33,8 @@ const OUTBOX_SHOWN: i64 = 100;
 
 /// One run in the history table.
 pub struct RunRow {
+    /// The run's page.
+    pub href: String,
     pub trigger: String,
     pub status: Badge,
     pub started: Option<When>,
@@ -120,6 +122,7 @@ async fn render_detail(
         .await?
         .into_iter()
         .map(|run| RunRow {
+            href: super::run_page::run_path(&run.automation_id, &run.id),
             trigger: trigger_label(RunKind::Automation, &run.trigger),
             status: run_status(&run.status),
             started: When::from_ms(run.started_ms),

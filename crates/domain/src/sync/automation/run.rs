@@ -18,6 +18,9 @@ use super::deliver::{OutboxSettings, Settled, Writer, deliver_batch};
 use super::model::{Direction, Entities, Flow, MappingOptions, flows};
 use super::plan::{Planned, fill_from_variations, fingerprint, plan};
 use crate::hub::Hub;
+use crate::runs::{
+    self, RECORDS_PER_STEP, ReadStep, SkippedRecord, Step, WriteOutcome, WritesStep,
+};
 use crate::sync::autosync::{SyncSettings, jitter_ms, run_job};
 use crate::sync::record_json::from_stored;
 use junction_contract::{Entity, ResourceKind, Variation};
@@ -347,6 +350,16 @@ impl Run<'_> {
             let page_end = last.change_seq;
             let mut planned: Vec<(String, i64, String, Vec<Planned>)> = Vec::new();
             let mut page = RunCounts::default();
+            let mut skipped: Vec<SkippedRecord> = Vec::new();
+            let mut skip = |page: &mut RunCounts, id: &str, reason: &str| {
+                page.skipped += 1;
+                if skipped.len() < RECORDS_PER_STEP {
+                    skipped.push(SkippedRecord {
+                        id: id.to_string(),
+                        reason: reason.to_string(),
+                    });
+                }
+            };
             for change in &changes {
                 page.read += 1;
                 let record = &change.record;
@@ -361,11 +374,11 @@ impl Run<'_> {
                         deleted_at = %junction_store::records::format_changed_ms(deleted_ms),
                         "source record deleted; not propagated to the target"
                     );
-                    page.skipped += 1;
+                    skip(&mut page, &record.external_id, "deleted");
                     continue;
                 }
                 if self.is_echo(flow.resource, &reader, record).await? {
-                    page.skipped += 1;
+                    skip(&mut page, &record.external_id, "echo");
                     continue;
                 }
                 let entity = match from_stored(flow.resource, &record.data) {
@@ -380,7 +393,7 @@ impl Run<'_> {
                     Ok(e) => e,
                     Err(e) => {
                         tracing::warn!(record = %record.external_id, error = %e, "stored record skipped");
-                        page.skipped += 1;
+                        skip(&mut page, &record.external_id, "unreadable");
                         continue;
                     }
                 };
@@ -389,7 +402,7 @@ impl Run<'_> {
                 };
                 let writes = plan(&entity, &writer.connector.manifest, &self.options);
                 if writes.is_empty() {
-                    page.skipped += 1;
+                    skip(&mut page, &record.external_id, "nothing-to-write");
                     continue;
                 }
                 let digest = fingerprint(&writes);
@@ -399,7 +412,7 @@ impl Run<'_> {
                     .link_from(resource, &reader, &record.external_id, &writer_id)
                     .await?;
                 if link.and_then(|l| l.fingerprint).as_deref() == Some(digest.as_str()) {
-                    page.skipped += 1;
+                    skip(&mut page, &record.external_id, "unchanged");
                     continue;
                 }
                 planned.push((
@@ -442,6 +455,15 @@ impl Run<'_> {
                 .enqueue_page(&self.automation.id, resource, direction, &entries, page_end)
                 .await?;
             cursor = page_end;
+            let read = ReadStep {
+                resource: resource.to_string(),
+                source_connection_id: reader.to_string(),
+                target_connection_id: writer_id.to_string(),
+                read: u64::try_from(page.read).unwrap_or(0),
+                queued: planned.len() as u64,
+                skipped,
+            };
+            runs::record(&self.hub.store, &self.run_id, &Step::Read(read)).await;
             self.add(page).await?;
             self.deliver_due().await?;
             self.renew().await?;
@@ -608,23 +630,49 @@ impl Run<'_> {
         let settled = deliver_batch(self.hub, writer, &batch, &self.settings.outbox).await?;
         let mut counts = RunCounts::default();
         let mut slow_down = None;
+        let mut outcomes = Vec::with_capacity(batch.len().min(RECORDS_PER_STEP));
         for (entry, settled) in batch.iter().zip(settled) {
-            match settled {
-                Settled::Written => counts.written += 1,
-                Settled::Unchanged => counts.skipped += 1,
+            let (outcome, error) = match settled {
+                Settled::Written => {
+                    counts.written += 1;
+                    ("written", None)
+                }
+                Settled::Unchanged => {
+                    counts.skipped += 1;
+                    ("unchanged", None)
+                }
                 Settled::Failed(why) => {
                     tracing::warn!(record = %entry.source_id, kind = %entry.write_kind, error = %why, "write failed; retried later");
                     counts.failed += 1;
+                    ("failed", Some(why))
                 }
                 Settled::Parked(why) => {
                     tracing::warn!(record = %entry.source_id, kind = %entry.write_kind, error = %why, "write parked");
                     counts.parked += 1;
+                    ("parked", Some(why))
                 }
                 Settled::RateLimited(wait_ms) => {
                     slow_down = Some(slow_down.map_or(wait_ms, |w: i64| w.max(wait_ms)));
+                    ("rate-limited", None)
                 }
+            };
+            if outcomes.len() < RECORDS_PER_STEP {
+                outcomes.push(WriteOutcome {
+                    resource: entry.resource.clone(),
+                    source_connection_id: entry.source_connection_id.clone(),
+                    source_id: entry.source_id.clone(),
+                    kind: entry.write_kind.clone(),
+                    outcome: outcome.to_string(),
+                    error,
+                });
             }
         }
+        let step = WritesStep {
+            target_connection_id: target.clone(),
+            writes: outcomes,
+            total: batch.len() as u64,
+        };
+        runs::record(&self.hub.store, &self.run_id, &Step::Writes(step)).await;
         self.add(counts).await?;
         if let Some(wait_ms) = slow_down {
             tracing::info!(target = %target, wait_ms, "writing side rate limited; its writes wait");
