@@ -21,7 +21,8 @@ use super::error::ApiError as ApiErrorDoc;
 use super::{ApiState, RouteDef, at, build};
 use crate::answers::{self, SyncState, Tenant};
 use crate::answers::{
-    ApiKeyList, ConnectionList, ConnectionView, CreatedKey, RunList, SyncQueued, TenantList,
+    ApiKeyList, ConnectionList, ConnectionView, CreatedKey, RunDetail, RunList, SyncQueued,
+    TenantList,
 };
 use junction_contract::ResourceKind;
 use junction_domain::accounts::api_keys;
@@ -79,6 +80,7 @@ pub fn route_table() -> Vec<RouteDef> {
         at(Post, "/connections/{id}/sync", sync_now),
         at(Post, "/connections/{id}/reconcile", reconcile_now),
         at(Get, "/connections/{id}/runs", runs),
+        at(Get, "/connections/{id}/runs/{run}", run_detail),
         at(Get, "/connections/{id}/keys", list_keys),
         at(Post, "/connections/{id}/keys", create_key),
         at(Get, "/keys", list_all_keys),
@@ -115,6 +117,7 @@ pub fn routes() -> axum::Router<ApiState> {
     sync_now,
     reconcile_now,
     runs,
+    run_detail,
     list_keys,
     create_key,
     list_all_keys,
@@ -769,6 +772,40 @@ async fn runs(
     Ok(Json(RunList {
         data: answers::all(s.hub.store.runs(&id, resource, limit).await?),
     }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/connections/{id}/runs/{run}",
+    tag = "admin",
+    summary = "One sync or reconciliation run with its steps",
+    description = "Each page the run read (records new, changed and unchanged; every request's \
+        method, target without its query string, status, time and budget wait; the connector's \
+        log lines) and the call that failed, as recorded (up to 300 per run, kept \
+        `sync.run_detail_days`); for a failed run, its cause and what to do about it.",
+    params(
+        ("id" = String, Path, description = "The connection id"),
+        ("run" = String, Path, description = "The run id"),
+    ),
+    responses(
+        (status = 200, description = "the run and its steps", body = RunDetail),
+        (status = 401, description = "missing or wrong admin token", body = ApiErrorDoc),
+        (status = 404, description = "no such connection, or no such run of it", body = ApiErrorDoc),
+        (status = 503, description = "the database is unavailable", body = ApiErrorDoc),
+    ),
+    security(("adminToken" = []))
+)]
+async fn run_detail(
+    _: Admin,
+    State(s): State<ApiState>,
+    Path((id, run)): Path<(String, String)>,
+) -> Result<Json<RunDetail>, ApiError> {
+    s.hub.store.connection(&id).await?;
+    let detail = junction_domain::runs::detail(&s.hub.store, &run).await?;
+    if detail.run.connection_id != id {
+        return Err(junction_store::StoreError::not_found("run", run).into());
+    }
+    Ok(Json(detail.into()))
 }
 
 #[derive(Deserialize, ToSchema)]

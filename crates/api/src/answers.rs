@@ -131,6 +131,67 @@ from_row!(Run from store::Run {
     error, host, kind, deleted,
 });
 
+/// One recorded step of a run (`domain::runs`): a page with its record counts, requests
+/// and connector log lines (`page`), the call that failed (`call-failed`), or an
+/// automation's read page and delivered batch (`read`, `writes`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunStep {
+    /// 1 for the run's first step.
+    pub seq: i64,
+    pub at_ms: i64,
+    pub kind: String,
+    /// The step itself, by kind.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+/// What a failed run's error means and what to do about it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunAdvice {
+    /// `credentials`, `rate-limit`, `upstream`, `configuration`, `connector` or `unknown`.
+    pub cause: String,
+    pub summary: String,
+    pub action: String,
+}
+
+/// A sync or reconciliation run with its steps.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunDetail {
+    pub run: Run,
+    pub steps: Vec<RunStep>,
+    /// Pages the run read beyond the steps kept.
+    pub steps_dropped: u64,
+    /// Set when the run failed.
+    pub advice: Option<RunAdvice>,
+}
+
+impl From<junction_domain::runs::RunDetail> for RunDetail {
+    fn from(detail: junction_domain::runs::RunDetail) -> Self {
+        Self {
+            run: detail.run.into(),
+            steps: detail
+                .steps
+                .into_iter()
+                .map(|(stored, _)| RunStep {
+                    seq: stored.seq,
+                    at_ms: stored.at_ms,
+                    detail: serde_json::from_str(&stored.body).unwrap_or(serde_json::Value::Null),
+                    kind: stored.kind,
+                })
+                .collect(),
+            steps_dropped: detail.steps_dropped,
+            advice: detail.advice.map(|a| RunAdvice {
+                cause: a.cause.to_string(),
+                summary: a.summary.to_string(),
+                action: a.action.to_string(),
+            }),
+        }
+    }
+}
+
 /// An API key (its prefix and metadata, never the key).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -912,3 +912,38 @@ async fn a_reconciliation_asked_for_during_a_run_is_kept() {
         }
     }
 }
+
+/// A run keeps at most `STEPS_KEPT` steps, numbered in order; steps older than the prune
+/// time go, newer ones stay.
+#[tokio::test]
+async fn run_steps_are_bounded_per_run_and_pruned_by_age() {
+    use junction::store::run_steps::STEPS_KEPT;
+    for (store, _dir) in stores().await {
+        for i in 0..STEPS_KEPT {
+            assert!(
+                store
+                    .add_run_step("run-1", "page", &format!("{{\"page\":{i}}}"))
+                    .await
+                    .unwrap()
+            );
+        }
+        assert!(
+            !store.add_run_step("run-1", "page", "{}").await.unwrap(),
+            "the run is full"
+        );
+        store.add_run_step("run-2", "page", "{}").await.unwrap();
+        let steps = store.run_steps("run-1").await.unwrap();
+        assert_eq!(steps.len() as i64, STEPS_KEPT);
+        assert_eq!(steps[0].seq, 1);
+        assert_eq!(steps[0].body, "{\"page\":0}");
+        assert_eq!(steps.last().unwrap().seq, STEPS_KEPT);
+        // Nothing is older than a minute ago; everything is older than a minute ahead.
+        let now = junction::store::now_ms();
+        assert_eq!(store.prune_run_steps(now - 60_000).await.unwrap(), 0);
+        assert_eq!(
+            store.prune_run_steps(now + 60_000).await.unwrap() as i64,
+            STEPS_KEPT + 1
+        );
+        assert!(store.run_steps("run-1").await.unwrap().is_empty());
+    }
+}

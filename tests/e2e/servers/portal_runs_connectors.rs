@@ -388,6 +388,24 @@ async fn portal_runs_connectors() {
     }
     let (status, _) = get(&ada, &format!("{base}/portal/runs/no-such-run")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The admin API answers the same story from the same home (domain::runs::detail).
+    let (status, detail) = api
+        .get(&format!("/connections/{acme_shop}/runs/{orders_run}"))
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["run"]["id"], orders_run.as_str());
+    assert_eq!(detail["steps"][0]["kind"], "page", "{detail}");
+    assert_eq!(detail["steps"][0]["detail"]["records"], 30, "{detail}");
+    assert_eq!(detail["steps"][0]["detail"]["requests"][0]["status"], 200);
+    assert!(detail["advice"].is_null());
+    let (_, failed) = api
+        .get(&format!("/connections/{globex_erp}/runs/{globex_run}"))
+        .await;
+    assert_eq!(failed["advice"]["cause"], "credentials", "{failed}");
+    let (status, _) = api
+        .get(&format!("/connections/{acme_shop}/runs/{globex_run}"))
+        .await;
+    assert_eq!(status, 404, "another connection's run");
 
     // Automation runs: none yet, their own empty state.
     let automations = page(&ada, &format!("{base}/portal/runs?kind=automation")).await;
