@@ -226,10 +226,10 @@ impl Store {
         resource: ResourceKind,
         record: &StoredRecord,
     ) -> Result<bool, StoreError> {
-        let changed = self
+        let upserted = self
             .upsert_records(connection_id, resource, std::slice::from_ref(record))
             .await?;
-        Ok(changed > 0)
+        Ok(upserted.changed > 0)
     }
 
     /// Upsert records outside a run (a reconciliation's scan), in one transaction. Returns
@@ -239,11 +239,11 @@ impl Store {
         connection_id: &str,
         resource: ResourceKind,
         records: &[StoredRecord],
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Upserted, StoreError> {
         let mut tx = self.pool().begin().await?;
         let upserted = upsert_in(&mut tx, connection_id, resource, records).await?;
         tx.commit().await?;
-        Ok(upserted.changed)
+        Ok(upserted)
     }
 
     /// The connection's change feed for one resource after `after_seq`, oldest first, up

@@ -272,6 +272,46 @@ async fn records_are_browsed_searched_and_shown_with_their_history() {
     );
     let tombstone = page(&ada, &format!("{records_url}/{gone}")).await;
     assert!(tombstone.contains(r#"id="record-deleted""#), "{tombstone}");
+    // The reconciliation's page: the scan's pages (every order the shop still has) and the
+    // one it found deleted.
+    let start = Instant::now();
+    let reconciliation = loop {
+        let runs = api
+            .ok(&format!(
+                "/connections/{acme}/runs?resource=orders&limit=50"
+            ))
+            .await;
+        let done =
+            runs["data"].as_array().unwrap().iter().find(|r| {
+                r["kind"] == "reconcile" && r["status"] == "succeeded" && r["deleted"] == 1
+            });
+        if let Some(run) = done {
+            break run["id"].as_str().unwrap().to_string();
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "{runs}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let detail = api
+        .ok(&format!("/connections/{acme}/runs/{reconciliation}"))
+        .await;
+    let scanned: u64 = detail["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "page")
+        .map(|s| s["detail"]["records"].as_u64().unwrap())
+        .sum();
+    assert_eq!(scanned, (ORDERS - 1) as u64, "{detail}");
+    let run_page = page(&ada, &format!("{base}/portal/runs/{reconciliation}")).await;
+    assert!(run_page.contains("Reconciliation of orders"), "{run_page}");
+    assert!(
+        run_page.contains(r#"<dd id="run-deleted">1</dd>"#),
+        "{run_page}"
+    );
+    assert!(
+        run_page.contains("Page 1: 59 records, 0 new, 0 changed, 59 unchanged"),
+        "{run_page}"
+    );
 
     // Another tenant's records, an unknown resource, an unknown record: 404.
     for url in [

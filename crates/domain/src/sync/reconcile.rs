@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::autosync::{SyncSettings, variable_products};
 use super::record_json::to_stored;
 use crate::hub::Hub;
+use crate::runs::{self, CallTrace, FailedCallStep, PageStep, Step};
 use junction_contract::{ConnectorError, ListRequest, ResourceKind};
 use junction_runtime::{CallError, CallOptions, LoadedConnector};
 use junction_store::deletions::Gone;
@@ -132,6 +133,7 @@ pub async fn reconcile(scope: Scope<'_>) -> Result<Reconciled, StoreError> {
     tracing::info!(trigger = scope.trigger, "reconciliation started");
     let mut scan = Scan {
         scope: &scope,
+        run_id: run_id.clone(),
         seen: HashSet::new(),
         pages: 0,
         changed: 0,
@@ -221,6 +223,8 @@ fn retry_ms(every_ms: i64) -> i64 {
 
 struct Scan<'s, 'a> {
     scope: &'s Scope<'a>,
+    /// The reconciliation's run, whose steps the scan records.
+    run_id: String,
     seen: HashSet<(String, String)>,
     pages: u64,
     /// Records the scan created, changed or restored in the copy.
@@ -289,17 +293,23 @@ impl Scan<'_, '_> {
                 page_size: scope.settings.page_size,
                 parent_id: parent.map(str::to_string),
             };
-            let page = scope
-                .connector
-                .list(scope.options, request)
-                .await
-                .value
-                .map_err(|e| match e {
-                    CallError::Connector(ConnectorError::NotFound(_)) if parent.is_some() => {
-                        Stop::ParentGone
-                    }
-                    e => Stop::from(e),
-                })?;
+            let started = std::time::Instant::now();
+            let result = scope.connector.list(scope.options, request).await;
+            let trace = CallTrace::of(&result, started);
+            let page = match result.value {
+                Ok(page) => page,
+                Err(CallError::Connector(ConnectorError::NotFound(_))) if parent.is_some() => {
+                    return Err(Stop::ParentGone);
+                }
+                Err(e) => {
+                    let failed = FailedCallStep {
+                        error: e.to_string(),
+                        call: trace,
+                    };
+                    runs::record(&scope.hub.store, &self.run_id, &Step::CallFailed(failed)).await;
+                    return Err(Stop::from(e));
+                }
+            };
             let mut records = Vec::with_capacity(page.entities.len());
             for entity in &page.entities {
                 if entity.kind() != scope.resource {
@@ -314,12 +324,24 @@ impl Scan<'_, '_> {
                     .insert((record.parent_id.clone(), record.external_id.clone()));
                 records.push(record);
             }
-            self.changed += scope
+            let upserted = scope
                 .hub
                 .store
                 .upsert_records(scope.connection_id, scope.resource, &records)
                 .await?;
+            self.changed += upserted.changed;
             self.pages += 1;
+            let listed = records.len() as u64;
+            let step = PageStep {
+                page: self.pages,
+                parent_id: parent.map(str::to_string),
+                records: listed,
+                created: upserted.created,
+                updated: upserted.changed.saturating_sub(upserted.created),
+                unchanged: listed.saturating_sub(upserted.changed),
+                call: trace,
+            };
+            runs::record(&scope.hub.store, &self.run_id, &Step::Page(step)).await;
             scope.renew_lease().await?;
             match page.next_cursor {
                 // A cursor that does not move would list the same page forever.
@@ -368,7 +390,8 @@ impl Scan<'_, '_> {
                         .hub
                         .store
                         .upsert_records(scope.connection_id, scope.resource, &[record])
-                        .await?;
+                        .await?
+                        .changed;
                     tracing::info!(record = %id, "not in the scan but still in the system; kept");
                 }
                 Err(e) => {
