@@ -180,6 +180,20 @@ async fn the_operator_manages_users_and_tenants_manage_their_webhooks() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.contains(r#"id="user-tenant-error""#), "{refused}");
 
+    // A form without its CSRF token is refused (403) and creates nothing.
+    let forged = operator
+        .post(&users_url)
+        .form(&[
+            ("tenant", acme_id.as_str()),
+            ("email", "mal@acme.example"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(!api.text("/users").await.contains("mal@acme.example"));
+
     // Deleted after a confirmation: Bea's session ends at once.
     let bea_id = api.ok("/users").await["data"]
         .as_array()
@@ -270,6 +284,15 @@ async fn the_operator_manages_users_and_tenants_manage_their_webhooks() {
         refused.contains(r#"id="webhook-events-error""#),
         "{refused}"
     );
+
+    let forged = ada
+        .post(&hooks_url)
+        .form(&[("url", "https://example.com/forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    assert!(!api.text("/webhooks").await.contains("forged"));
 
     // Created: the secret shown once.
     let (hook, received) = common::webhook_receiver().await;
