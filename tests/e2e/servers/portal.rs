@@ -294,8 +294,8 @@ async fn users_see_only_their_tenant_and_the_operator_sees_all() {
     assert!(html.contains("Healthy"), "{html}");
     assert!(html.contains("WooCommerce"), "{html}");
     assert!(
-        html.contains("<td class=\"number\">30</td>"),
-        "30 orders: {html}"
+        html.contains("/records/orders\">30</a></td>"),
+        "30 orders, linked to the records browser: {html}"
     );
     assert!(html.contains("ada@acme.example") && html.contains("Tenant <strong>acme</strong>"));
     assert!(
