@@ -412,7 +412,9 @@ impl Store {
         Ok(())
     }
 
-    /// Record the end of a run and release the lease.
+    /// Record the end of a run and release the lease. A "sync now" or "reconcile now" asked
+    /// for while the run went (`requested_ms` set again after `begin_sync_run` cleared it)
+    /// keeps its time, so the job runs again at once instead of at its next cadence.
     pub async fn end_sync_run(
         &self,
         connection_id: &str,
@@ -427,7 +429,8 @@ impl Store {
              run_since = CASE WHEN $2 = 1 THEN run_since ELSE NULL END, \
              run_id = NULL, last_run_ms = $3, last_status = $4, last_error = $5, failures = $6, \
              last_success_ms = CASE WHEN $4 = 'succeeded' THEN $3 ELSE last_success_ms END, \
-             next_run_ms = $7, record_count = $8, lease_owner = NULL, lease_until_ms = NULL \
+             next_run_ms = CASE WHEN requested_ms IS NOT NULL AND requested_ms < $7 THEN requested_ms ELSE $7 END, \
+             record_count = $8, lease_owner = NULL, lease_until_ms = NULL \
              WHERE connection_id = $9 AND resource = $10 AND run_id = $11",
         )
         .bind(end.high_water)

@@ -947,3 +947,66 @@ async fn run_steps_are_bounded_per_run_and_pruned_by_age() {
         assert!(store.run_steps("run-1").await.unwrap().is_empty());
     }
 }
+
+/// "Sync now" (or "reconcile now") asked for while the job runs is not pushed back to the
+/// next cadence by the run's end: the job is due again at once.
+#[tokio::test]
+async fn a_sync_asked_for_during_a_run_runs_right_after_it() {
+    use junction::store::sync_state::RunEnd;
+    for (store, _dir) in stores().await {
+        let tenant = store.create_tenant("t").await.unwrap();
+        let conn = store
+            .create_connection(NewConnection {
+                tenant_id: &tenant.id,
+                connector_key: "k",
+                name: "c",
+                public_config: "{}",
+                sealed_secrets: "",
+                resources: vec![(ResourceKind::Orders, true, 60)],
+            })
+            .await
+            .unwrap();
+        for asked in [false, true] {
+            assert!(
+                store
+                    .claim_job(&conn.id, "orders", "host-a", 60_000)
+                    .await
+                    .unwrap()
+            );
+            store
+                .begin_sync_run(&conn.id, ResourceKind::Orders, "run-1", None)
+                .await
+                .unwrap();
+            if asked {
+                store.sync_now(&conn.id, None).await.unwrap();
+            }
+            let later = junction::store::now_ms() + 3_600_000;
+            store
+                .end_sync_run(
+                    &conn.id,
+                    ResourceKind::Orders,
+                    RunEnd {
+                        run_id: "run-1",
+                        status: "succeeded",
+                        error: None,
+                        high_water: None,
+                        keep_checkpoint: false,
+                        failures: 0,
+                        next_run_ms: later,
+                        record_count: 0,
+                    },
+                )
+                .await
+                .unwrap();
+            let due = store
+                .due_jobs(junction::store::now_ms() + 1, 10)
+                .await
+                .unwrap();
+            assert_eq!(
+                !due.is_empty(),
+                asked,
+                "due again at once only when asked for during the run: {due:?}"
+            );
+        }
+    }
+}
