@@ -23,8 +23,9 @@ use serde_json::Value;
 
 use super::PortalState;
 use super::error::{PortalError, render};
+use super::runs::{day_start_ms, non_empty};
 use super::session::SignedIn;
-use super::views::{Nav, Section, When, query_value};
+use super::views::{Nav, Section, When, capitalised, query_value};
 use junction_contract::ResourceKind;
 use junction_store::browse::{BrowseKey, BrowseQuery, Shown};
 use junction_store::connections::Connection;
@@ -83,10 +84,6 @@ pub struct Filters {
     pub since: Option<jiff::civil::Date>,
     pub shown: Shown,
     pub after: Option<BrowseKey>,
-}
-
-fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn shown_value(shown: Shown) -> &'static str {
@@ -178,13 +175,6 @@ pub fn validate(query: &ListQuery, resource: ResourceKind) -> Result<Filters, Bo
         shown,
         after,
     })
-}
-
-/// The start of a UTC day in epoch milliseconds.
-fn day_start_ms(date: jiff::civil::Date) -> Option<i64> {
-    date.to_zoned(jiff::tz::TimeZone::UTC)
-        .ok()
-        .map(|z| z.timestamp().as_millisecond())
 }
 
 /// The list's URL with these filters, starting after `after` (the first page without).
@@ -388,14 +378,6 @@ async fn list(
         next_href,
     };
     Ok(render(status_code, &page))
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// A string field of the record's JSON.

@@ -214,12 +214,12 @@ impl FieldErrors {
     }
 }
 
-fn non_empty(value: &Option<String>) -> Option<&str> {
+pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// The start of a UTC day in epoch milliseconds.
-fn day_start_ms(date: jiff::civil::Date) -> Option<i64> {
+pub(crate) fn day_start_ms(date: jiff::civil::Date) -> Option<i64> {
     date.to_zoned(jiff::tz::TimeZone::UTC)
         .ok()
         .map(|z| z.timestamp().as_millisecond())

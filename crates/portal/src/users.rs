@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::PortalState;
 use super::error::{PortalError, render};
 use super::session::SignedIn;
-use super::views::{Nav, Section, When};
+use super::views::{Nav, Section, When, sentence};
 use junction_domain::accounts::password::{self, Password};
 use junction_domain::accounts::users::{self, UserError};
 use junction_store::StoreError;
@@ -272,19 +272,6 @@ async fn create(
     }
 }
 
-/// "give an email address" → "Give an email address."
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut text: String = chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default();
-    if !text.ends_with('.') {
-        text.push('.');
-    }
-    text
-}
-
 /// The user `id` as a row, or a 404.
 async fn user_row(state: &PortalState, id: &str) -> Result<UserRow, PortalError> {
     let store = &state.hub.store;
@@ -328,18 +315,4 @@ async fn delete(
     let user = user_row(&state, &id).await?;
     users::delete(&state.hub.store, &user.id).await?;
     Ok(Redirect::to(&format!("{PATH}?notice=deleted")).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sentence;
-
-    #[test]
-    fn domain_messages_become_sentences() {
-        assert_eq!(
-            sentence("give an email address like name@example.com"),
-            "Give an email address like name@example.com."
-        );
-        assert_eq!(sentence("Done."), "Done.");
-    }
 }

@@ -121,6 +121,25 @@ pub fn query_value(value: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `orders` → `Orders`.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A message as a sentence: trimmed, capitalised, ending with a full stop (the domain's
+/// messages start lower-case and have none).
+pub fn sentence(message: &str) -> String {
+    let mut text = capitalised(message.trim());
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
+    text
+}
+
 /// A moment, for `<time datetime=...>` and for people (UTC).
 pub struct When {
     pub iso: String,
@@ -223,4 +242,19 @@ pub struct ConnectionsPage {
     pub connector_keys: Vec<String>,
     /// What the last action did (`?done=`), in words.
     pub notice: Option<&'static str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{capitalised, sentence};
+
+    #[test]
+    fn domain_messages_become_sentences() {
+        assert_eq!(
+            sentence("give an email address like name@example.com"),
+            "Give an email address like name@example.com."
+        );
+        assert_eq!(sentence("Done."), "Done.");
+        assert_eq!(capitalised("orders"), "Orders");
+    }
 }

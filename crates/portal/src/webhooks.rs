@@ -22,7 +22,7 @@ use super::PortalState;
 use super::access::may_see_tenant;
 use super::error::{PortalError, render};
 use super::session::SignedIn;
-use super::views::{Nav, Section, When};
+use super::views::{self, Nav, Section, When, capitalised};
 use junction_domain::webhooks::endpoints::{self, EndpointError, EndpointSpec};
 use junction_domain::webhooks::events::EVENT_TYPES;
 use junction_store::StoreError;
@@ -70,22 +70,13 @@ impl From<EndpointError> for PortalError {
     }
 }
 
-/// "url must be http" → "The URL must be http." (the domain's messages start lower-case
-/// and name the admin API's field).
+/// "url must be http" → "The URL must be http." (the domain's messages name the admin
+/// API's field).
 fn sentence(message: &str) -> String {
-    let message = match message.strip_prefix("url ") {
-        Some(rest) => format!("the URL {rest}"),
-        None => message.to_string(),
-    };
-    let mut chars = message.chars();
-    let mut text: String = chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default();
-    if !text.ends_with('.') {
-        text.push('.');
+    match message.strip_prefix("url ") {
+        Some(rest) => views::sentence(&format!("the URL {rest}")),
+        None => views::sentence(message),
     }
-    text
 }
 
 /// The endpoint `id`, if this session may see it.
@@ -518,14 +509,6 @@ fn delivery_row(delivery: WebhookDelivery) -> DeliveryRow {
         id: delivery.id,
         event_type: delivery.event_type,
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// `GET /portal/webhooks/{id}`.

@@ -16,7 +16,7 @@ use super::super::PortalState;
 use super::super::access;
 use super::super::error::{PortalError, render};
 use super::super::session::SignedIn;
-use super::super::views::{Nav, Section};
+use super::super::views::{Nav, Section, sentence};
 use super::page_path;
 use junction_domain::DomainError;
 use junction_domain::automations::{self, NewAutomation};
@@ -96,18 +96,6 @@ fn label_of(key: &str) -> &'static str {
         "customers" => "Customers",
         _ => "Products",
     }
-}
-
-/// A message as a sentence: capitalised, ending with a full stop.
-fn sentence(message: &str) -> String {
-    let mut text = message.trim().to_string();
-    if let Some(first) = text.get_mut(0..1) {
-        first.make_ascii_uppercase();
-    }
-    if !text.ends_with(['.', '!', '?']) {
-        text.push('.');
-    }
-    text
 }
 
 /// Add a problem to a field's text (a field may have several).
