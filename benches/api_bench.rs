@@ -311,6 +311,7 @@ async fn native_ingest(store: &Store, base: &str, shop: &WooConfig, orders: u64)
                 run_id: NATIVE_RUN,
                 records: &records,
                 next_cursor: Some(&next),
+                deleted: &[],
             })
             .await
             .unwrap();

@@ -335,6 +335,7 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
                 cursor,
                 page_size,
                 parent_id: parent,
+                ids_only: false,
             };
             if all {
                 list_all(&connector, &options, request).await

@@ -15,7 +15,7 @@ from typing import Callable, List, Optional, TypeVar
 from urllib.parse import urlencode
 
 from componentize_py_types import Result
-from junction_sdk import batch, errors, http
+from junction_sdk import batch, errors, http, pages
 from wit_world import exports
 from wit_world.imports import host
 from wit_world.imports import junction_connector_types as t
@@ -77,7 +77,7 @@ def list_products(config: catalog.Config, request: t.ListRequest, limit: int) ->
     page = rows[:limit]
     more = catalog.next_offset(response.header("link")) is not None or len(rows) > limit
     next_cursor = (key or catalog.START).following(page).encode() if more and page else None
-    return t.Page([catalog.to_product(row) for row in page], next_cursor)
+    return pages.page([catalog.to_product(row) for row in page], next_cursor)
 
 
 def list_variations(config: catalog.Config, request: t.ListRequest, limit: int) -> t.Page:
@@ -86,7 +86,7 @@ def list_variations(config: catalog.Config, request: t.ListRequest, limit: int) 
     response = fetch_csv(config, f"products/{parent}/variants.csv", {"offset": offset, "limit": limit})
     rows = catalog.parse_rows(response.text(), catalog.VARIANT_COLUMNS)
     following = catalog.next_offset(response.header("link"))
-    return t.Page(
+    return pages.page(
         [catalog.to_variation(row) for row in rows],
         catalog.encode_cursor(following) if following is not None else None,
     )
@@ -129,6 +129,7 @@ class Connector(exports.Connector):
             config_schema=json.dumps(CONFIG_SCHEMA),
             hosts=["config:catalog_url"],
             rate_limit=None,
+            deletions=[],
         )
 
     def check(self, config: str) -> t.CheckInfo:

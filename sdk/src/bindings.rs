@@ -1,4 +1,4 @@
-//! The generated bindings of the `junction:connector@0.1.0` world `plugin`.
+//! The generated bindings of the `junction:connector@0.2.0` world `plugin`.
 //!
 //! Connector authors rarely need this module directly: the canonical types are re-exported
 //! in [`crate::types`] and [`crate::prelude`], the `connector` trait as [`crate::Connector`],

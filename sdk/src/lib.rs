@@ -1,7 +1,7 @@
 //! The Junction connector SDK: everything a Rust connector needs besides its own mapping
 //! code.
 //!
-//! A connector is a WebAssembly component of the `junction:connector@0.1.0` world `plugin`
+//! A connector is a WebAssembly component of the `junction:connector@0.2.0` world `plugin`
 //! (see `wit/connector.wit`). With this crate a connector is a `cdylib` that implements
 //! [`Connector`] and exports it with [`export_connector!`]:
 //!
@@ -35,6 +35,7 @@
 //! - [`error`]: constructors for [`types::ConnectorError`] and the mapping of HTTP answers
 //!   (status, `Retry-After`, error bodies) and transport failures onto it.
 //! - [`paging`]: opaque cursors and `Link` headers.
+//! - [`deletions`]: declaring how deletions are found, pages that report them, ids-only pages.
 //! - [`time`]: RFC 3339 UTC timestamps as the contract wants them.
 //! - [`decimal`]: validated decimal strings for money and quantities.
 //! - [`config`]: parsing the connection config into a serde struct.
@@ -51,6 +52,7 @@ pub mod batch;
 pub mod bindings;
 pub mod config;
 pub mod decimal;
+pub mod deletions;
 pub mod error;
 pub mod http;
 pub mod log;

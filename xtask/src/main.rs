@@ -271,6 +271,7 @@ const NOT_IN_POSTGRES_PASS: &[(&str, &str)] = &[
 
 fn test(extra: &[String]) -> Result<()> {
     build_plugins()?;
+    polyglot::sdk_tests(&root(), &target_dir())?;
     realsys::install_all(&target_dir())?;
     run(cargo().args(["build", "--package", "junction", "--bins"]))?;
     let browser_env = browser::install(&target_dir())?;

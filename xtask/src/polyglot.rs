@@ -289,6 +289,35 @@ fn install_py(root: &Path, tools: &Path) -> Result<PathBuf> {
     Ok(tool)
 }
 
+/// The JavaScript and Python SDKs' own unit tests, run natively: `node --test` over
+/// `sdk/javascript/test/`, and `unittest` over `sdk/python/tests/` against the real bindings
+/// componentize-py generates for the contract (`wit_world`, into
+/// `target/polyglot/py-bindings/`), so the helpers are checked against the types a
+/// connector gets. Needs the toolchains `build` installs.
+pub fn sdk_tests(root: &Path, target: &Path) -> Result<()> {
+    run(Command::new("node")
+        .args(["--test", "sdk/javascript/test/"])
+        .current_dir(root))?;
+    let tools = target.join("polyglot");
+    let componentize_py = install_py(root, &tools)?;
+    let bindings = tools.join("py-bindings");
+    if bindings.exists() {
+        std::fs::remove_dir_all(&bindings)?;
+    }
+    run(Command::new(&componentize_py)
+        .arg("-d")
+        .arg(root.join("wit"))
+        .args(["-w", WORLD, "bindings"])
+        .arg(&bindings))?;
+    let python_path = std::env::join_paths([bindings, root.join("sdk").join("python")])?;
+    run(
+        Command::new(tools.join("py-venv").join("bin").join("python"))
+            .args(["-m", "unittest", "discover", "-s", "sdk/python/tests"])
+            .env("PYTHONPATH", python_path)
+            .current_dir(root),
+    )
+}
+
 /// Fails with an install hint when a program is not on the PATH.
 fn require(program: &str, what: &str) -> Result<()> {
     match Command::new(program).arg("--version").output() {

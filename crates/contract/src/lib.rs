@@ -6,7 +6,7 @@
 
 mod bindings {
     wasmtime::component::bindgen!({
-        inline: "package junction:contract-host; world types-only { import junction:connector/types@0.1.0; }",
+        inline: "package junction:contract-host; world types-only { import junction:connector/types@0.2.0; }",
         path: "../../wit",
         additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
     });
@@ -75,6 +75,57 @@ impl WriteKind {
             WriteKind::UpsertCustomer => "upsert-customer",
             WriteKind::UpsertProduct => "upsert-product",
         }
+    }
+}
+
+impl Manifest {
+    /// How deletions of `resource` are found: as the manifest declares, else by
+    /// reconciliation (the contract's default for a resource it does not list).
+    pub fn deletion_detection(&self, resource: ResourceKind) -> DeletionDetection {
+        self.deletions
+            .iter()
+            .find(|entry| entry.resource == resource)
+            .map_or(DeletionDetection::RECONCILIATION, |entry| entry.detection)
+    }
+}
+
+impl DeletionDetection {
+    /// The set flags by name, as the manifest listing and the API show them (`[]`: the
+    /// system never deletes records of the resource).
+    pub fn names(self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.contains(DeletionDetection::REPORTED) {
+            names.push("reported");
+        }
+        if self.contains(DeletionDetection::RECONCILIATION) {
+            names.push("reconciliation");
+        }
+        names
+    }
+}
+
+// bindgen derives serde for records and variants but not for flags: a deletion detection is
+// written as the list of its flags' names, e.g. `["reported", "reconciliation"]`.
+impl serde::Serialize for DeletionDetection {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.names())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeletionDetection {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let names = Vec::<String>::deserialize(deserializer)?;
+        names
+            .iter()
+            .try_fold(DeletionDetection::empty(), |all, name| {
+                match name.as_str() {
+                    "reported" => Ok(all | DeletionDetection::REPORTED),
+                    "reconciliation" => Ok(all | DeletionDetection::RECONCILIATION),
+                    other => Err(serde::de::Error::custom(format!(
+                        "unknown deletion detection `{other}`: expected reported or reconciliation"
+                    ))),
+                }
+            })
     }
 }
 
@@ -149,5 +200,26 @@ impl ConnectorError {
             ConnectorError::Transport(m) => format!("transport error: {m}"),
             ConnectorError::Internal(m) => format!("connector internal error: {m}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deletion_detection_reads_back_as_written() {
+        let both = DeletionDetection::REPORTED | DeletionDetection::RECONCILIATION;
+        let text = serde_json::to_string(&both).unwrap_or_default();
+        assert_eq!(text, r#"["reported","reconciliation"]"#);
+        let back: Result<DeletionDetection, _> = serde_json::from_str(&text);
+        assert!(matches!(back, Ok(d) if d == both));
+        let none: Result<DeletionDetection, _> = serde_json::from_str("[]");
+        assert!(matches!(none, Ok(d) if d == DeletionDetection::empty()));
+        let bad = serde_json::from_str::<DeletionDetection>(r#"["soon"]"#);
+        assert!(bad.is_err_and(|e| {
+            e.to_string()
+                .contains("expected reported or reconciliation")
+        }));
     }
 }

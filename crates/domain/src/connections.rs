@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::hub::{Hub, HubError};
 use crate::{DomainError, Problem, problem};
-use junction_contract::{ConnectorError, ResourceKind};
+use junction_contract::{ConnectorError, DeletionDetection, ResourceKind};
 use junction_runtime::CallError;
 use junction_runtime::config_check::summarize;
 use junction_store::connections::DeletedConnection;
@@ -82,8 +82,48 @@ pub async fn reconcile_now(
     connection_id: &str,
     resource: Option<ResourceKind>,
 ) -> Result<u64, DomainError> {
-    hub.store.connection(connection_id).await?;
-    let queued = hub.store.reconcile_now(connection_id, resource).await?;
+    let connection = hub.store.connection(connection_id).await?;
+    // A resource whose connector says its system never deletes is not scanned for
+    // deletions; asked for by name, that is an error the caller can act on.
+    let detection = hub
+        .connector(&connection.connector_key)
+        .map(|c| (c.key().to_string(), c.manifest.clone()))
+        .ok();
+    let reconciled = |r: ResourceKind| {
+        detection.as_ref().is_none_or(|(_, m)| {
+            m.deletion_detection(r)
+                .contains(DeletionDetection::RECONCILIATION)
+        })
+    };
+    let mut queued = 0;
+    match resource {
+        Some(r) if !reconciled(r) => {
+            let (key, how) = detection
+                .as_ref()
+                .map_or(("", DeletionDetection::empty()), |(k, m)| {
+                    (k.as_str(), m.deletion_detection(r))
+                });
+            let why = if how.contains(DeletionDetection::REPORTED) {
+                "reports every deletion of them while it syncs"
+            } else {
+                "says its system never deletes them"
+            };
+            return Err(DomainError::invalid(
+                "resource",
+                format!(
+                    "connector `{key}` {why} (its manifest declares no reconciliation for {}): \
+                     there is nothing to reconcile",
+                    r.as_str()
+                ),
+            ));
+        }
+        Some(r) => queued += hub.store.reconcile_now(connection_id, Some(r)).await?,
+        None => {
+            for r in ResourceKind::ALL.into_iter().filter(|r| reconciled(*r)) {
+                queued += hub.store.reconcile_now(connection_id, Some(r)).await?;
+            }
+        }
+    }
     if queued > 0 {
         hub.wake_sync();
     }

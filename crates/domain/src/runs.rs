@@ -84,8 +84,15 @@ pub struct PageStep {
     pub created: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Records the system reported deleted on this page and the copy removed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deleted: u64,
     #[serde(flatten)]
     pub call: CallTrace,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A call that failed and ended the run (or the reconciliation).
@@ -425,6 +432,7 @@ mod tests {
             created: 3,
             updated: 2,
             unchanged: 5,
+            deleted: 1,
             call: CallTrace {
                 requests: vec![RequestRecord {
                     method: "GET".into(),

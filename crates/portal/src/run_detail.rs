@@ -89,13 +89,17 @@ fn step_row(seq: i64, at_ms: i64, step: Option<Step>) -> StepRow {
                 .unwrap_or_default();
             (
                 format!(
-                    "Page {}{of}: {} record{}, {} new, {} changed, {} unchanged",
+                    "Page {}{of}: {} record{}, {} new, {} changed, {} unchanged{}",
                     p.page,
                     p.records,
                     if p.records == 1 { "" } else { "s" },
                     p.created,
                     p.updated,
-                    p.unchanged
+                    p.unchanged,
+                    match p.deleted {
+                        0 => String::new(),
+                        n => format!(", {n} deleted in the system"),
+                    }
                 ),
                 false,
                 p.call,

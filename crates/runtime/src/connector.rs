@@ -97,11 +97,11 @@ impl LoadedConnector {
                 .instantiate_pre(&component)
                 .map_err(|e| LoadError::WrongWorld {
                     path: source.clone(),
-                    reason: format!("{e:#}"),
+                    reason: format!("{}{e:#}", older_contract_hint(&component, runtime.engine())),
                 })?;
         let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::WrongWorld {
             path: source.clone(),
-            reason: format!("{e:#}"),
+            reason: format!("{}{e:#}", older_contract_hint(&component, runtime.engine())),
         })?;
 
         let manifest_call = call::run(
@@ -389,4 +389,28 @@ fn check_component_header(bytes: &[u8], path: &Path) -> Result<(), LoadError> {
         });
     }
     Ok(())
+}
+
+/// The version of the contract this host speaks, as connectors export it.
+const CONTRACT_EXPORT: &str = "junction:connector/connector@0.2.0";
+
+/// When a component exports an older version of the contract, say so first: "rebuild it"
+/// is the fix, which the linker's type mismatch does not tell an author.
+fn older_contract_hint(
+    component: &wasmtime::component::Component,
+    engine: &wasmtime::Engine,
+) -> String {
+    component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name)
+        .find(|name| name.starts_with("junction:connector/connector@") && *name != CONTRACT_EXPORT)
+        .map(|name| {
+            format!(
+                "it exports `{name}`, an older contract than this host's `{CONTRACT_EXPORT}` \
+                 (0.2.0 added deletions to the manifest and to list pages): rebuild it against \
+                 the current wit/ or SDK; "
+            )
+        })
+        .unwrap_or_default()
 }

@@ -40,6 +40,18 @@ pub fn problems(manifest: &Manifest) -> Vec<String> {
     if has_duplicates(&manifest.writes) {
         problems.push("writes lists an entry twice".to_string());
     }
+    for entry in &manifest.deletions {
+        if !manifest.resources.contains(&entry.resource) {
+            problems.push(format!(
+                "deletions names `{}`, which resources does not list",
+                entry.resource.as_str()
+            ));
+        }
+    }
+    let declared: Vec<ResourceKind> = manifest.deletions.iter().map(|d| d.resource).collect();
+    if has_duplicates(&declared) {
+        problems.push("deletions lists a resource twice".to_string());
+    }
     match serde_json::from_str::<Value>(&manifest.config_schema) {
         Err(e) => problems.push(format!("config-schema is not JSON: {e}")),
         Ok(schema) if !schema.is_object() => {
@@ -122,6 +134,11 @@ pub fn describe(manifest: &Manifest) -> Value {
         "description": manifest.description,
         "resources": manifest.resources.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "writes": manifest.writes.iter().map(|w| w.as_str()).collect::<Vec<_>>(),
+        "deletions": manifest
+            .resources
+            .iter()
+            .map(|r| (r.as_str().to_string(), json!(manifest.deletion_detection(*r).names())))
+            .collect::<serde_json::Map<_, _>>(),
         "configSchema": schema,
         "secretFields": secret_fields(manifest),
         "hosts": manifest.hosts,
@@ -133,7 +150,7 @@ pub fn describe(manifest: &Manifest) -> Value {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::types::{RateLimit, ResourceKind, WriteKind};
+    use crate::types::{DeletionDetection, RateLimit, ResourceDeletions, ResourceKind, WriteKind};
 
     fn manifest() -> Manifest {
         Manifest {
@@ -143,6 +160,7 @@ mod tests {
             description: String::new(),
             resources: vec![ResourceKind::Orders],
             writes: vec![WriteKind::OrderStatus],
+            deletions: vec![],
             config_schema:
                 r#"{"type":"object","properties":{"token":{"type":"string","writeOnly":true}}}"#
                     .into(),
@@ -182,7 +200,33 @@ mod tests {
             requests: 0,
             per_seconds: 60,
         });
+        m.deletions = vec![ResourceDeletions {
+            resource: ResourceKind::Orders,
+            detection: DeletionDetection::REPORTED,
+        }];
         let found = problems(&m);
-        assert_eq!(found.len(), 6, "{found:#?}");
+        assert_eq!(found.len(), 7, "{found:#?}");
+    }
+
+    #[test]
+    fn deletions_default_to_reconciliation_and_are_described_per_resource() {
+        let mut m = manifest();
+        m.resources.push(ResourceKind::Customers);
+        m.deletions = vec![ResourceDeletions {
+            resource: ResourceKind::Orders,
+            detection: DeletionDetection::REPORTED | DeletionDetection::RECONCILIATION,
+        }];
+        assert!(problems(&m).is_empty());
+        assert_eq!(
+            describe(&m)["deletions"],
+            json!({"orders": ["reported", "reconciliation"], "customers": ["reconciliation"]})
+        );
+        m.deletions[0].detection = DeletionDetection::empty();
+        assert_eq!(describe(&m)["deletions"]["orders"], json!([]));
+        m.deletions.push(m.deletions[0]);
+        assert_eq!(
+            problems(&m),
+            vec!["deletions lists a resource twice".to_string()]
+        );
     }
 }

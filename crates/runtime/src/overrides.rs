@@ -176,6 +176,7 @@ mod tests {
             .to_string(),
             hosts: vec!["config:base_url".into()],
             rate_limit: None,
+            deletions: vec![],
         }
     }
 

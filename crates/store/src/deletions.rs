@@ -5,6 +5,9 @@
 //! `updatedSince` learn it in order. Deleting a product deletes its variations with it. A
 //! tombstone written again (the record reappeared) is restored by the ordinary upsert.
 //!
+//! A connector that reports deletions (`page.deleted`) has them applied with the page that
+//! carries them ([`tombstone_live`], called by `commit_page`).
+//!
 //! Reconciliation ends here: [`Store::tombstone_unchanged`] marks deleted only the records
 //! the copy has not changed since the scan began (their `changed_ms` is at or before the
 //! clock read at its start, [`Store::change_clock`]), so a record synced while the scan ran
@@ -72,6 +75,41 @@ impl Store {
             .collect()
     }
 
+    /// Those of `keys` (parent id, external id) the copy holds as tombstones: a scan that
+    /// lists them again has found records that came back.
+    pub async fn deleted_among(
+        &self,
+        connection_id: &str,
+        resource: ResourceKind,
+        keys: &[(String, String)],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let wanted: HashSet<&(String, String)> = keys.iter().collect();
+        let mut found = Vec::new();
+        for chunk in keys.chunks(200) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT parent_id, external_id FROM records WHERE connection_id = $1 \
+                 AND resource = $2 AND deleted_ms IS NOT NULL AND external_id IN ({})",
+                marks.join(", ")
+            )))
+            .bind(connection_id)
+            .bind(resource.as_str());
+            for (_, id) in chunk {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(self.pool()).await? {
+                let key: (String, String) =
+                    (row.try_get("parent_id")?, row.try_get("external_id")?);
+                if wanted.contains(&key) {
+                    found.push(key);
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+
     /// Mark the given records deleted, in one transaction, unless the copy changed them
     /// after `scan_clock_ms` (or they are already tombstones). A deleted product's
     /// variations go with it.
@@ -84,22 +122,50 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let still = still_unchanged(&mut tx, &gone).await?;
-        let deleted = tombstone_in(&mut tx, gone.connection_id, gone.resource, &still).await?;
-        let mut cascaded = 0;
-        if gone.resource == ResourceKind::Products && !still.is_empty() {
-            let products: Vec<&str> = still.iter().map(|(_, id)| id.as_str()).collect();
-            let variations = live_children(&mut tx, gone.connection_id, &products).await?;
-            cascaded = tombstone_in(
-                &mut tx,
-                gone.connection_id,
-                ResourceKind::Variations,
-                &variations,
-            )
-            .await?;
-        }
+        let done =
+            tombstone_with_children(&mut tx, gone.connection_id, gone.resource, &still).await?;
         tx.commit().await?;
-        Ok(Tombstoned { deleted, cascaded })
+        Ok(done)
     }
+}
+
+/// Tombstone those of `keys` that are live records of the copy (a key it does not hold, or
+/// holds deleted already, is skipped), inside the caller's transaction, which has locked
+/// the connection row. A deleted product takes its variations.
+pub(crate) async fn tombstone_live(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    connection_id: &str,
+    resource: ResourceKind,
+    keys: &[(String, String)],
+) -> Result<Tombstoned, StoreError> {
+    let live = still_unchanged(
+        tx,
+        &Gone {
+            connection_id,
+            resource,
+            keys,
+            scan_clock_ms: i64::MAX,
+        },
+    )
+    .await?;
+    tombstone_with_children(tx, connection_id, resource, &live).await
+}
+
+/// Tombstone live `keys`, and the variations of deleted products.
+async fn tombstone_with_children(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    connection_id: &str,
+    resource: ResourceKind,
+    keys: &[(String, String)],
+) -> Result<Tombstoned, StoreError> {
+    let deleted = tombstone_in(tx, connection_id, resource, keys).await?;
+    let mut cascaded = 0;
+    if resource == ResourceKind::Products && !keys.is_empty() {
+        let products: Vec<&str> = keys.iter().map(|(_, id)| id.as_str()).collect();
+        let variations = live_children(tx, connection_id, &products).await?;
+        cascaded = tombstone_in(tx, connection_id, ResourceKind::Variations, &variations).await?;
+    }
+    Ok(Tombstoned { deleted, cascaded })
 }
 
 /// The keys that are still live and unchanged since the scan began.

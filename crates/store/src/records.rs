@@ -18,7 +18,9 @@
 //! A record whose stored JSON does not change is not written at all (it keeps its number,
 //! time and position).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use super::deletions::tombstone_live;
 
 use sqlx::Row;
 
@@ -126,6 +128,10 @@ pub struct PageCheckpoint<'a> {
     pub records: &'a [StoredRecord],
     /// The connector cursor for the next page (none: the run's listing is complete).
     pub next_cursor: Option<&'a str>,
+    /// Records the system reported deleted on this page, as (parent id, external id):
+    /// tombstoned in the same transaction (a product takes its variations), except those
+    /// the page also lists as live.
+    pub deleted: &'a [(String, String)],
 }
 
 /// An internal list query: records in position order.
@@ -208,7 +214,24 @@ impl Store {
                 page.connection_id
             )));
         }
-        let upserted = upsert_in(&mut tx, page.connection_id, page.resource, page.records).await?;
+        let mut upserted =
+            upsert_in(&mut tx, page.connection_id, page.resource, page.records).await?;
+        if !page.deleted.is_empty() {
+            let listed: HashSet<(&str, &str)> = page
+                .records
+                .iter()
+                .map(|r| (r.parent_id.as_str(), r.external_id.as_str()))
+                .collect();
+            let reported: Vec<(String, String)> = page
+                .deleted
+                .iter()
+                .filter(|(parent, id)| !listed.contains(&(parent.as_str(), id.as_str())))
+                .cloned()
+                .collect();
+            let done =
+                tombstone_live(&mut tx, page.connection_id, page.resource, &reported).await?;
+            upserted.deleted = done.deleted + done.cascaded;
+        }
         sqlx::query("UPDATE runs SET pages = pages + 1, records = records + $1 WHERE id = $2")
             .bind(i64::try_from(page.records.len()).unwrap_or(i64::MAX))
             .bind(page.run_id)
@@ -493,6 +516,9 @@ impl Store {
 pub struct Upserted {
     pub changed: u64,
     pub created: u64,
+    /// Records the page reported deleted that the copy held live, with the variations of
+    /// deleted products ([`PageCheckpoint::deleted`]).
+    pub deleted: u64,
 }
 
 /// Upsert records inside a transaction: only those that are new or whose JSON changed (and
@@ -585,6 +611,7 @@ async fn upsert_in(
     )
     .await?;
     Ok(Upserted {
+        deleted: 0,
         changed: u64::try_from(changed.len()).unwrap_or(0),
         created: u64::try_from(added).unwrap_or(0),
     })

@@ -156,10 +156,7 @@ impl Api {
         } else {
             None
         };
-        Ok(Page {
-            entities,
-            next_cursor,
-        })
+        Ok(Page::of(entities, next_cursor))
     }
 
     /// One order by its Bugalou id (or its order number on the configured platform).

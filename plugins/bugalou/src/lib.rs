@@ -35,6 +35,7 @@ pub fn manifest() -> ConnectorManifest {
         config_schema: config::schema(),
         hosts: vec!["app.bugalou.com".into(), "config:base_url".into()],
         rate_limit: None,
+        deletions: vec![],
     }
 }
 

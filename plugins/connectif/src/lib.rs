@@ -60,6 +60,7 @@ pub fn manifest() -> ConnectorManifest {
         config_schema: config::schema(),
         hosts: vec!["api.connectif.cloud".into(), "config:base_url".into()],
         rate_limit: Some(RATE_LIMIT),
+        deletions: vec![],
     }
 }
 

@@ -6,7 +6,7 @@
 // enums kebab-case strings, options `undefined`, u64/s64 BigInt; an export returning
 // `result<T, E>` returns T and throws E.
 
-import { log } from 'junction:connector/host@0.1.0';
+import { log } from 'junction:connector/host@0.2.0';
 
 import { writeEach } from '../../../sdk/javascript/lib/batch.js';
 import { asConnectorError, invalidRequest, unsupported, upstream } from '../../../sdk/javascript/lib/errors.js';
@@ -20,6 +20,7 @@ import {
   wrapCursor,
 } from './feed.js';
 import { getJson } from '../../../sdk/javascript/lib/http.js';
+import { page } from '../../../sdk/javascript/lib/pages.js';
 
 const CONFIG_SCHEMA = {
   type: 'object',
@@ -66,6 +67,8 @@ export const connector = {
       configSchema: JSON.stringify(CONFIG_SCHEMA),
       hosts: ['config:feed_url'],
       rateLimit: undefined,
+      // Deletions of products are found by the host's reconciliation (the default).
+      deletions: [],
     };
   },
 
@@ -87,16 +90,16 @@ export const connector = {
       if (since !== undefined) query.set('updated_since', since);
       const feedCursor = unwrapCursor(request.cursor);
       if (feedCursor !== undefined) query.set('cursor', feedCursor);
-      const page = await getJson(`${config.feedUrl}/products?${query}`, authHeaders(config));
-      if (!Array.isArray(page.products)) {
+      const feedPage = await getJson(`${config.feedUrl}/products?${query}`, authHeaders(config));
+      if (!Array.isArray(feedPage.products)) {
         throw upstream(200, 'invalid JSON from upstream (unexpected shape): no products array');
       }
-      const entities = page.products.map(toEntity);
+      const entities = feedPage.products.map(toEntity);
       log('debug', 'listed products', [
         ['count', String(entities.length)],
-        ['more', String(page.next_cursor != null)],
+        ['more', String(feedPage.next_cursor != null)],
       ]);
-      return { entities, nextCursor: wrapCursor(page.next_cursor) };
+      return page(entities, wrapCursor(feedPage.next_cursor));
     });
   },
 

@@ -40,6 +40,7 @@ impl Connector for HelloFeed {
                 .into(),
             hosts: vec!["config:feed_url".into()],
             rate_limit: None,
+            deletions: vec![],
         }
     }
 
@@ -85,10 +86,7 @@ impl Connector for HelloFeed {
             _ => None,
         };
         let entities = products.into_iter().map(|(_, p)| Entity::Product(p));
-        Ok(Page {
-            entities: entities.collect(),
-            next_cursor,
-        })
+        Ok(Page::of(entities.collect(), next_cursor))
     }
 
     fn get(

@@ -5,6 +5,7 @@
 //! automations like synced ones. Listing returns nothing new (there is nothing to pull)
 //! and writes are not taken.
 
+use junction_sdk::deletions;
 use junction_sdk::prelude::*;
 
 struct Push;
@@ -27,6 +28,9 @@ impl Connector for Push {
                 .into(),
             hosts: vec![],
             rate_limit: None,
+            // Pushed orders exist only in Junction's copy: a reconciliation would find none of
+            // them in the (empty) listing and, `get` answering not-found, delete them all.
+            deletions: vec![deletions::never_deleted(ResourceKind::Orders)],
         }
     }
 
@@ -37,10 +41,7 @@ impl Connector for Push {
     }
 
     fn list(_: String, _: ListRequest) -> Result<Page, ConnectorError> {
-        Ok(Page {
-            entities: vec![],
-            next_cursor: None,
-        })
+        Ok(Page::of(vec![], None))
     }
 
     fn get(

@@ -139,10 +139,7 @@ pub fn list(session: &Session, request: &ListRequest) -> Result<Page, ConnectorE
     let next_cursor = next_cursor
         .map(|c| junction_sdk::paging::encode_cursor(&c))
         .transpose()?;
-    Ok(Page {
-        entities,
-        next_cursor,
-    })
+    Ok(Page::of(entities, next_cursor))
 }
 
 /// One record by id.

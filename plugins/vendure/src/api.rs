@@ -177,10 +177,7 @@ impl Api {
                         .map(|i| mapping::entity(resource, &items[i], self.decimals))
                         .collect::<Result<Vec<_>, _>>()?;
                     let next_cursor = next.map(|n| encode_cursor(&n)).transpose()?;
-                    return Ok(Page {
-                        entities,
-                        next_cursor,
-                    });
+                    return Ok(Page::of(entities, next_cursor));
                 }
             }
         }

@@ -60,6 +60,7 @@ pub fn manifest() -> ConnectorManifest {
         config_schema: config::schema(),
         hosts: vec!["config:base_url".into()],
         rate_limit: None,
+        deletions: vec![],
     }
 }
 

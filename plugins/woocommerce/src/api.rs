@@ -20,7 +20,7 @@ use crate::config::{Config, host_label};
 use crate::keyset::{self, Cursor, Key, Order, Step, Window};
 use crate::mapping::{self, entity_id_and_modified};
 use crate::model::{WcOrder, WcSystemStatus};
-use crate::{batch, writes};
+use crate::{batch, deletions, writes};
 
 /// Requests one `list` call may make before it returns what it has (possibly an empty page
 /// with a cursor): retries after concurrent changes and skipping already-returned records.
@@ -166,11 +166,21 @@ impl Api {
             _ => Order::Modified,
         };
         let listing = listing_name(resource, parent);
+        if req.ids_only {
+            return deletions::ids_page(&self.client, &collection(resource, parent), &listing, req);
+        }
         let since = match req.updated_since.as_deref() {
             Some(s) => Some(time::parse_utc(s).map_err(|e| {
                 ConnectorError::invalid_request(format!("invalid updated-since: {e}"))
             })?),
             None => None,
+        };
+        // The first page of an incremental listing reports what went to the trash since.
+        let trashed = match since {
+            Some(since) if req.cursor.is_none() && deletions::has_trash(resource) => {
+                deletions::trashed_since(&self.client, &collection(resource, parent), since)?
+            }
+            _ => Vec::new(),
         };
         let mut at = match req.cursor.as_deref() {
             Some(c) => {
@@ -277,18 +287,12 @@ impl Api {
                         Some(c) => Some(encode_cursor(&c)?),
                         None => None,
                     };
-                    return Ok(Page {
-                        entities: out,
-                        next_cursor,
-                    });
+                    return Ok(Page::of(out, next_cursor).with_deleted(trashed));
                 }
             }
         }
         // Out of requests for this call: hand back the position reached.
-        Ok(Page {
-            entities: Vec::new(),
-            next_cursor: Some(encode_cursor(&at)?),
-        })
+        Ok(Page::of(Vec::new(), Some(encode_cursor(&at)?)).with_deleted(trashed))
     }
 
     /// One record by id.

@@ -19,6 +19,7 @@
 pub mod api;
 pub mod batch;
 pub mod config;
+pub mod deletions;
 pub mod keyset;
 pub mod mapping;
 pub mod model;
@@ -58,6 +59,12 @@ pub fn manifest() -> ConnectorManifest {
         config_schema: config::schema(),
         hosts: vec!["config:base_url".into()],
         rate_limit: None,
+        // The trash is reported; permanent deletes (and customers, variations) are found
+        // by reconciliation.
+        deletions: vec![
+            junction_sdk::deletions::reported(ResourceKind::Orders, true),
+            junction_sdk::deletions::reported(ResourceKind::Products, true),
+        ],
     }
 }
 

@@ -13,11 +13,12 @@
 // enums kebab-case strings, options `undefined`, u64/s64 BigInt; an export returning
 // `result<T, E>` returns T and throws E (see ../lib/errors.js).
 
-import { log } from 'junction:connector/host@0.1.0';
+import { log } from 'junction:connector/host@0.2.0';
 
 import { writeEach } from '../lib/batch.js';
 import { asConnectorError, invalidConfig, invalidRequest, unsupported, upstream } from '../lib/errors.js';
 import { getJson } from '../lib/http.js';
+import { page } from '../lib/pages.js';
 
 const CONFIG_SCHEMA = {
   type: 'object',
@@ -78,6 +79,8 @@ export const connector = {
       writes: [],
       configSchema: JSON.stringify(CONFIG_SCHEMA),
       hosts: ['config:base_url'],
+      // How deletions are found, per resource; none listed: the host reconciles.
+      deletions: [],
     };
   },
 
@@ -98,10 +101,7 @@ export const connector = {
       const answer = await fetchJson(parseConfig(configJson), '/items', query);
       if (!Array.isArray(answer.items)) throw upstream(200, 'invalid JSON from upstream (unexpected shape): no items array');
       log('debug', 'listed items', [['count', String(answer.items.length)]]);
-      return {
-        entities: answer.items.map(toEntity),
-        nextCursor: answer.has_more ? String(Number(cursor) + 1) : undefined,
-      };
+      return page(answer.items.map(toEntity), answer.has_more ? String(Number(cursor) + 1) : undefined);
     });
   },
 

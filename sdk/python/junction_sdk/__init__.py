@@ -4,6 +4,8 @@
   the mapping of HTTP answers onto them.
 - `junction_sdk.http`: a small blocking HTTP client over `wasi:http` (the sandbox has no
   sockets, so `urllib` and `requests` cannot work inside a connector).
+- `junction_sdk.pages`: pages (`page`, `ids_page` for reconciliation scans) and deletions
+  (`reported_deletions`, `never_deleted`, `split_deleted`).
 - `junction_sdk.batch`: `write_each`, the one-by-one default of `write_batch` (results in op
   order, nothing sent after a `rate-limited` answer).
 

@@ -17,7 +17,7 @@ from typing import Callable, List, Optional, TypeVar
 from urllib.parse import quote, urlencode
 
 from componentize_py_types import Result
-from junction_sdk import batch, errors, http
+from junction_sdk import batch, errors, http, pages
 from wit_world import exports
 from wit_world.imports import junction_connector_types as t
 
@@ -86,6 +86,8 @@ class Connector(exports.Connector):
             config_schema=json.dumps(CONFIG_SCHEMA),
             hosts=["config:base_url"],
             rate_limit=None,
+            # How deletions are found, per resource; none listed: the host reconciles.
+            deletions=[],
         )
 
     def check(self, config: str) -> t.CheckInfo:
@@ -110,7 +112,7 @@ class Connector(exports.Connector):
             if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
                 raise errors.upstream(200, "invalid JSON from upstream (unexpected shape): no items array")
             entities = [to_entity(item) for item in answer["items"]]
-            return t.Page(entities, str(page + 1) if answer.get("has_more") else None)
+            return pages.page(entities, str(page + 1) if answer.get("has_more") else None)
 
         return guarded(body)
 

@@ -18,6 +18,7 @@ fn page_request() -> ListRequest {
         cursor: None,
         page_size: 10,
         parent_id: None,
+        ids_only: false,
     }
 }
 

@@ -78,6 +78,7 @@ async fn pages_commit_with_their_checkpoint_and_list_in_order() {
                 run_id: "run-1",
                 records: &page,
                 next_cursor: Some("c2"),
+                deleted: &[],
             })
             .await
             .unwrap();
@@ -99,6 +100,7 @@ async fn pages_commit_with_their_checkpoint_and_list_in_order() {
                 run_id: "run-1",
                 records: &again,
                 next_cursor: None,
+                deleted: &[],
             })
             .await
             .unwrap();
@@ -1008,5 +1010,90 @@ async fn a_sync_asked_for_during_a_run_runs_right_after_it() {
                 "due again at once only when asked for during the run: {due:?}"
             );
         }
+    }
+}
+
+/// A connector that reports deletions (`page.deleted`) has them applied with the page: the
+/// live records it names become tombstones in the same commit, an id the copy does not hold
+/// is ignored, and a record the same page lists as live is kept.
+#[tokio::test]
+async fn deletions_reported_on_a_page_are_applied_with_it() {
+    for (store, _dir) in stores().await {
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let conn = store
+            .create_connection(NewConnection {
+                tenant_id: &tenant.id,
+                connector_key: "woocommerce",
+                name: "shop",
+                public_config: r#"{"base_url":"http://x"}"#,
+                sealed_secrets: "v1:xyz",
+                resources: vec![(ResourceKind::Orders, true, 300)],
+            })
+            .await
+            .unwrap();
+        let commit = async |run: &str, records: &[StoredRecord], deleted: &[(String, String)]| {
+            store
+                .start_run(run, &conn.id, ResourceKind::Orders, "manual")
+                .await
+                .unwrap();
+            store
+                .begin_sync_run(&conn.id, ResourceKind::Orders, run, None)
+                .await
+                .unwrap();
+            store
+                .commit_page(PageCheckpoint {
+                    connection_id: &conn.id,
+                    resource: ResourceKind::Orders,
+                    run_id: run,
+                    records,
+                    next_cursor: None,
+                    deleted,
+                })
+                .await
+                .unwrap()
+        };
+        let first = [
+            record("1", 1_000, "processing"),
+            record("2", 1_000, "processing"),
+            record("3", 1_000, "processing"),
+        ];
+        assert_eq!(commit("run-1", &first, &[]).await.deleted, 0);
+        let key = |id: &str| (String::new(), id.to_string());
+        // 1 reported gone; 3 reported gone but listed again on the same page; 9 unknown.
+        let done = commit(
+            "run-2",
+            &[record("3", 2_000, "completed")],
+            &[key("1"), key("3"), key("9")],
+        )
+        .await;
+        assert_eq!(done.deleted, 1, "{done:?}");
+        let state = |id: &'static str| {
+            let store = &store;
+            let conn = &conn.id;
+            async move {
+                store
+                    .record(conn, ResourceKind::Orders, "", id)
+                    .await
+                    .unwrap()
+                    .map(|r| r.deleted_ms.is_some())
+            }
+        };
+        assert_eq!(state("1").await, Some(true), "reported deleted");
+        assert_eq!(state("2").await, Some(false), "not reported");
+        assert_eq!(
+            state("3").await,
+            Some(false),
+            "listed live on the same page"
+        );
+        assert_eq!(state("9").await, None, "never held: nothing written");
+        assert_eq!(
+            store
+                .count_records(&conn.id, ResourceKind::Orders)
+                .await
+                .unwrap(),
+            2
+        );
+        // Reported again (the next sync's overlap): nothing more happens.
+        assert_eq!(commit("run-3", &[], &[key("1")]).await.deleted, 0);
     }
 }

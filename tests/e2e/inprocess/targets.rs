@@ -556,6 +556,7 @@ async fn bugalou_upserts_by_platform_and_order_number_and_reads_back() {
                     cursor: cursor.take(),
                     page_size: 3,
                     parent_id: None,
+                    ids_only: false,
                 },
             )
             .await
@@ -583,6 +584,7 @@ async fn bugalou_upserts_by_platform_and_order_number_and_reads_back() {
                 cursor: None,
                 page_size: 100,
                 parent_id: None,
+                ids_only: false,
             },
         )
         .await

@@ -64,6 +64,7 @@ fn request(resource: ResourceKind, cursor: Option<String>, since: Option<String>
         cursor,
         page_size: 50,
         parent_id: None,
+        ids_only: false,
     }
 }
 

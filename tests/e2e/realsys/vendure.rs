@@ -279,6 +279,21 @@ impl VendureServer {
         phone
     }
 
+    /// Deletes a customer, as the dashboard's "Delete" does (Vendure keeps the row with a
+    /// `deletedAt`; its API no longer returns it).
+    pub async fn delete_customer(&self, id: &str) {
+        let answer = self
+            .admin(
+                "mutation($id: ID!) { deleteCustomer(id: $id) { result message } }",
+                json!({"id": id}),
+            )
+            .await;
+        assert_eq!(
+            answer["deleteCustomer"]["result"], "DELETED",
+            "Vendure refused to delete customer {id}: {answer}"
+        );
+    }
+
     /// Changes a product upstream (disables and enables it again).
     pub async fn touch_product(&self, id: &str) {
         for enabled in [false, true] {

@@ -18,16 +18,18 @@ use common::admin::AdminApi;
 
 const ADMIN: &str = "reconcile-admin-token";
 
-/// The server, configured with `config` (TOML), holding the WooCommerce connector.
+/// The server, configured with `config` (TOML), holding the WooCommerce and push connectors.
 fn start_server(config: &str) -> (tempfile::TempDir, common::ServerProcess) {
     let data = tempfile::tempdir().unwrap();
     let plugins = data.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(
-        common::component("woocommerce"),
-        plugins.join("woocommerce.wasm"),
-    )
-    .unwrap();
+    for component in ["woocommerce", "push"] {
+        std::fs::copy(
+            common::component(component),
+            plugins.join(format!("{component}.wasm")),
+        )
+        .unwrap();
+    }
     std::fs::write(data.path().join("admin.token"), ADMIN).unwrap();
     let config_file = data.path().join("junction.toml");
     std::fs::write(&config_file, config).unwrap();
@@ -216,10 +218,36 @@ async fn a_reconciliation_finds_deletions_and_every_reader_learns_them() {
     let (status, _) = api(&http, &server, &key, &format!("/orders/{forced}")).await;
     assert_eq!(status, 200);
 
+    // The sync before the reconciliation learns of the trashed order (the connector reports
+    // the trash); the reconciliation finds the one deleted for good.
     let run = reconcile(&admin, &connection, "orders").await;
     assert_eq!(run["status"], "succeeded", "{run}");
-    assert_eq!(run["deleted"], 2, "{run}");
+    assert_eq!(run["deleted"], 1, "{run}");
     assert_eq!(run["records"], 6, "the scan saw the shop's 6 orders: {run}");
+    let sync_run = admin
+        .ok(&format!(
+            "/connections/{connection}/runs?resource=orders&limit=1000"
+        ))
+        .await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] != "reconcile")
+        .cloned()
+        .unwrap();
+    let detail = admin
+        .ok(&format!(
+            "/connections/{connection}/runs/{}",
+            sync_run["id"].as_str().unwrap()
+        ))
+        .await;
+    let reported: u64 = detail["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["detail"]["deleted"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(reported, 1, "the sync reported the trashed order: {detail}");
     // A product's deletion takes its variations with it (counted in the run).
     for (resource, deleted) in [("customers", 1), ("products", 1 + variations.len())] {
         let run = reconcile(&admin, &connection, resource).await;
@@ -384,8 +412,9 @@ async fn a_scan_that_fails_or_is_interrupted_deletes_nothing() {
         FaultKind::MalformedJson,
     ] {
         let before = reconciliations(&admin, &connection, "orders").await.len();
-        // The sync's one page and the scan's first two pass; every later request fails.
-        shop.set_faults(vec![Fault::after(3, fault.clone())]);
+        // The sync's two requests (the trash since its last run, one page) and the scan's
+        // first two pass; every later request fails.
+        shop.set_faults(vec![Fault::after(4, fault.clone())]);
         admin
             .posted(
                 &format!("/connections/{connection}/reconcile?resource=orders"),
@@ -452,8 +481,27 @@ async fn a_scan_that_fails_or_is_interrupted_deletes_nothing() {
         .find(|r| r["status"] == "interrupted")
         .unwrap_or_else(|| panic!("the killed scan is not marked interrupted: {killed:?}"));
     assert_eq!(interrupted["deleted"], 0, "{interrupted}");
-    let (status, _) = api(&http, &server, &key, &format!("/orders/{gone}")).await;
-    assert_eq!(status, 200, "a killed scan deleted {gone}");
+    // The restarted host runs the reconciliation still due at once, and with ids-only pages
+    // it may be done already: then the deletion is that complete scan's, not the killed one's.
+    let (status, body) = api(&http, &server, &key, &format!("/orders/{gone}")).await;
+    if status != 200 {
+        assert_eq!(status, 410, "{body}");
+        let start = Instant::now();
+        loop {
+            let runs = reconciliations(&admin, &connection, "orders").await;
+            if runs
+                .iter()
+                .any(|r| r["status"] == "succeeded" && r["deleted"] == 1)
+            {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "a killed scan deleted {gone}: no complete scan did: {runs:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 
     // The first complete scan deletes it (the restarted host runs the reconciliation that
     // was still due).
@@ -526,25 +574,127 @@ async fn a_reconciliation_costs_one_request_per_page_of_the_scan() {
         "{run}"
     );
     let left = (orders - gone.len()) as u64;
-    // WooCommerce's keyset listing starts each page on the last record of the one before (one
-    // record of overlap, see plugins/woocommerce/src/keyset.rs), so a page of 100 brings 99
-    // new ones; it may end with one page that finds nothing more.
     let scan_pages = run["pages"].as_u64().unwrap();
-    assert!(
-        (left.div_ceil(100)..=left.div_ceil(99) + 1).contains(&scan_pages),
-        "pages of 100 (99 new each) for {left} orders: {run}"
-    );
-    assert_eq!(run["records"], left, "{run}");
-    // The sync before it (one page: nothing changed), the scan, a get per deletion.
-    assert_eq!(
-        requests,
-        1 + scan_pages + gone.len() as u64,
-        "requests to the shop for one reconciliation of {orders} orders"
-    );
+    // Printed before the assertions, so a run with a large shop reports what it measured.
     eprintln!(
-        "reconciliation of {orders} orders: {requests} requests ({scan_pages} scan pages of 100, 1 sync page, {} confirmations), {} deleted, {:.1?} (debug build, loopback emulator)",
+        "reconciliation of {orders} orders: {requests} requests ({scan_pages} ids-only scan pages of 100, \
+         2 for the sync before it, {} confirmations), {} deleted, {:.1?} (debug build, loopback emulator)",
         gone.len(),
         run["deleted"],
         elapsed
     );
+    // The scan asks for ids only (`_fields=id`), in id order, 100 a page; it may end with
+    // one page that finds nothing more.
+    assert!(
+        (left.div_ceil(100)..=left.div_ceil(100) + 1).contains(&scan_pages),
+        "ids-only pages of 100 for {left} orders: {run}"
+    );
+    assert_eq!(run["records"], left, "{run}");
+    // The sync before it (the trash since its last run, one page: nothing changed), the
+    // scan, a get per deletion.
+    assert_eq!(
+        requests,
+        2 + scan_pages + gone.len() as u64,
+        "requests to the shop for one reconciliation of {orders} orders"
+    );
+}
+
+/// Pushed orders exist only in Junction's copy: the push connector declares them never
+/// deleted, so no reconciliation runs for them (it would list nothing, `get` would answer
+/// not-found, and every pushed order would be deleted), and asking for one by name is a
+/// 400 that says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_orders_are_never_reconciled_away() {
+    let (_data, server) = start_server("");
+    common::wait_for_status(&server.base, "/readyz", 200).await;
+    let admin = AdminApi::new(&server.base, ADMIN);
+    admin.posted("/tenants", json!({"name": "acme"})).await;
+    let created = admin
+        .posted(
+            "/connections",
+            json!({"tenant": "acme", "connector": "push", "name": "custom", "config": {}}),
+        )
+        .await;
+    let connection = created["connection"]["id"].as_str().unwrap().to_string();
+    let key = admin
+        .posted(
+            &format!("/connections/{connection}/keys"),
+            json!({"name": "k"}),
+        )
+        .await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let http = Client::new();
+    let pushed = http
+        .post(format!("{}/api/v1/api/orders", server.base))
+        .header("X-API-KEY", &key)
+        .json(&json!({"platform": "till", "orderNumber": "T-1", "orderStatus": "processing", "total": "10.00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 201);
+
+    let (status, body) = admin
+        .call(
+            reqwest::Method::POST,
+            &format!("/connections/{connection}/reconcile?resource=orders"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let message = body.to_string();
+    assert!(
+        message.contains("never deletes") && message.contains("orders"),
+        "the refusal says why: {body}"
+    );
+    let all = admin
+        .posted(&format!("/connections/{connection}/reconcile"), json!({}))
+        .await;
+    assert_eq!(
+        all["queued"], 0,
+        "no resource of a push connection reconciles: {all}"
+    );
+
+    // Syncs run (by hand here) and never schedule a reconciliation; the order stays.
+    for _ in 0..2 {
+        let before = admin
+            .ok(&format!(
+                "/connections/{connection}/runs?resource=orders&limit=1000"
+            ))
+            .await["data"]
+            .as_array()
+            .unwrap()
+            .len();
+        admin
+            .posted(
+                &format!("/connections/{connection}/sync?resource=orders"),
+                json!({}),
+            )
+            .await;
+        let start = Instant::now();
+        loop {
+            let runs = admin
+                .ok(&format!(
+                    "/connections/{connection}/runs?resource=orders&limit=1000"
+                ))
+                .await;
+            let runs = runs["data"].as_array().unwrap();
+            if runs.len() > before && runs[0]["status"] != "running" {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no sync: {runs:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert!(
+        reconciliations(&admin, &connection, "orders")
+            .await
+            .is_empty()
+    );
+    let (status, body) = api(&http, &server, &key, "/orders/till:T-1").await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -499,6 +499,12 @@ async fn the_runtime_api_end_to_end() {
     let (status, body) = api.post(&key_a, &format!("/orders/{order_id}/tracking"), json!({"trackingNumber": "BE123456789", "trackingProvider": "bpost", "trackingUrl": "https://track.example/BE123456789"}), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, local) = api.get(&key_a, &format!("/orders/{order_id}")).await;
+    // The single-record envelope: a write's `data` is the record a read answers bare.
+    assert_eq!(
+        (&body["success"], &body["externalId"]),
+        (&json!(true), &json!(order_id))
+    );
+    assert_eq!(body["data"], local, "a write's data is what GET answers");
     assert!(
         local["tracking"]
             .as_array()

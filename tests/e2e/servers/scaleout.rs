@@ -306,6 +306,7 @@ async fn an_expired_lease_is_taken_over_and_the_dead_run_is_interrupted() {
             run_id,
             records: std::slice::from_ref(Box::leak(Box::new(record(id)))),
             next_cursor: Some("2"),
+            deleted: &[],
         };
         a.commit_page(page("run-a", "1")).await.unwrap();
         let runs = a.runs(conn, Some(ResourceKind::Orders), 10).await.unwrap();

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use junction::runtime::types::{ConnectorError, Entity, ListRequest, Page};
+use junction::runtime::types::{ConnectorError, DeletionDetection, Entity, ListRequest, Page};
 use junction::runtime::{CallError, CallOptions, LoadedConnector, Runtime, SandboxLimits};
 use junction_emulators::{FaultProxy, ProxyFaultKind};
 use serde_json::Value;
@@ -225,6 +225,7 @@ impl Ctx {
             cursor,
             page_size: self.subject.page_size,
             parent_id: expected.parent_id.clone(),
+            ids_only: false,
         }
     }
 
@@ -797,29 +798,77 @@ impl Ctx {
         }
     }
 
-    /// A record deleted upstream is gone from a full listing and `get` answers `not-found`:
-    /// how the host's reconciliation tells a deletion from a record its scan missed.
+    /// Deletions, as the manifest declares them for the resource the subject deletes (which
+    /// must not be declared never deleted). A record deleted upstream leaves a full listing and
+    /// an ids-only scan (which must list exactly what the full listing lists, before and
+    /// after), and `get` answers `not-found` — how the host's reconciliation tells a deletion
+    /// from a record its scan missed. Declared `reported`: an incremental listing from before
+    /// the deletion reports the record in `page.deleted`.
     pub async fn deletion(&self) {
         let name = &self.name;
-        let Some(expected) = self.subject.expected.first() else {
-            return;
-        };
-        let Some(delete) = &self.subject.delete else {
+        let Some(deletion) = &self.subject.delete else {
             eprintln!("[{name}] deletion: skipped (the subject cannot delete upstream)");
             return;
         };
+        let delete = &deletion.delete;
+        let expected = self
+            .subject
+            .expected
+            .iter()
+            .find(|e| e.resource == deletion.resource)
+            .unwrap_or_else(|| {
+                panic!(
+                    "[{name}] deletion: the subject deletes {} but expects none",
+                    deletion.resource.as_str()
+                )
+            });
         let resource = expected.resource.as_str();
+        let detection = self
+            .connector
+            .manifest
+            .deletion_detection(expected.resource);
+        assert!(
+            detection != DeletionDetection::empty(),
+            "[{name}] deletion: the manifest declares {resource} never deleted, but the system deletes them"
+        );
+        let made = match &deletion.victim {
+            Some(create) => Some(create().await.unwrap_or_else(|e| {
+                panic!("[{name}] deletion: creating a {resource} record to delete failed: {e:#}")
+            })),
+            None => None,
+        };
         let (before, _) = self.list_all("deletion", expected, None).await;
-        let Some(victim) = before.last().map(|e| e.external_id().to_owned()) else {
+        let listed = |records: &[Entity]| -> BTreeSet<String> {
+            records.iter().map(|e| e.external_id().to_owned()).collect()
+        };
+        assert_eq!(
+            self.walk("deletion (ids-only scan)", expected, None, true)
+                .await
+                .listed,
+            listed(&before),
+            "[{name}] deletion: an ids-only scan of {resource} must list what the full listing lists"
+        );
+        let Some(victim) = made.or_else(|| before.last().map(|e| e.external_id().to_owned()))
+        else {
             panic!("[{name}] deletion: {resource} lists nothing");
         };
+        assert!(
+            before.iter().any(|e| e.external_id() == victim),
+            "[{name}] deletion: {resource} {victim} is not listed before its deletion"
+        );
+        // The newest change before the deletion, on the system's own clock.
+        let since = before
+            .iter()
+            .map(Entity::modified_at)
+            .max()
+            .map(str::to_owned);
         delete(expected.resource, victim.clone())
             .await
             .unwrap_or_else(|e| {
                 panic!("[{name}] deletion: deleting {resource} {victim} failed: {e:#}")
             });
         let (after, _) = self.list_all("deletion", expected, None).await;
-        let ids: BTreeSet<&str> = after.iter().map(|e| e.external_id()).collect();
+        let ids = listed(&after);
         assert!(
             !ids.contains(victim.as_str()),
             "[{name}] deletion: {resource} {victim} was deleted upstream but is still listed"
@@ -829,6 +878,28 @@ impl Ctx {
             before.len() - 1,
             "[{name}] deletion: deleting {resource} {victim} changed what else is listed"
         );
+        assert_eq!(
+            self.walk("deletion (ids-only scan)", expected, None, true)
+                .await
+                .listed,
+            ids,
+            "[{name}] deletion: after deleting {resource} {victim}, an ids-only scan must list what the full listing lists"
+        );
+        if detection.contains(DeletionDetection::REPORTED) {
+            let walked = self
+                .walk("deletion (reported)", expected, since, false)
+                .await;
+            assert!(
+                walked.deleted.contains(&victim),
+                "[{name}] deletion: {resource} is declared `reported`, but an incremental listing \
+                 since before the deletion did not report {victim} (reported: {:?})",
+                walked.deleted
+            );
+            assert!(
+                !walked.listed.contains(&victim),
+                "[{name}] deletion: the deleted {resource} {victim} is reported and also listed as live"
+            );
+        }
         let result = self
             .connector
             .get(
@@ -849,6 +920,59 @@ impl Ctx {
         );
     }
 
+    /// Page a listing to its end, ids-only or not, collecting the ids it lists (from
+    /// `page.ids` or the records) and those it reports deleted.
+    async fn walk(
+        &self,
+        check: &str,
+        expected: &Expected,
+        since: Option<String>,
+        ids_only: bool,
+    ) -> Walked {
+        let name = &self.name;
+        let resource = expected.resource.as_str();
+        let max_pages = 2 * expected.ids.len() + 10;
+        let mut walked = Walked::default();
+        let mut cursor = None;
+        let mut seen_cursors = BTreeSet::new();
+        for pages in 1..=max_pages {
+            let mut request = self.request(expected, cursor.take(), since.clone());
+            request.ids_only = ids_only;
+            let page = self
+                .connector
+                .list(&self.options, request)
+                .await
+                .value
+                .unwrap_or_else(|e| {
+                    panic!("[{name}] {check}: list {resource} (page {pages}) failed: {e}")
+                });
+            assert!(
+                page.ids.is_empty() || ids_only,
+                "[{name}] {check}: {resource} page {pages} answers ids to a request that asked for records"
+            );
+            assert!(
+                page.ids.is_empty() || page.entities.is_empty(),
+                "[{name}] {check}: {resource} page {pages} carries both ids and records"
+            );
+            walked.listed.extend(page.ids);
+            walked
+                .listed
+                .extend(page.entities.iter().map(|e| e.external_id().to_owned()));
+            walked.deleted.extend(page.deleted);
+            match page.next_cursor {
+                Some(next) => {
+                    assert!(
+                        seen_cursors.insert(next.clone()),
+                        "[{name}] {check}: {resource} cursor `{next}` repeats: paging would loop"
+                    );
+                    cursor = Some(next);
+                }
+                None => return walked,
+            }
+        }
+        panic!("[{name}] {check}: {resource} still has a next cursor after {max_pages} pages")
+    }
+
     /// Stop the proxy (at once: the stall check may have left a request hanging in it),
     /// then release the subject's servers.
     pub async fn finish(self) {
@@ -856,4 +980,11 @@ impl Ctx {
         drop(proxy);
         drop(subject);
     }
+}
+
+/// What a walk through a listing saw.
+#[derive(Default)]
+struct Walked {
+    listed: BTreeSet<String>,
+    deleted: BTreeSet<String>,
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use junction_emulators::feeds::{self, FeedConfig};
 use serde_json::json;
 
-use super::{Expected, ResourceKind, Subject};
+use super::{Deletion, Expected, ResourceKind, Subject};
 
 pub async fn subject() -> Subject {
     let config = FeedConfig {
@@ -52,17 +52,21 @@ pub async fn subject() -> Subject {
                     .ok_or_else(|| anyhow::anyhow!("product 3 is missing"))
             })
         })),
-        delete: Some(Box::new(move |resource, id| {
-            let store = deleting.clone();
-            Box::pin(async move {
-                anyhow::ensure!(
-                    resource == ResourceKind::Products,
-                    "products are deleted here"
-                );
-                anyhow::ensure!(store.remove(id.parse()?), "no product {id}");
-                Ok(())
-            })
-        })),
+        delete: Some(Deletion {
+            resource: ResourceKind::Products,
+            victim: None,
+            delete: Box::new(move |resource, id| {
+                let store = deleting.clone();
+                Box::pin(async move {
+                    anyhow::ensure!(
+                        resource == ResourceKind::Products,
+                        "products are deleted here"
+                    );
+                    anyhow::ensure!(store.remove(id.parse()?), "no product {id}");
+                    Ok(())
+                })
+            }),
+        }),
         missing_id: "999999".into(),
         write_cases: vec![],
         batch_cases: vec![],

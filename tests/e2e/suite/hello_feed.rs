@@ -10,7 +10,7 @@ use axum::Json;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::{Expected, ResourceKind, Subject};
+use super::{Deletion, Expected, ResourceKind, Subject};
 
 const PAGE_SIZE: u32 = 3;
 
@@ -91,20 +91,24 @@ pub async fn subject() -> Subject {
                     .context("item without id")
             })
         })),
-        delete: Some(Box::new(move |resource, id| {
-            let feed = deleting.clone();
-            Box::pin(async move {
-                anyhow::ensure!(
-                    resource == ResourceKind::Products,
-                    "the feed has products only"
-                );
-                let mut items = feed.lock().map_err(|e| anyhow::anyhow!("{e}"))?;
-                let before = items.len();
-                items.retain(|item| item["id"].as_str() != Some(id.as_str()));
-                anyhow::ensure!(items.len() < before, "no item {id} in the feed");
-                Ok(())
-            })
-        })),
+        delete: Some(Deletion {
+            victim: None,
+            resource: ResourceKind::Products,
+            delete: Box::new(move |resource, id| {
+                let feed = deleting.clone();
+                Box::pin(async move {
+                    anyhow::ensure!(
+                        resource == ResourceKind::Products,
+                        "the feed has products only"
+                    );
+                    let mut items = feed.lock().map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let before = items.len();
+                    items.retain(|item| item["id"].as_str() != Some(id.as_str()));
+                    anyhow::ensure!(items.len() < before, "no item {id} in the feed");
+                    Ok(())
+                })
+            }),
+        }),
         missing_id: "no-such-product".into(),
         write_cases: vec![],
         batch_cases: vec![],

@@ -12,8 +12,11 @@
 //! - changes between pages: a record touched while a listing walks its pages loses nothing
 //!   (no other record is skipped, the touched one is there);
 //! - get: an existing record comes back as itself; a missing id is `not-found`;
-//! - deletion (last, it destroys): a record deleted upstream leaves a full listing and its
-//!   `get` is `not-found` — what the host's reconciliation relies on to find deletions;
+//! - deletion (last, it destroys), as the manifest declares it: a record deleted upstream
+//!   leaves a full listing and an ids-only scan (which lists exactly what the full listing
+//!   lists) and its `get` is `not-found` — what the host's reconciliation relies on; a
+//!   resource declared `reported` reports it in `page.deleted` of an incremental listing;
+//!   one declared never deleted is skipped;
 //! - errors: refused credentials and an injected 401 are `unauthorized`, 429 is
 //!   `rate-limited` with the `Retry-After` wait, 500 is `upstream` 500, a stalled answer is
 //!   `transport`;
@@ -49,6 +52,18 @@ pub type ConfigFn = Box<dyn Fn(&str) -> serde_json::Value + Send + Sync>;
 pub type TouchFn = Box<dyn Fn(ResourceKind) -> BoxFut<anyhow::Result<String>> + Send + Sync>;
 /// Deletes one record of a resource upstream (the id given), as the system's users would.
 pub type DeleteFn = Box<dyn Fn(ResourceKind, String) -> BoxFut<anyhow::Result<()>> + Send + Sync>;
+
+/// Creates a record upstream; returns its id.
+pub type CreateFn = Box<dyn Fn() -> BoxFut<anyhow::Result<String>> + Send + Sync>;
+
+/// How the suite deletes a record upstream: which resource, and the function that does it.
+pub struct Deletion {
+    pub resource: ResourceKind,
+    /// Makes a fresh record to delete, for a system that refuses to delete records others
+    /// refer to (a Tryton party with sales); `None`: the last record listed is deleted.
+    pub victim: Option<CreateFn>,
+    pub delete: DeleteFn,
+}
 
 /// The ids one resource holds in the system (for variations: under `parent_id`).
 pub struct Expected {
@@ -89,10 +104,10 @@ pub struct Subject {
     /// `None`: the system offers no way to change a record (the check is skipped, which
     /// the suite reports on stderr).
     pub touch: Option<TouchFn>,
-    /// Delete a record upstream. Called once, last, for the first entry of `expected`.
-    /// `None`: the subject cannot delete yet (the check is skipped, which the suite reports
-    /// on stderr).
-    pub delete: Option<DeleteFn>,
+    /// Delete a record of `expected` upstream. Called once, last, for the entry of
+    /// `expected` of its resource. `None`: the subject cannot delete yet (the check is
+    /// skipped, which the suite reports on stderr).
+    pub delete: Option<Deletion>,
     /// A well-formed id that does not exist.
     pub missing_id: String,
     /// One per declared write; `verify` reads the effect back from the system.

@@ -11,7 +11,7 @@ use junction::runtime::types::{
 };
 use serde_json::json;
 
-use super::{BoxFut, Expected, ResourceKind, Subject, WriteCase, WriteKind, WriteOp};
+use super::{BoxFut, Deletion, Expected, ResourceKind, Subject, WriteCase, WriteKind, WriteOp};
 use crate::realsys::tryton::{self as tryton, TrytonServer};
 
 /// Every seeded list (23 sales, 27 products, 35 parties) spans pages.
@@ -279,6 +279,7 @@ pub async fn subject() -> Subject {
     let write_cases = write_cases(&erp).await;
     let batch_cases = batch_cases(&erp).await;
     let touch_erp = erp.clone();
+    let (creating, deleting) = (erp.clone(), erp.clone());
     Subject {
         component: "tryton".into(),
         upstream: erp.base_url.clone(),
@@ -306,8 +307,26 @@ pub async fn subject() -> Subject {
             let erp = touch_erp.clone();
             Box::pin(async move { touch(&erp, resource).await })
         })),
-        // Not yet: deleting through the system's own API in this suite.
-        delete: None,
+        // A party nothing refers to (Tryton refuses to delete one with sales).
+        delete: Some(Deletion {
+            resource: ResourceKind::Customers,
+            victim: Some(Box::new(move || {
+                let erp = creating.clone();
+                Box::pin(async move { Ok(erp.create_party("Party to delete").await.to_string()) })
+            })),
+            delete: Box::new(move |resource, id| {
+                let erp = deleting.clone();
+                Box::pin(async move {
+                    anyhow::ensure!(
+                        resource == ResourceKind::Customers,
+                        "parties are deleted here"
+                    );
+                    let id: i64 = id.parse()?;
+                    erp.call("party.party.delete", json!([[id]])).await;
+                    Ok(())
+                })
+            }),
+        }),
         missing_id: "999999".into(),
         write_cases,
         batch_cases,

@@ -11,7 +11,7 @@ use junction::runtime::types::{
 };
 use serde_json::{Value, json};
 
-use super::{BoxFut, Expected, ResourceKind, Subject, WriteCase, WriteKind, WriteOp};
+use super::{BoxFut, Deletion, Expected, ResourceKind, Subject, WriteCase, WriteKind, WriteOp};
 use crate::realsys::vendure::{self as vendure, VendureServer};
 
 /// Small enough that every list (the poster's 24 variants included) spans pages.
@@ -315,6 +315,7 @@ pub async fn subject() -> Subject {
     let write_cases = write_cases(&shop).await;
     let batch_cases = batch_cases(&shop).await;
     let touch_shop = shop.clone();
+    let deleting = shop.clone();
     Subject {
         component: "vendure".into(),
         upstream: shop.base_url.clone(),
@@ -344,8 +345,22 @@ pub async fn subject() -> Subject {
             let shop = touch_shop.clone();
             Box::pin(async move { touch(&shop, resource).await })
         })),
-        // Not yet: deleting through the system's own API in this suite.
-        delete: None,
+        // Customers: Vendure deletes them (soft, `deletedAt`); placed orders it never deletes.
+        delete: Some(Deletion {
+            victim: None,
+            resource: ResourceKind::Customers,
+            delete: Box::new(move |resource, id| {
+                let shop = deleting.clone();
+                Box::pin(async move {
+                    anyhow::ensure!(
+                        resource == ResourceKind::Customers,
+                        "customers are deleted here"
+                    );
+                    shop.delete_customer(&id).await;
+                    Ok(())
+                })
+            }),
+        }),
         missing_id: "999999".into(),
         write_cases,
         batch_cases,

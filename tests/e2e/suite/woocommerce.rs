@@ -12,7 +12,7 @@ use junction::runtime::types::{
 use junction_emulators::{WooConfig, WooStore};
 use serde_json::{Value, json};
 
-use super::{BoxFut, Expected, ResourceKind, Subject, WriteCase, WriteKind, WriteOp};
+use super::{BoxFut, Deletion, Expected, ResourceKind, Subject, WriteCase, WriteKind, WriteOp};
 
 /// Small enough that every list (variations of one product included) spans pages.
 const PAGE_SIZE: u32 = 2;
@@ -438,17 +438,22 @@ pub async fn subject() -> Subject {
             let store = touch_store.clone();
             Box::pin(async move { touch(&store, resource) })
         })),
-        delete: Some(Box::new(move |resource, id| {
-            let store = deleting.clone();
-            Box::pin(async move {
-                anyhow::ensure!(resource == ResourceKind::Orders, "orders are deleted here");
-                let id: u64 = id.parse()?;
-                store
-                    .delete_order(id, true)
-                    .map(|_| ())
-                    .map_err(|e| anyhow!("{e:?}"))
-            })
-        })),
+        delete: Some(Deletion {
+            victim: None,
+            resource: ResourceKind::Orders,
+            delete: Box::new(move |resource, id| {
+                let store = deleting.clone();
+                Box::pin(async move {
+                    anyhow::ensure!(resource == ResourceKind::Orders, "orders are deleted here");
+                    let id: u64 = id.parse()?;
+                    // To the trash, as a shop manager does: the connector reports it.
+                    store
+                        .delete_order(id, false)
+                        .map(|_| ())
+                        .map_err(|e| anyhow!("{e:?}"))
+                })
+            }),
+        }),
         missing_id: "999999999".into(),
         write_cases: write_cases(&store).expect("write cases"),
         batch_cases: batch_cases(&store).expect("batch cases"),

@@ -127,6 +127,7 @@ fn request(resource: ResourceKind, cursor: Option<String>, since: Option<String>
         cursor,
         page_size: 9,
         parent_id: None,
+        ids_only: false,
     }
 }
 

@@ -63,6 +63,7 @@ fn request(resource: ResourceKind, cursor: Option<String>, since: Option<String>
         cursor,
         page_size: 10,
         parent_id: None,
+        ids_only: false,
     }
 }
 

@@ -63,6 +63,7 @@ fn request(resource: ResourceKind, parent: Option<&str>, since: Option<&str>) ->
         cursor: None,
         page_size: PAGE_SIZE,
         parent_id: parent.map(str::to_owned),
+        ids_only: false,
     }
 }
 

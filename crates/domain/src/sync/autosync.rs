@@ -18,7 +18,7 @@ use super::reconcile;
 use super::record_json::{format_ms, parse_ms, to_stored};
 use crate::hub::Hub;
 use crate::runs::{self, CallTrace, FailedCallStep, PageStep, Step};
-use junction_contract::{ConnectorError, ListRequest, ResourceKind};
+use junction_contract::{ConnectorError, DeletionDetection, ListRequest, ResourceKind};
 use junction_runtime::{CallError, CallOptions, LoadedConnector};
 use junction_store::records::{PageCheckpoint, RecordQuery};
 use junction_store::sync_state::{ReconcileDue, RunEnd};
@@ -244,7 +244,31 @@ pub async fn run_job(
     if status == JobStatus::Succeeded
         && let Ok((connector, options)) = &prepared
     {
-        if reconcile::is_due(&state, now) {
+        let reconciles = connector
+            .manifest
+            .deletion_detection(resource)
+            .contains(DeletionDetection::RECONCILIATION);
+        if !reconciles {
+            // The connector reports deletions itself, or its system has none: a scan would
+            // spend the budget to find nothing. A request still standing is dropped.
+            if reconcile::is_due(&state, now) {
+                tracing::info!(
+                    "reconciliation skipped: the connector declares no reconciliation for this resource"
+                );
+                hub.store
+                    .schedule_reconciliation(
+                        connection_id,
+                        resource,
+                        &run_id,
+                        ReconcileDue {
+                            next_ms: i64::MAX,
+                            read_ms: state.reconcile_due_ms,
+                        },
+                        None,
+                    )
+                    .await?;
+            }
+        } else if reconcile::is_due(&state, now) {
             let trigger = if state.reconcile_due_ms == Some(0) {
                 "manual"
             } else {
@@ -425,6 +449,7 @@ impl Job<'_> {
                 cursor: cursor.clone(),
                 page_size: self.settings.page_size,
                 parent_id: parent.map(str::to_string),
+                ids_only: false,
             };
             let started = std::time::Instant::now();
             let result = self.connector.list(&self.options, request).await;
@@ -456,6 +481,12 @@ impl Job<'_> {
                 );
                 records.push(record);
             }
+            let parent_key = parent.unwrap_or_default();
+            let deleted: Vec<(String, String)> = page
+                .deleted
+                .into_iter()
+                .map(|id| (parent_key.to_string(), id))
+                .collect();
             let next = page.next_cursor;
             let checkpoint = match parent {
                 Some(product) => Some(
@@ -476,9 +507,10 @@ impl Job<'_> {
                     run_id: &self.run_id,
                     records: &records,
                     next_cursor: checkpoint.as_deref(),
+                    deleted: &deleted,
                 })
                 .await?;
-            if upserted.changed > 0 {
+            if upserted.changed > 0 || upserted.deleted > 0 {
                 self.hub
                     .store
                     .wake_automations_on_change(self.connection_id)
@@ -494,6 +526,7 @@ impl Job<'_> {
                 created: upserted.created,
                 updated: upserted.changed.saturating_sub(upserted.created),
                 unchanged: listed.saturating_sub(upserted.changed),
+                deleted: upserted.deleted,
                 call: trace,
             };
             runs::record(&self.hub.store, &self.run_id, &Step::Page(step)).await;

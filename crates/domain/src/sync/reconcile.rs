@@ -13,8 +13,14 @@
 //!   finds it puts it back in the copy; any other error fails the reconciliation, and
 //!   nothing is deleted.
 //!
-//! The scan also upserts what it lists, so a record deleted earlier that reappears is
-//! restored, and a change the incremental sync missed is repaired.
+//! The scan asks for ids only (`list-request.ids-only`); a connector whose system can answer
+//! so returns `page.ids`, and a listed id the copy holds as deleted is fetched with `get`
+//! and restored. A connector that returns full records instead has them upserted, so a
+//! record deleted earlier that reappears is restored and a change the incremental sync
+//! missed is repaired.
+//!
+//! Only resources whose manifest declares `deletion-detection.reconciliation` (the default)
+//! are reconciled; `reported` deletions arrive with the sync's pages instead.
 //!
 //! A reconciliation runs inside its resource's sync job (after a successful incremental
 //! run, holding the job's lease), when due: `reconcile_every_secs` after the last one
@@ -221,6 +227,13 @@ fn retry_ms(every_ms: i64) -> i64 {
     }
 }
 
+/// What one ids-only page did.
+struct IdsPage {
+    seen: u64,
+    /// Records deleted in the copy that the system listed again, fetched and restored.
+    restored: u64,
+}
+
 struct Scan<'s, 'a> {
     scope: &'s Scope<'a>,
     /// The reconciliation's run, whose steps the scan records.
@@ -292,6 +305,7 @@ impl Scan<'_, '_> {
                 cursor: cursor.clone(),
                 page_size: scope.settings.page_size,
                 parent_id: parent.map(str::to_string),
+                ids_only: true,
             };
             let started = std::time::Instant::now();
             let result = scope.connector.list(scope.options, request).await;
@@ -310,6 +324,26 @@ impl Scan<'_, '_> {
                     return Err(Stop::from(e));
                 }
             };
+            if page.entities.is_empty() && !page.ids.is_empty() {
+                let listed = self.take_ids(parent, page.ids).await?;
+                self.pages += 1;
+                let step = PageStep {
+                    page: self.pages,
+                    parent_id: parent.map(str::to_string),
+                    records: listed.seen,
+                    created: listed.restored,
+                    updated: 0,
+                    unchanged: listed.seen.saturating_sub(listed.restored),
+                    deleted: 0,
+                    call: trace,
+                };
+                runs::record(&scope.hub.store, &self.run_id, &Step::Page(step)).await;
+                scope.renew_lease().await?;
+                match self.advance(&mut cursor, page.next_cursor)? {
+                    true => continue,
+                    false => return Ok(()),
+                }
+            }
             let mut records = Vec::with_capacity(page.entities.len());
             for entity in &page.entities {
                 if entity.kind() != scope.resource {
@@ -339,21 +373,80 @@ impl Scan<'_, '_> {
                 created: upserted.created,
                 updated: upserted.changed.saturating_sub(upserted.created),
                 unchanged: listed.saturating_sub(upserted.changed),
+                deleted: 0,
                 call: trace,
             };
             runs::record(&scope.hub.store, &self.run_id, &Step::Page(step)).await;
             scope.renew_lease().await?;
-            match page.next_cursor {
-                // A cursor that does not move would list the same page forever.
-                Some(next) if cursor.as_deref() == Some(next.as_str()) => {
-                    return Err(Stop::Failed(format!(
-                        "the connector returned the same cursor twice (`{next}`): the scan cannot complete"
-                    )));
-                }
-                Some(next) => cursor = Some(next),
-                None => return Ok(()),
+            if !self.advance(&mut cursor, page.next_cursor)? {
+                return Ok(());
             }
         }
+    }
+
+    /// Move to the next page's cursor; false when the listing ended.
+    fn advance(&self, cursor: &mut Option<String>, next: Option<String>) -> Result<bool, Stop> {
+        match next {
+            // A cursor that does not move would list the same page forever.
+            Some(next) if cursor.as_deref() == Some(next.as_str()) => Err(Stop::Failed(format!(
+                "the connector returned the same cursor twice (`{next}`): the scan cannot complete"
+            ))),
+            Some(next) => {
+                *cursor = Some(next);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// An ids-only page: remember the ids; a record the copy holds as deleted is back in the
+    /// system, so fetch it and restore it.
+    async fn take_ids(&mut self, parent: Option<&str>, ids: Vec<String>) -> Result<IdsPage, Stop> {
+        let scope = self.scope;
+        let parent_key = parent.unwrap_or_default().to_string();
+        let keys: Vec<(String, String)> =
+            ids.into_iter().map(|id| (parent_key.clone(), id)).collect();
+        let mut page = IdsPage {
+            seen: keys.len() as u64,
+            restored: 0,
+        };
+        let back = scope
+            .hub
+            .store
+            .deleted_among(scope.connection_id, scope.resource, &keys)
+            .await?;
+        self.seen.extend(keys);
+        for (parent, id) in back {
+            let found = scope
+                .connector
+                .get(
+                    scope.options,
+                    scope.resource,
+                    id.clone(),
+                    (!parent.is_empty()).then(|| parent.clone()),
+                )
+                .await
+                .value;
+            match found {
+                Ok(entity) => {
+                    let record = to_stored(&entity).map_err(Stop::Failed)?;
+                    let upserted = scope
+                        .hub
+                        .store
+                        .upsert_records(scope.connection_id, scope.resource, &[record])
+                        .await?;
+                    self.changed += upserted.changed;
+                    page.restored += upserted.created;
+                    tracing::info!(record = %id, "deleted earlier, back in the system; restored");
+                }
+                // Listed, then gone before we asked: it stays deleted.
+                Err(CallError::Connector(ConnectorError::NotFound(_))) => {}
+                Err(e) => {
+                    return Err(Stop::Failed(format!("restoring `{id}`, listed again: {e}")));
+                }
+            }
+        }
+        Ok(page)
     }
 
     /// Ask the connector for each candidate: `not-found` confirms it gone; a record found

@@ -26,6 +26,7 @@ impl Guest for Minimal {
             config_schema: r#"{"type":"object"}"#.into(),
             hosts: vec![],
             rate_limit: None,
+            deletions: vec![],
         }
     }
 
@@ -39,6 +40,8 @@ impl Guest for Minimal {
         Ok(Page {
             entities: vec![],
             next_cursor: None,
+            deleted: vec![],
+            ids: vec![],
         })
     }
 

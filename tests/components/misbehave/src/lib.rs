@@ -53,6 +53,7 @@ impl Guest for Misbehave {
             .into(),
             hosts: vec!["config:allowed_url".into()],
             rate_limit: None,
+            deletions: vec![],
         }
     }
 
@@ -88,6 +89,8 @@ impl Guest for Misbehave {
                         ..product(0)
                     })],
                     next_cursor: None,
+                    deleted: vec![],
+                    ids: vec![],
                 })
             }
             "fetch" => {
@@ -96,11 +99,15 @@ impl Guest for Misbehave {
                 Ok(Page {
                     entities: vec![Entity::Product(product(body.len()))],
                     next_cursor: None,
+                    deleted: vec![],
+                    ids: vec![],
                 })
             }
             _ => Ok(Page {
                 entities: vec![],
                 next_cursor: None,
+                deleted: vec![],
+                ids: vec![],
             }),
         }
     }

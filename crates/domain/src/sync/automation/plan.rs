@@ -166,6 +166,7 @@ mod tests {
             config_schema: "{}".into(),
             hosts: vec![],
             rate_limit: None,
+            deletions: vec![],
         }
     }
 
