@@ -81,6 +81,12 @@ pub enum ConnectorCommand {
     },
     /// Run one call of a component in the sandbox and print the result as JSON.
     Call(CallArgs),
+    /// Print example JSON for `call … write`, one per write kind (or only KIND), built from
+    /// the contract's own types.
+    Examples {
+        /// A write kind, e.g. `order-tracking`; all when omitted.
+        kind: Option<String>,
+    },
     /// Load every component in a plugins directory and show what loaded and what failed.
     List {
         #[arg(long, env = "JUNCTION_PLUGINS_DIR")]
@@ -200,6 +206,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             json,
             cache,
         }) => list(plugins_dir, data_dir, json, &cache).await,
+        Command::Connector(ConnectorCommand::Examples { kind }) => examples(kind.as_deref()),
         Command::Admin(args) => crate::admin_cli::run(args).await,
     };
     match result {
@@ -370,6 +377,30 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `connector examples [KIND]`: one JSON line per write kind.
+fn examples(kind: Option<&str>) -> anyhow::Result<ExitCode> {
+    let kinds: Vec<junction_contract::WriteKind> = match kind {
+        None => junction_contract::WriteKind::ALL.to_vec(),
+        Some(name) => {
+            let accepted = junction_contract::WriteKind::ALL
+                .map(|k| k.as_str())
+                .join(", ");
+            let found = junction_contract::WriteKind::ALL
+                .into_iter()
+                .find(|k| k.as_str() == name)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("unknown write kind `{name}`; expected one of {accepted}")
+                })?;
+            vec![found]
+        }
+    };
+    for kind in kinds {
+        let example = crate::write_examples::to_cli_json(&crate::write_examples::example(kind));
+        println!("{example}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `call list --all`: every page from `request`'s cursor to the end, as one result whose

@@ -11,6 +11,7 @@ pub mod config;
 pub mod config_reference;
 pub mod metrics;
 pub mod server;
+pub mod write_examples;
 
 pub use junction_api as api;
 pub use junction_contract as contract;

@@ -1,5 +1,5 @@
-//! The connector-author CLI, run as the real `junction` binary: `inspect`, `call` and
-//! `list`, and their errors for bad input.
+//! The connector-author CLI, run as the real `junction` binary: `inspect`, `call`, `list`
+//! and `examples`, and their errors for bad input.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -354,4 +354,64 @@ async fn list_all_pages_to_the_end_and_summarises() {
     assert_eq!(summary["pages"], 5, "{summary}");
     assert!(summary["first"].is_string() && summary["last"].is_string());
     assert!(summary["requests"].as_u64().unwrap() >= 5);
+}
+
+/// `connector examples` prints one write per kind, and what it prints is what `call … write`
+/// takes: the WooCommerce component performs the printed tracking and stock writes (ids
+/// swapped for the emulator's) against the emulator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_printed_write_examples_are_accepted_by_a_real_component() {
+    let out = junction(&["connector", "examples"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let examples: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(examples.len(), 9, "one per write kind");
+    let bad = junction(&["connector", "examples", "delete-everything"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("order-status, order-tracking"));
+
+    let shop = junction_emulators::start(
+        junction_emulators::WooConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let order = shop.store().order_ids()[0];
+    let product = shop
+        .store()
+        .product_ids()
+        .into_iter()
+        .find(|p| shop.store().product(*p).unwrap()["type"] == "simple")
+        .unwrap();
+    let pick = |op: &str| examples.iter().find(|e| e["op"] == op).unwrap().clone();
+    let mut tracking = pick("order-tracking");
+    tracking["order-id"] = serde_json::json!(order.to_string());
+    let mut stock = pick("product-stock");
+    stock["product-id"] = serde_json::json!(product.to_string());
+    let path = common::component("woocommerce");
+    let config = format!(
+        r#"{{"base_url":"{}","consumer_key":"ck_test","consumer_secret":"cs_test"}}"#,
+        shop.base_url()
+    );
+    for write in [tracking, stock] {
+        let (path, config) = (path.clone(), config.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            junction(&[
+                "connector",
+                "call",
+                path.to_str().unwrap(),
+                "--allow-private-networks",
+                "--config",
+                &config,
+                "write",
+                &write.to_string(),
+            ])
+        })
+        .await
+        .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert_eq!(shop.store().product(product).unwrap()["stock_quantity"], 42);
 }
