@@ -81,6 +81,34 @@ pub enum ConnectorCommand {
     },
     /// Run one call of a component in the sandbox and print the result as JSON.
     Call(CallArgs),
+    /// Make a new connector: a working template in Rust, JavaScript or Python, with its
+    /// config schema, README and the contract.
+    New {
+        /// The connector's key: lowercase letters, digits and `-`, e.g. `my-shop`.
+        name: String,
+        #[arg(long, value_enum)]
+        lang: crate::author::Lang,
+        /// Where to create it (default: ./<name>); must not exist or be empty.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Rust only: the `sdk/` folder of a Junction checkout (found by itself inside one).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Build a connector made by `connector new` into a component, with its language's
+    /// pinned toolchain only (installed on first use).
+    Build {
+        /// The connector's folder.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The component to write (default: <dir>/<folder name>.wasm).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Where the JavaScript and Python toolchains are installed (default:
+        /// `$XDG_CACHE_HOME/junction/toolchains`, or `~/.cache/junction/toolchains`).
+        #[arg(long, env = "JUNCTION_TOOLCHAINS_DIR")]
+        toolchains_dir: Option<PathBuf>,
+    },
     /// Print example JSON for `call … write`, one per write kind (or only KIND), built from
     /// the contract's own types.
     Examples {
@@ -207,6 +235,19 @@ pub async fn run(cli: Cli) -> ExitCode {
             cache,
         }) => list(plugins_dir, data_dir, json, &cache).await,
         Command::Connector(ConnectorCommand::Examples { kind }) => examples(kind.as_deref()),
+        Command::Connector(ConnectorCommand::New {
+            name,
+            lang,
+            dir,
+            sdk,
+        }) => new_connector(name, lang, dir, sdk),
+        Command::Connector(ConnectorCommand::Build {
+            dir,
+            out,
+            toolchains_dir,
+        }) => crate::author::toolchain::root(toolchains_dir.as_deref())
+            .and_then(|root| crate::author::build::build(&dir, out.as_deref(), &root))
+            .map(|_| ExitCode::SUCCESS),
         Command::Admin(args) => crate::admin_cli::run(args).await,
     };
     match result {
@@ -377,6 +418,37 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `connector new`: create it and say what was written and what to do next.
+fn new_connector(
+    name: String,
+    lang: crate::author::Lang,
+    dir: Option<PathBuf>,
+    sdk: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+    let new = crate::author::scaffold::NewConnector {
+        name,
+        lang,
+        dir,
+        sdk,
+    };
+    let written = crate::author::scaffold::create(&new)?;
+    println!("created {} ({}):", new.dir.display(), lang.as_str());
+    for file in written {
+        println!("  {file}");
+    }
+    println!(
+        "next: junction connector build {} && junction connector inspect {}/{}.wasm",
+        new.dir.display(),
+        new.dir.display(),
+        new.dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(&new.name)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `connector examples [KIND]`: one JSON line per write kind.

@@ -6,6 +6,7 @@
 //! the end-to-end tests and benchmarks use.
 
 pub mod admin_cli;
+pub mod author;
 pub mod cli;
 pub mod config;
 pub mod config_reference;

@@ -1,7 +1,8 @@
 //! Connectors written in JavaScript (`feed-js`, componentize-js) and Python (`catalog-py`,
 //! componentize-py): what the conformance suite (which runs both) does not check — the
 //! Python catalogue's variations, loading through the registry a server uses with hot
-//! reload, the SDK templates and the example API.
+//! reload, the SDK templates and the example API, and `junction connector new` + `build` in
+//! every language.
 //!
 //! These components bundle a JavaScript engine or CPython, so compiling one takes many
 //! seconds: each is loaded once per test binary, through a runtime whose compiled-artifact
@@ -303,6 +304,88 @@ async fn example_api() -> String {
     format!("http://{addr}")
 }
 
+/// Page the example API to its end through `connector` and refuse a wrong key: what a
+/// template or a new connector must do out of the box.
+async fn pages_the_example_api(connector: &LoadedConnector, base: &str, name: &str) {
+    let options = connector
+        .prepare(&json!({"base_url": base, "api_key": "t-key"}))
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let mut req = request(ResourceKind::Products, cursor.take(), None);
+        req.page_size = 2;
+        let p = connector.list(&options, req).await.value.unwrap();
+        seen.extend(ids(&p.entities));
+        match p.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![1, 2, 3, 4, 5], "{name}");
+    let wrong = connector
+        .prepare(&json!({"base_url": base, "api_key": "nope"}))
+        .unwrap();
+    let e = connector.check(&wrong).await.value.unwrap_err();
+    assert!(
+        matches!(e, CallError::Connector(ConnectorError::Unauthorized(_))),
+        "{name}: {e:?}"
+    );
+}
+
+/// `junction connector new` then `junction connector build`, as an author runs them (the
+/// real binary, outside this repository, each language's toolchain installed on first use
+/// into a toolchains folder of its own): the component loads under its new key and pages
+/// the example API.
+#[tokio::test]
+async fn a_new_connector_builds_and_runs_in_every_language() {
+    let base = example_api().await;
+    let work = tempfile::tempdir().unwrap();
+    // Kept between runs, as a user's cache is (a first run installs).
+    let toolchains = common::components_root().join("author-toolchains");
+    for lang in ["rust", "js", "python"] {
+        let name = format!("my-{lang}-shop");
+        let dir = work.path().join(&name);
+        let junction = |args: &[&str]| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_junction"))
+                .args(args)
+                .env("JUNCTION_TOOLCHAINS_DIR", &toolchains)
+                .current_dir(work.path())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+            assert!(out.status.success(), "junction {args:?}: {stderr}");
+            String::from_utf8_lossy(&out.stdout).to_string()
+        };
+        let created = junction(&["connector", "new", &name, "--lang", lang]);
+        assert!(created.contains("README.md"), "{created}");
+        let built = tokio::task::spawn_blocking({
+            let (dir, toolchains) = (dir.clone(), toolchains.clone());
+            move || {
+                std::process::Command::new(env!("CARGO_BIN_EXE_junction"))
+                    .args(["connector", "build"])
+                    .arg(&dir)
+                    .env("JUNCTION_TOOLCHAINS_DIR", &toolchains)
+                    .output()
+                    .unwrap()
+            }
+        })
+        .await
+        .unwrap();
+        assert!(
+            built.status.success(),
+            "{lang}: {}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        let component = dir.join(format!("{name}.wasm"));
+        let connector = LoadedConnector::load_file(&runtime(), &component)
+            .await
+            .unwrap_or_else(|e| panic!("loading {name}: {e}"));
+        assert_eq!(connector.key(), name);
+        pages_the_example_api(&connector, &base, &name).await;
+    }
+}
+
 /// The SDK templates build, load and page an example API (so a copy starts from working
 /// code), and map a refused key.
 #[tokio::test]
@@ -313,29 +396,6 @@ async fn sdk_templates_work() {
             .await
             .unwrap_or_else(|e| panic!("loading {name}: {e}"));
         assert_eq!(connector.key(), name);
-        let options = connector
-            .prepare(&json!({"base_url": base, "api_key": "t-key"}))
-            .unwrap();
-        let mut seen = Vec::new();
-        let mut cursor = None;
-        loop {
-            let mut req = request(ResourceKind::Products, cursor.take(), None);
-            req.page_size = 2;
-            let p = connector.list(&options, req).await.value.unwrap();
-            seen.extend(ids(&p.entities));
-            match p.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        assert_eq!(seen, vec![1, 2, 3, 4, 5], "{name}");
-        let wrong = connector
-            .prepare(&json!({"base_url": base, "api_key": "nope"}))
-            .unwrap();
-        let e = connector.check(&wrong).await.value.unwrap_err();
-        assert!(
-            matches!(e, CallError::Connector(ConnectorError::Unauthorized(_))),
-            "{name}: {e:?}"
-        );
+        pages_the_example_api(&connector, &base, name).await;
     }
 }

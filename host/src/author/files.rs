@@ -1,0 +1,114 @@
+//! The files a scaffold is made of, compiled into the binary from this repository: the
+//! templates, the JavaScript and Python SDK helpers, the contract, and the toolchain pins.
+
+/// (path in the scaffold, contents)
+pub type File = (&'static str, &'static str);
+
+/// The contract and the WASI packages it uses.
+pub const WIT: [File; 8] = [
+    (
+        "wit/connector.wit",
+        include_str!("../../../wit/connector.wit"),
+    ),
+    (
+        "wit/deps/cli.wit",
+        include_str!("../../../wit/deps/cli.wit"),
+    ),
+    (
+        "wit/deps/clocks.wit",
+        include_str!("../../../wit/deps/clocks.wit"),
+    ),
+    (
+        "wit/deps/filesystem.wit",
+        include_str!("../../../wit/deps/filesystem.wit"),
+    ),
+    (
+        "wit/deps/http.wit",
+        include_str!("../../../wit/deps/http.wit"),
+    ),
+    ("wit/deps/io.wit", include_str!("../../../wit/deps/io.wit")),
+    (
+        "wit/deps/random.wit",
+        include_str!("../../../wit/deps/random.wit"),
+    ),
+    (
+        "wit/deps/sockets.wit",
+        include_str!("../../../wit/deps/sockets.wit"),
+    ),
+];
+
+pub const RUST_CARGO_TOML: &str = include_str!("../../../sdk/template-rust/Cargo.toml.in");
+pub const RUST_LIB: File = (
+    "src/lib.rs",
+    include_str!("../../../sdk/template-rust/src/lib.rs"),
+);
+pub const RUST_TOOLCHAIN: File = (
+    "rust-toolchain.toml",
+    include_str!("../../../rust-toolchain.toml"),
+);
+
+pub const JS_CONNECTOR: File = (
+    "connector.js",
+    include_str!("../../../sdk/javascript/template/connector.js"),
+);
+pub const JS_LIB: [File; 4] = [
+    (
+        "lib/batch.js",
+        include_str!("../../../sdk/javascript/lib/batch.js"),
+    ),
+    (
+        "lib/errors.js",
+        include_str!("../../../sdk/javascript/lib/errors.js"),
+    ),
+    (
+        "lib/http.js",
+        include_str!("../../../sdk/javascript/lib/http.js"),
+    ),
+    (
+        "lib/pages.js",
+        include_str!("../../../sdk/javascript/lib/pages.js"),
+    ),
+];
+/// The pinned JavaScript toolchain (componentize-js), installed by `npm install`.
+pub const JS_TOOLCHAIN: [File; 2] = [
+    (
+        "package.json",
+        include_str!("../../../sdk/javascript/package.json"),
+    ),
+    (
+        "package-lock.json",
+        include_str!("../../../sdk/javascript/package-lock.json"),
+    ),
+];
+
+pub const PY_APP: File = (
+    "app.py",
+    include_str!("../../../sdk/python/template/app.py"),
+);
+pub const PY_SDK: [File; 5] = [
+    (
+        "junction_sdk/__init__.py",
+        include_str!("../../../sdk/python/junction_sdk/__init__.py"),
+    ),
+    (
+        "junction_sdk/batch.py",
+        include_str!("../../../sdk/python/junction_sdk/batch.py"),
+    ),
+    (
+        "junction_sdk/errors.py",
+        include_str!("../../../sdk/python/junction_sdk/errors.py"),
+    ),
+    (
+        "junction_sdk/http.py",
+        include_str!("../../../sdk/python/junction_sdk/http.py"),
+    ),
+    (
+        "junction_sdk/pages.py",
+        include_str!("../../../sdk/python/junction_sdk/pages.py"),
+    ),
+];
+/// The pinned Python toolchain (componentize-py), installed by `pip install -r`.
+pub const PY_TOOLCHAIN: File = (
+    "requirements-build.txt",
+    include_str!("../../../sdk/python/requirements-build.txt"),
+);
