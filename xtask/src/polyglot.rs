@@ -290,13 +290,24 @@ fn install_py(root: &Path, tools: &Path) -> Result<PathBuf> {
 }
 
 /// The JavaScript and Python SDKs' own unit tests, run natively: `node --test` over
-/// `sdk/javascript/test/`, and `unittest` over `sdk/python/tests/` against the real bindings
+/// `sdk/javascript/test/` and the JavaScript template's tests (through the SDK's native
+/// harness, `lib/native/register.js`), and `unittest` over `sdk/python/tests/` and the
+/// Python template's tests (through `junction_sdk.native`), both against the real bindings
 /// componentize-py generates for the contract (`wit_world`, into
 /// `target/polyglot/py-bindings/`), so the helpers are checked against the types a
 /// connector gets. Needs the toolchains `build` installs.
 pub fn sdk_tests(root: &Path, target: &Path) -> Result<()> {
     run(Command::new("node")
         .args(["--test", "sdk/javascript/test/"])
+        .current_dir(root))?;
+    // The template's own tests, natively through the SDK's harness (as a scaffold runs them).
+    run(Command::new("node")
+        .args([
+            "--import",
+            "./sdk/javascript/lib/native/register.js",
+            "--test",
+            "sdk/javascript/template/test/",
+        ])
         .current_dir(root))?;
     let tools = target.join("polyglot");
     let componentize_py = install_py(root, &tools)?;
@@ -310,12 +321,16 @@ pub fn sdk_tests(root: &Path, target: &Path) -> Result<()> {
         .args(["-w", WORLD, "bindings"])
         .arg(&bindings))?;
     let python_path = std::env::join_paths([bindings, root.join("sdk").join("python")])?;
-    run(
-        Command::new(tools.join("py-venv").join("bin").join("python"))
-            .args(["-m", "unittest", "discover", "-s", "sdk/python/tests"])
-            .env("PYTHONPATH", python_path)
-            .current_dir(root),
-    )
+    let python = tools.join("py-venv").join("bin").join("python");
+    run(Command::new(&python)
+        .args(["-m", "unittest", "discover", "-s", "sdk/python/tests"])
+        .env("PYTHONPATH", &python_path)
+        .current_dir(root))?;
+    // The template's own tests, natively through the SDK's harness (as a scaffold runs them).
+    run(Command::new(&python)
+        .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."])
+        .env("PYTHONPATH", &python_path)
+        .current_dir(root.join("sdk").join("python").join("template")))
 }
 
 /// Fails with an install hint when a program is not on the PATH.

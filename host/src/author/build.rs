@@ -1,8 +1,9 @@
 //! `junction connector build [DIR]`: a connector's sources into a component, with the
 //! toolchain of its language only — `cargo build --release --target wasm32-wasip2` for Rust
 //! (the pinned Rust toolchain from its `rust-toolchain.toml`), componentize-js for
-//! JavaScript (`connector.js`), componentize-py for Python (`app.py`); the JavaScript and
-//! Python toolchains install on first use ([`super::toolchain`]).
+//! JavaScript (`connector.js`), componentize-py for Python (`app.py`, and the contract's
+//! bindings in `bindings/` for its native tests); the JavaScript and Python toolchains
+//! install on first use ([`super::toolchain`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,6 +58,19 @@ pub fn build(dir: &Path, out: Option<&Path>, toolchains: &Path) -> anyhow::Resul
         }
         Lang::Python => {
             let tool = toolchain::componentize_py(toolchains)?;
+            // The contract's types for the connector's native tests (`junction_sdk.native`).
+            let bindings = dir.join("bindings");
+            if bindings.exists() {
+                std::fs::remove_dir_all(&bindings)
+                    .with_context(|| format!("replacing {}", bindings.display()))?;
+            }
+            toolchain::run(
+                Command::new(&tool)
+                    .arg("-d")
+                    .arg(dir.join("wit"))
+                    .args(["-w", "plugin", "bindings"])
+                    .arg(&bindings),
+            )?;
             toolchain::run(
                 Command::new(tool)
                     .arg("-d")

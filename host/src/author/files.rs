@@ -51,7 +51,23 @@ pub const JS_CONNECTOR: File = (
     "connector.js",
     include_str!("../../../sdk/javascript/template/connector.js"),
 );
-pub const JS_LIB: [File; 4] = [
+pub const JS_LIB: [File; 8] = [
+    (
+        "lib/native/register.js",
+        include_str!("../../../sdk/javascript/lib/native/register.js"),
+    ),
+    (
+        "lib/native/hooks.js",
+        include_str!("../../../sdk/javascript/lib/native/hooks.js"),
+    ),
+    (
+        "lib/native/host.js",
+        include_str!("../../../sdk/javascript/lib/native/host.js"),
+    ),
+    (
+        "test/connector.test.js",
+        include_str!("../../../sdk/javascript/template/test/connector.test.js"),
+    ),
     (
         "lib/batch.js",
         include_str!("../../../sdk/javascript/lib/batch.js"),
@@ -85,7 +101,19 @@ pub const PY_APP: File = (
     "app.py",
     include_str!("../../../sdk/python/template/app.py"),
 );
-pub const PY_SDK: [File; 5] = [
+pub const PY_SDK: [File; 8] = [
+    (
+        "junction_sdk/native.py",
+        include_str!("../../../sdk/python/junction_sdk/native.py"),
+    ),
+    (
+        "tests/__init__.py",
+        include_str!("../../../sdk/python/template/tests/__init__.py"),
+    ),
+    (
+        "tests/test_app.py",
+        include_str!("../../../sdk/python/template/tests/test_app.py"),
+    ),
     (
         "junction_sdk/__init__.py",
         include_str!("../../../sdk/python/junction_sdk/__init__.py"),

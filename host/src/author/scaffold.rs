@@ -57,7 +57,11 @@ pub fn create(new: &NewConnector) -> anyhow::Result<Vec<String>> {
                 .replace("template-js", &new.name)
                 .replace("Example API (JavaScript template)", &title);
             out.push((files::JS_CONNECTOR.0.into(), connector));
-            out.extend(files::JS_LIB.iter().copied().map(own));
+            out.extend(files::JS_LIB.iter().copied().map(|(path, text)| {
+                // The template's test runs from the SDK folder; a scaffold has lib/ beside it.
+                let text = text.replace("--import ../lib/native/", "--import ./lib/native/");
+                (path.to_string(), text)
+            }));
             out.push((".gitignore".into(), "*.wasm\n".into()));
         }
         Lang::Python => {
@@ -67,7 +71,10 @@ pub fn create(new: &NewConnector) -> anyhow::Result<Vec<String>> {
                 .replace("Example API (Python template)", &title);
             out.push((files::PY_APP.0.into(), app));
             out.extend(files::PY_SDK.iter().copied().map(own));
-            out.push((".gitignore".into(), "*.wasm\n__pycache__/\n".into()));
+            out.push((
+                ".gitignore".into(),
+                "*.wasm\n__pycache__/\nbindings/\n".into(),
+            ));
         }
     }
     out.push(("README.md".into(), readme(new, &title)));
@@ -163,10 +170,10 @@ fn readme(new: &NewConnector, title: &str) -> String {
             "`src/lib.rs` (the manifest, `check`, `list`, `get`, `write`; `cargo test` runs its unit tests)"
         }
         Lang::Js => {
-            "`connector.js` (helpers in `lib/`: HTTP over wasi:http, contract errors, pages)"
+            "`connector.js` (helpers in `lib/`: HTTP over wasi:http, contract errors, pages; its unit tests in `test/` run natively in a second: `node --import ./lib/native/register.js --test test/`)"
         }
         Lang::Python => {
-            "`app.py` (helpers in `junction_sdk/`: HTTP over wasi:http, contract errors, pages)"
+            "`app.py` (helpers in `junction_sdk/`: HTTP over wasi:http, contract errors, pages; its unit tests in `tests/` run natively in a second once `connector build` has written `bindings/`: `PYTHONPATH=bindings python3 -m unittest discover -s tests -t .`)"
         }
     };
     format!(

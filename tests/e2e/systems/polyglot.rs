@@ -335,8 +335,8 @@ async fn pages_the_example_api(connector: &LoadedConnector, base: &str, name: &s
 
 /// `junction connector new` then `junction connector build`, as an author runs them (the
 /// real binary, outside this repository, each language's toolchain installed on first use
-/// into a toolchains folder of its own): the component loads under its new key and pages
-/// the example API.
+/// into a toolchains folder of its own): the JavaScript and Python connectors' own unit
+/// tests pass natively, and the component loads under its new key and pages the example API.
 #[tokio::test]
 async fn a_new_connector_builds_and_runs_in_every_language() {
     let base = example_api().await;
@@ -377,6 +377,33 @@ async fn a_new_connector_builds_and_runs_in_every_language() {
             "{lang}: {}",
             String::from_utf8_lossy(&built.stderr)
         );
+        // Its own unit tests run natively, through the SDK's harness, as its README says.
+        let native = match lang {
+            "js" => Some(
+                std::process::Command::new("node")
+                    .args(["--import", "./lib/native/register.js", "--test", "test/"])
+                    .current_dir(&dir)
+                    .output()
+                    .unwrap(),
+            ),
+            "python" => Some(
+                std::process::Command::new("python3")
+                    .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."])
+                    .env("PYTHONPATH", "bindings")
+                    .current_dir(&dir)
+                    .output()
+                    .unwrap(),
+            ),
+            _ => None,
+        };
+        if let Some(out) = native {
+            assert!(
+                out.status.success(),
+                "{lang}: native tests: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let component = dir.join(format!("{name}.wasm"));
         let connector = LoadedConnector::load_file(&runtime(), &component)
             .await

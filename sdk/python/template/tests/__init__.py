@@ -1,0 +1,1 @@
+"""The connector's native unit tests (see test_app.py)."""
