@@ -172,16 +172,22 @@ impl CompileCacheArgs {
         if let Some(dir) = &self.cache_dir {
             return Some(dir.clone());
         }
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME")
-                    .filter(|v| !v.is_empty())
-                    .map(|home| PathBuf::from(home).join(".cache"))
-            })?;
-        Some(base.join("junction").join("compiled"))
+        Some(user_cache_dir()?.join("compiled"))
     }
+}
+
+/// `$XDG_CACHE_HOME/junction`, else `~/.cache/junction`; none when neither variable is set.
+/// The author tools keep compiled components and toolchains under it.
+pub fn user_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        })?;
+    Some(base.join("junction"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -664,22 +670,13 @@ pub fn parse_write_op(value: &Value) -> anyhow::Result<WriteOp> {
         .collect();
     let mut fields = serde_json::Map::new();
     for (key, field) in obj.iter().filter(|(k, _)| *k != "op") {
-        fields.insert(key.replace('-', "_"), snake_keys(field));
+        fields.insert(
+            key.replace('-', "_"),
+            crate::write_examples::rename_keys(field.clone(), '-', '_'),
+        );
     }
     let tagged = serde_json::json!({ variant: Value::Object(fields) });
     serde_json::from_value(tagged).map_err(|e| anyhow::anyhow!("write `{op}` is malformed: {e}"))
-}
-
-fn snake_keys(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.replace('-', "_"), snake_keys(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(snake_keys).collect()),
-        other => other.clone(),
-    }
 }
 
 #[cfg(test)]

@@ -150,20 +150,27 @@ pub fn to_cli_json(op: &WriteOp) -> Value {
         && let Some((_, Value::Object(fields))) = tagged.into_iter().next()
     {
         for (key, value) in fields {
-            out.insert(key.replace('_', "-"), kebab_keys(value));
+            out.insert(key.replace('_', "-"), rename_keys(value, '_', '-'));
         }
     }
     Value::Object(out)
 }
 
-fn kebab_keys(value: Value) -> Value {
+/// Every object key in `value`, at any depth, with `from` replaced by `to`: the CLI's
+/// kebab-case JSON and serde's snake_case field names, both ways.
+pub fn rename_keys(value: Value, from: char, to: char) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .map(|(k, v)| (k.replace('_', "-"), kebab_keys(v)))
+                .map(|(k, v)| (k.replace(from, &to.to_string()), rename_keys(v, from, to)))
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.into_iter().map(kebab_keys).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| rename_keys(v, from, to))
+                .collect(),
+        ),
         other => other,
     }
 }

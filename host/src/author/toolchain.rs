@@ -18,16 +18,9 @@ pub fn root(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(dir) = given {
         return Ok(dir.to_path_buf());
     }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|home| PathBuf::from(home).join(".cache"))
-        })
+    let base = crate::cli::user_cache_dir()
         .context("no cache directory: set JUNCTION_TOOLCHAINS_DIR (or HOME)")?;
-    Ok(base.join("junction").join("toolchains"))
+    Ok(base.join("toolchains"))
 }
 
 fn pinned_dir(root: &Path, lang: &str, pins: &[File]) -> PathBuf {

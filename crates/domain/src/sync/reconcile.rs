@@ -38,6 +38,7 @@ use crate::runs::{self, CallTrace, FailedCallStep, PageStep, Step};
 use junction_contract::{ConnectorError, ListRequest, ResourceKind};
 use junction_runtime::{CallError, CallOptions, LoadedConnector};
 use junction_store::deletions::Gone;
+use junction_store::records::Upserted;
 use junction_store::runs::RECONCILE_RUN;
 use junction_store::sync_state::{ReconcileDue, SyncState};
 use junction_store::{StoreError, new_id, now_ms};
@@ -417,36 +418,50 @@ impl Scan<'_, '_> {
             .await?;
         self.seen.extend(keys);
         for (parent, id) in back {
-            let found = scope
-                .connector
-                .get(
-                    scope.options,
-                    scope.resource,
-                    id.clone(),
-                    (!parent.is_empty()).then(|| parent.clone()),
-                )
-                .await
-                .value;
-            match found {
-                Ok(entity) => {
-                    let record = to_stored(&entity).map_err(Stop::Failed)?;
-                    let upserted = scope
-                        .hub
-                        .store
-                        .upsert_records(scope.connection_id, scope.resource, &[record])
-                        .await?;
-                    self.changed += upserted.changed;
-                    page.restored += upserted.created;
-                    tracing::info!(record = %id, "deleted earlier, back in the system; restored");
-                }
-                // Listed, then gone before we asked: it stays deleted.
-                Err(CallError::Connector(ConnectorError::NotFound(_))) => {}
-                Err(e) => {
-                    return Err(Stop::Failed(format!("restoring `{id}`, listed again: {e}")));
-                }
+            let failing = format!("restoring `{id}`, listed again");
+            // None: listed, then gone before we asked; it stays deleted.
+            if let Some(upserted) = self.fetch_into_copy(&parent, &id, &failing).await? {
+                page.restored += upserted.created;
+                tracing::info!(record = %id, "deleted earlier, back in the system; restored");
             }
         }
         Ok(page)
+    }
+
+    /// `get` one record and, when the system still holds it, put it in the copy (counted in
+    /// `changed`). None: the system answered `not-found`. Any other answer fails, its message
+    /// after `failing`.
+    async fn fetch_into_copy(
+        &mut self,
+        parent: &str,
+        id: &str,
+        failing: &str,
+    ) -> Result<Option<Upserted>, Stop> {
+        let scope = self.scope;
+        let answer = scope
+            .connector
+            .get(
+                scope.options,
+                scope.resource,
+                id.to_string(),
+                (!parent.is_empty()).then(|| parent.to_string()),
+            )
+            .await
+            .value;
+        match answer {
+            Err(CallError::Connector(ConnectorError::NotFound(_))) => Ok(None),
+            Err(e) => Err(Stop::Failed(format!("{failing}: {e}"))),
+            Ok(entity) => {
+                let record = to_stored(&entity).map_err(Stop::Failed)?;
+                let upserted = scope
+                    .hub
+                    .store
+                    .upsert_records(scope.connection_id, scope.resource, &[record])
+                    .await?;
+                self.changed += upserted.changed;
+                Ok(Some(upserted))
+            }
+        }
     }
 
     /// Ask the connector for each candidate: `not-found` confirms it gone; a record found
@@ -465,30 +480,11 @@ impl Scan<'_, '_> {
             if n > 0 && n % CONFIRMATIONS_PER_RENEWAL == 0 {
                 scope.renew_lease().await?;
             }
-            let answer = scope
-                .connector
-                .get(
-                    scope.options,
-                    scope.resource,
-                    id.clone(),
-                    (!parent.is_empty()).then(|| parent.clone()),
-                )
-                .await
-                .value;
-            match answer {
-                Err(CallError::Connector(ConnectorError::NotFound(_))) => gone.push((parent, id)),
-                Ok(entity) => {
-                    let record = to_stored(&entity).map_err(Stop::Failed)?;
-                    self.changed += scope
-                        .hub
-                        .store
-                        .upsert_records(scope.connection_id, scope.resource, &[record])
-                        .await?
-                        .changed;
+            let failing = format!("confirming that `{id}` is gone");
+            match self.fetch_into_copy(&parent, &id, &failing).await? {
+                None => gone.push((parent, id)),
+                Some(_) => {
                     tracing::info!(record = %id, "not in the scan but still in the system; kept");
-                }
-                Err(e) => {
-                    return Err(Stop::Failed(format!("confirming that `{id}` is gone: {e}")));
                 }
             }
         }
