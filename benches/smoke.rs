@@ -67,3 +67,24 @@ fn the_scaleout_benchmark_runs() {
         "ratio two hosts / one host",
     );
 }
+
+#[ignore = "needs the junction binary and the connector toolchains: `cargo xtask test` runs it with both"]
+#[test]
+fn the_author_benchmark_runs() {
+    let toolchains = std::env::var_os("JUNCTION_COMPONENTS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("author-toolchains");
+    let output = Command::new(env!("CARGO_BIN_EXE_author_bench"))
+        .arg("js")
+        .env("AUTHOR_BENCH_TOOLCHAINS", toolchains)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("author bench"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{stdout}");
+}

@@ -81,6 +81,9 @@ pub enum ConnectorCommand {
     },
     /// Run one call of a component in the sandbox and print the result as JSON.
     Call(CallArgs),
+    /// Run the conformance checks (the test suite's own) against an already running system:
+    /// a readable report, a non-zero exit when a check fails.
+    Check(crate::author::check::CheckArgs),
     /// Make a new connector: a working template in Rust, JavaScript or Python, with its
     /// config schema, README and the contract.
     New {
@@ -165,7 +168,7 @@ pub struct CompileCacheArgs {
 impl CompileCacheArgs {
     /// The directory to use, if any: the flag, else the user's cache directory (none when
     /// neither `XDG_CACHE_HOME` nor `HOME` is set).
-    fn dir(&self) -> Option<PathBuf> {
+    pub(crate) fn dir(&self) -> Option<PathBuf> {
         if self.no_cache {
             return None;
         }
@@ -234,6 +237,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             inspect(&file, &cache).await
         }
         Command::Connector(ConnectorCommand::Call(args)) => call(args).await,
+        Command::Connector(ConnectorCommand::Check(args)) => {
+            crate::author::check::check(args).await
+        }
         Command::Connector(ConnectorCommand::List {
             plugins_dir,
             data_dir,
@@ -299,7 +305,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn cli_runtime(limits: SandboxLimits, cache: &CompileCacheArgs) -> anyhow::Result<Runtime> {
+pub(crate) fn cli_runtime(
+    limits: SandboxLimits,
+    cache: &CompileCacheArgs,
+) -> anyhow::Result<Runtime> {
     // One-off CLI calls need no instance pool.
     Runtime::new(
         SandboxLimits {
@@ -312,7 +321,7 @@ fn cli_runtime(limits: SandboxLimits, cache: &CompileCacheArgs) -> anyhow::Resul
 
 /// Load a component through the compile cache, saying on stderr which it was and how long
 /// it took (an author sees why the first call of a new build is the slow one).
-async fn load_for_cli(
+pub(crate) async fn load_for_cli(
     runtime: &Runtime,
     file: &Path,
 ) -> anyhow::Result<std::sync::Arc<LoadedConnector>> {

@@ -403,16 +403,28 @@ fn bench(extra: &[String]) -> Result<()> {
         Some("api") => (vec!["api_bench"], &extra[1..]),
         Some("automations") => (vec!["automation_bench"], &extra[1..]),
         Some("scaleout") => (vec!["scaleout_bench"], &extra[1..]),
+        Some("author") => (vec!["author_bench"], &extra[1..]),
         Some(other) if other.parse::<u64>().is_err() => {
             bail!(
                 "usage: cargo xtask bench [runtime [calls [component...]]] | api [orders [requests]] \
-                 | automations [seconds] | scaleout [idle-secs [connections [load-secs]]] | smoke]"
+                 | automations [seconds] | scaleout [idle-secs [connections [load-secs]]] \
+                 | author [rust|js|python...] | smoke]"
             )
         }
         _ => (vec!["runtime_bench", "api_bench"], &extra[..0]),
     };
     // The scale-out benchmark starts the real release binary against PostgreSQL, found or
     // started the way the tests' PostgreSQL pass finds it.
+    if which == ["author_bench"] {
+        run(cargo().args([
+            "build",
+            "--release",
+            "--package",
+            "junction",
+            "--bin",
+            "junction",
+        ]))?;
+    }
     let postgres = if which == ["scaleout_bench"] {
         run(cargo().args([
             "build",

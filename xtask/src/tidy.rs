@@ -129,6 +129,22 @@ const NEVER: &[(&str, &[&str])] = &[
         "crates/portal",
         &["sqlx", "wasmtime", "utoipa", "junction-api"],
     ),
+    (
+        "crates/conformance",
+        &[
+            "sqlx",
+            "axum",
+            "junction-store",
+            "junction-domain",
+            "junction-api",
+            "junction-portal",
+            "junction-emulators",
+        ],
+    ),
+    (
+        "crates/fault-proxy",
+        &["wasmtime", "sqlx", "junction-runtime", "junction-emulators"],
+    ),
 ];
 
 /// Direct dependencies a crate's `Cargo.toml` names against `NEVER`. (Dev-dependencies are

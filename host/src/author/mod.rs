@@ -1,4 +1,6 @@
-//! Connector authors' tools beyond `inspect` and `call`: `connector new` scaffolds a
+//! Connector authors' tools beyond `inspect` and `call`: `connector check` runs the
+//! conformance checks against the author's running system ([`check`], told what it may do
+//! there by a [`subject_file`]), `connector new` scaffolds a
 //! connector in Rust, JavaScript or Python ([`scaffold`]), and `connector build` turns one
 //! into a component with its language's pinned toolchain ([`build`]), installed on first use
 //! into the user's cache ([`toolchain`]). The templates, the JavaScript and Python SDK
@@ -6,8 +8,10 @@
 //! outside this repository is complete (a Rust one needs the SDK crate's path).
 
 pub mod build;
+pub mod check;
 mod files;
 pub mod scaffold;
+pub mod subject_file;
 pub mod toolchain;
 
 /// The languages a connector can be written in.

@@ -114,7 +114,7 @@ pub async fn subject() -> Subject {
     let origin = Arc::new(emu.base_url());
     let config = |key: &'static str| move |origin: &str| json!({"api_key": key, "platform": "woocommerce", "base_url": origin});
     Subject {
-        component: "bugalou".into(),
+        component: crate::common::component("bugalou"),
         upstream: emu.base_url(),
         config: Box::new(config(KEY)),
         bad_credentials: Some(Box::new(config("bg_live_wrong"))),
@@ -153,6 +153,7 @@ pub async fn subject() -> Subject {
             verify: verify_order(&store),
         }],
         batch_cases: batch_cases(&store),
+        writes_required: true,
         guard: Box::new(emu),
     }
 }

@@ -35,7 +35,7 @@ pub async fn subject() -> Subject {
     let touched = store.clone();
     let deleting = store.clone();
     Subject {
-        component: "catalog-py".into(),
+        component: crate::common::component("catalog-py"),
         upstream: emulator.base_url(),
         config: Box::new(
             move |origin| json!({"catalog_url": format!("{origin}/catalog"), "api_key": key}),
@@ -89,6 +89,7 @@ pub async fn subject() -> Subject {
         missing_id: "999999".into(),
         write_cases: vec![],
         batch_cases: vec![],
+        writes_required: true,
         guard: Box::new(emulator),
     }
 }

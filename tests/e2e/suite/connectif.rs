@@ -233,7 +233,7 @@ pub async fn subject() -> Subject {
         }
     };
     Subject {
-        component: "connectif".into(),
+        component: crate::common::component("connectif"),
         upstream: emu.base_url(),
         config: Box::new(config("cnf_test_key")),
         bad_credentials: Some(Box::new(config("cnf_wrong_key"))),
@@ -251,6 +251,7 @@ pub async fn subject() -> Subject {
         missing_id: "nobody@example.com".into(),
         write_cases: write_cases(&store),
         batch_cases: batch_cases(&store),
+        writes_required: true,
         guard: Box::new(emu),
     }
 }

@@ -23,7 +23,7 @@ pub async fn subject() -> Subject {
     let touched = store.clone();
     let deleting = store.clone();
     Subject {
-        component: "feed-js".into(),
+        component: crate::common::component("feed-js"),
         upstream: emulator.base_url(),
         config: Box::new(
             move |origin| json!({"feed_url": format!("{origin}/feed/v1"), "api_key": key}),
@@ -70,6 +70,7 @@ pub async fn subject() -> Subject {
         missing_id: "999999".into(),
         write_cases: vec![],
         batch_cases: vec![],
+        writes_required: true,
         guard: Box::new(emulator),
     }
 }

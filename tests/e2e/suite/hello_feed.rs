@@ -61,7 +61,7 @@ pub async fn subject() -> Subject {
     let touched = feed.clone();
     let deleting = feed.clone();
     Subject {
-        component: "hello-feed".into(),
+        component: crate::common::component("hello-feed"),
         upstream: format!("http://{addr}"),
         config: Box::new(|origin| json!({"feed_url": format!("{origin}/feed.json")})),
         bad_credentials: None,
@@ -112,6 +112,7 @@ pub async fn subject() -> Subject {
         missing_id: "no-such-product".into(),
         write_cases: vec![],
         batch_cases: vec![],
+        writes_required: true,
         guard: Box::new(AbortOnDrop(server)),
     }
 }

@@ -281,7 +281,7 @@ pub async fn subject() -> Subject {
     let touch_erp = erp.clone();
     let (creating, deleting) = (erp.clone(), erp.clone());
     Subject {
-        component: "tryton".into(),
+        component: crate::common::component("tryton"),
         upstream: erp.base_url.clone(),
         config: Box::new(|origin| {
             json!({"base_url": origin, "database": tryton::DATABASE,
@@ -330,6 +330,7 @@ pub async fn subject() -> Subject {
         missing_id: "999999".into(),
         write_cases,
         batch_cases,
+        writes_required: true,
         guard: Box::new(erp),
     }
 }

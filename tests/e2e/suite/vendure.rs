@@ -317,7 +317,7 @@ pub async fn subject() -> Subject {
     let touch_shop = shop.clone();
     let deleting = shop.clone();
     Subject {
-        component: "vendure".into(),
+        component: crate::common::component("vendure"),
         upstream: shop.base_url.clone(),
         config: Box::new(
             |origin| json!({"base_url": origin, "username": vendure::ADMIN_USER, "password": vendure::ADMIN_PASSWORD}),
@@ -364,6 +364,7 @@ pub async fn subject() -> Subject {
         missing_id: "999999".into(),
         write_cases,
         batch_cases,
+        writes_required: true,
         guard: Box::new(shop),
     }
 }

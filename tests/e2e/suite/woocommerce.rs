@@ -410,7 +410,7 @@ pub async fn subject() -> Subject {
     let touch_store = store.clone();
     let deleting = store.clone();
     Subject {
-        component: "woocommerce".into(),
+        component: crate::common::component("woocommerce"),
         upstream: emulator.base_url(),
         config: Box::new(
             move |origin| json!({"base_url": origin, "consumer_key": key, "consumer_secret": secret}),
@@ -457,6 +457,7 @@ pub async fn subject() -> Subject {
         missing_id: "999999999".into(),
         write_cases: write_cases(&store).expect("write cases"),
         batch_cases: batch_cases(&store).expect("batch cases"),
+        writes_required: true,
         guard: Box::new(emulator),
     }
 }

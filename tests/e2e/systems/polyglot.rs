@@ -267,41 +267,14 @@ async fn both_load_through_the_registry_and_hot_reload() {
     }
 }
 
-/// The example API the SDK templates are written against: five items, `page`/`per_page`,
-/// `X-API-Key: t-key`.
-async fn example_api() -> String {
-    use axum::extract::Query;
-    use axum::http::{HeaderMap, StatusCode};
-    use axum::response::IntoResponse;
-    use std::collections::HashMap;
-    let items = |q: Query<HashMap<String, String>>, headers: HeaderMap| async move {
-        if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some("t-key") {
-            return (
-                StatusCode::UNAUTHORIZED,
-                axum::Json(json!({"error": "bad key"})),
-            )
-                .into_response();
-        }
-        let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-        let per_page: usize = q.get("per_page").and_then(|p| p.parse().ok()).unwrap_or(10);
-        let all: Vec<Value> = (1..=5)
-            .map(|n| {
-                json!({"id": n, "name": format!("Item {n}"), "price": format!("{n}.00"),
-                "updated_at": format!("2026-01-0{n}T00:00:00Z")})
-            })
-            .collect();
-        let start = (page - 1) * per_page;
-        let chunk: Vec<Value> = all.iter().skip(start).take(per_page).cloned().collect();
-        axum::Json(json!({"items": chunk, "has_more": start + per_page < all.len()}))
-            .into_response()
-    };
-    let app = axum::Router::new().route("/items", axum::routing::get(items));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
+/// The example API the templates read (`junction_emulators::example`), five items.
+async fn example_api() -> junction_emulators::example::ExampleApi {
+    junction_emulators::example::start(
+        junction_emulators::example::ExampleConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Page the example API to its end through `connector` and refuse a wrong key: what a
@@ -339,7 +312,8 @@ async fn pages_the_example_api(connector: &LoadedConnector, base: &str, name: &s
 /// tests pass natively, and the component loads under its new key and pages the example API.
 #[tokio::test]
 async fn a_new_connector_builds_and_runs_in_every_language() {
-    let base = example_api().await;
+    let api = example_api().await;
+    let base = api.base_url();
     let work = tempfile::tempdir().unwrap();
     // Kept between runs, as a user's cache is (a first run installs).
     let toolchains = common::components_root().join("author-toolchains");
@@ -417,12 +391,199 @@ async fn a_new_connector_builds_and_runs_in_every_language() {
 /// code), and map a refused key.
 #[tokio::test]
 async fn sdk_templates_work() {
-    let base = example_api().await;
+    let api = example_api().await;
+    let base = api.base_url();
     for name in ["template-js", "template-py"] {
         let connector = LoadedConnector::load_file(&runtime(), &common::component(name))
             .await
             .unwrap_or_else(|e| panic!("loading {name}: {e}"));
         assert_eq!(connector.key(), name);
         pages_the_example_api(&connector, &base, name).await;
+    }
+}
+
+/// `docs/writing-a-connector.md`, *From zero to live*, step by step for JavaScript, as a
+/// newcomer runs it (the real binary, outside this repository): scaffold, build, the native
+/// unit tests, a call paging to the end, `connector check` against the running example API
+/// with the guide's subject file (every check passes, none skipped but the writes), then a
+/// running server: upload, tenant, connection, sync, key, and the products through the
+/// Runtime API — with the check's change and deletion in them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guide_from_zero_to_live() {
+    let api = example_api().await;
+    let base = api.base_url();
+    let config = json!({"base_url": base, "api_key": "t-key"}).to_string();
+    let work = tempfile::tempdir().unwrap();
+    let shop = work.path().join("my-shop");
+    let toolchains = common::components_root().join("author-toolchains");
+    let junction = |dir: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_junction"))
+            .args(args)
+            .env("JUNCTION_TOOLCHAINS_DIR", &toolchains)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        );
+        assert!(
+            out.status.success(),
+            "junction {args:?}:\n{stdout}\n{stderr}"
+        );
+        stdout
+    };
+
+    // 2. Scaffold and build.
+    tokio::task::block_in_place(|| {
+        junction(
+            work.path(),
+            &["connector", "new", "my-shop", "--lang", "js"],
+        )
+    });
+    tokio::task::block_in_place(|| junction(work.path(), &["connector", "build", "my-shop"]));
+    assert!(shop.join("my-shop.wasm").exists());
+
+    // 3. Its unit tests, natively.
+    let native = tokio::task::block_in_place(|| {
+        std::process::Command::new("node")
+            .args(["--import", "./lib/native/register.js", "--test", "test/"])
+            .current_dir(&shop)
+            .output()
+            .unwrap()
+    });
+    assert!(
+        native.status.success(),
+        "{}",
+        String::from_utf8_lossy(&native.stdout)
+    );
+
+    // 4. Try it: page to the end.
+    let summary: Value = serde_json::from_str(&tokio::task::block_in_place(|| {
+        junction(
+            work.path(),
+            &[
+                "connector",
+                "call",
+                "my-shop/my-shop.wasm",
+                "--allow-private-networks",
+                "--config",
+                &config,
+                "list",
+                "products",
+                "--all",
+            ],
+        )
+    }))
+    .unwrap();
+    assert_eq!(summary["records"], 5, "{summary}");
+
+    // 5. Check it, with the guide's subject file.
+    std::fs::write(
+        shop.join("junction-check.toml"),
+        format!(
+            "[touch]\nproducts = \"curl -sf -X POST {base}/__emulator/items/2/touch > /dev/null && echo 2\"\n\n\
+             [delete]\nresource = \"products\"\ncommand = \"curl -sf -X DELETE {base}/__emulator/items/$JUNCTION_ID\"\n"
+        ),
+    )
+    .unwrap();
+    let report = tokio::task::block_in_place(|| {
+        junction(
+            &shop,
+            &[
+                "connector",
+                "check",
+                "my-shop.wasm",
+                "--allow-private-networks",
+                "--config",
+                &config,
+            ],
+        )
+    });
+    for check in [
+        "manifest",
+        "paging",
+        "get",
+        "errors",
+        "updated-since",
+        "changes-between-pages",
+        "deletion",
+    ] {
+        assert!(
+            report
+                .lines()
+                .any(|line| line.trim_start().starts_with(&format!("pass  {check} "))),
+            "{check} did not pass:\n{report}"
+        );
+    }
+    assert!(report.contains("0 failed, 2 skipped"), "{report}");
+    assert_eq!(
+        api.ids(),
+        vec![1, 2, 3, 4],
+        "the check deleted the last item"
+    );
+
+    // 6. Live in a running server.
+    let data = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let server = common::spawn_server(data.path(), port, &[]);
+    // Not ready before a connector is loaded: alive is enough to upload one.
+    common::wait_for_status(&server.base, "/healthz", 200).await;
+    // The example API answers the server's sync from this process: never block a worker.
+    let admin = |args: &[&str]| {
+        tokio::task::block_in_place(|| {
+            common::admin::cli_json(
+                common::admin::cli(&server.base, data.path(), args),
+                &args.join(" "),
+            )
+        })
+    };
+    let upload = shop.join("my-shop.wasm");
+    admin(&["connectors", "upload", upload.to_str().unwrap()]);
+    admin(&["tenants", "create", "acme"]);
+    let created = admin(&[
+        "connections",
+        "create",
+        "--tenant",
+        "acme",
+        "--connector",
+        "my-shop",
+        "--name",
+        "shop",
+        "--config",
+        &config,
+    ]);
+    let id = created["connection"]["id"].as_str().unwrap().to_owned();
+    admin(&["connections", "sync", &id]);
+    let key = admin(&["keys", "create", &id, "--name", "reader"])["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    loop {
+        let answer = client
+            .get(format!("{}/api/v1/api/products", server.base))
+            .header("X-API-Key", &key)
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status();
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        if status == 200 && body["data"].as_array().is_some_and(|d| d.len() == 4) {
+            let names: Vec<&str> = body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            assert!(names.contains(&"Item 2 (changed)"), "{body}");
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the products never arrived: {status} {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }

@@ -23,20 +23,23 @@
 //!
 //! Available: [`woocommerce`] (WooCommerce REST v3), [`feeds`] (a JSON product feed and a
 //! CSV catalogue), [`connectif`] (Connectif contacts, products, purchases with its request
-//! budget), [`bugalou`] (Bugalou's Orders API).
+//! budget), [`bugalou`] (Bugalou's Orders API), [`example`] (the example API the connector
+//! templates read).
 //!
-//! [`proxy`] puts a fault-injecting reverse proxy (401, 429, 500, stalls, latency, a request
+//! [`proxy`] (the `junction-fault-proxy` crate, re-exported) puts a fault-injecting reverse proxy (401, 429, 500, stalls, latency, a request
 //! log) in front of any origin, emulated or real.
 
 pub mod bugalou;
 pub mod connectif;
 mod control;
+pub mod example;
 pub mod faults;
 pub mod feeds;
-pub mod proxy;
 mod rng;
 pub mod serving;
 pub mod woocommerce;
+
+pub use junction_fault_proxy as proxy;
 
 pub use faults::{Fault, FaultKind};
 pub use proxy::{FaultProxy, ProxyFault, ProxyFaultKind, SeenRequest, start_proxy};

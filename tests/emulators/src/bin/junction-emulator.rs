@@ -7,7 +7,8 @@
 //!
 //! `junction-emulator connectif --listen 127.0.0.1:8091 --budget 100 --window-secs 60` and
 //! `junction-emulator bugalou --listen 127.0.0.1:8092 --orders 50` start the target
-//! emulators. Prints `<system> emulator listening on http://...` once serving, and runs until
+//! emulators; `junction-emulator example --listen 127.0.0.1:8095` the example API the
+//! connector templates read. Prints `<system> emulator listening on http://...` once serving, and runs until
 //! SIGINT or SIGTERM. Faults are set over HTTP: `POST /__emulator/faults`.
 
 use std::net::SocketAddr;
@@ -35,6 +36,21 @@ enum System {
     Connectif(ConnectifArgs),
     /// A Bugalou dashboard's Orders API.
     Bugalou(BugalouArgs),
+    /// The example API the connector templates read (`junction connector new`).
+    Example(ExampleArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ExampleArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8095")]
+    listen: SocketAddr,
+    /// The API key clients must present (`X-API-Key`).
+    #[arg(long, default_value = "t-key")]
+    api_key: String,
+    /// Number of seeded items.
+    #[arg(long, default_value_t = 5)]
+    items: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,6 +178,15 @@ async fn main() -> anyhow::Result<()> {
             println!("bugalou emulator listening on {}", emu.base_url());
             signals.stopped().await;
             emu.shutdown().await;
+        }
+        System::Example(args) => {
+            let config = junction_emulators::example::ExampleConfig {
+                api_key: args.api_key,
+                items: args.items,
+            };
+            let api = junction_emulators::example::start(config, args.listen).await?;
+            println!("example API listening on {}", api.base_url());
+            signals.stopped().await;
         }
     }
     Ok(())

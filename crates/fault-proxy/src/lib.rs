@@ -6,16 +6,21 @@
 //! body, and the origin's status, headers and body come back unchanged. Switchable faults
 //! ([`ProxyFault`]) answer instead of the origin: 401 with a JSON body, 429 with
 //! `Retry-After`, 500, a stall (no answer for longer than any sane client timeout), or add
-//! latency. Faults follow the same rules as the emulators' [`crate::Fault`]s: each is
+//! latency. Faults follow the same rules as the emulators' faults: each is
 //! considered in list order, its `remaining` budget is spent on every request it sees,
 //! latencies add up and the first terminal fault decides the answer.
+//!
+//! It is a crate of its own because two front ends use it: the conformance checks
+//! (`junction connector check` and the test suite) and the emulators' tests. [`server`] is
+//! the small serving layer the emulators share with it.
+
+pub mod server;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use anyhow::Context;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -23,7 +28,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::serving::{self, ServerTask};
+use crate::server::ServerTask;
 
 /// The largest request body the proxy forwards.
 const MAX_REQUEST_BODY: usize = 64 << 20;
@@ -155,20 +160,29 @@ pub struct FaultProxy {
     server: ServerTask,
 }
 
+/// Why a proxy did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("proxy origin `{0}` must be an http:// or https:// URL")]
+    Origin(String),
+    #[error(transparent)]
+    Bind(#[from] server::BindError),
+    #[error("building the proxy's HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
 /// Starts a proxy on a free loopback port in front of `origin` (e.g.
 /// `http://127.0.0.1:8090`; a trailing `/` is ignored).
-pub async fn start_proxy(origin: &str) -> anyhow::Result<FaultProxy> {
+pub async fn start_proxy(origin: &str) -> Result<FaultProxy, ProxyError> {
     let origin = origin.trim_end_matches('/').to_owned();
-    anyhow::ensure!(
-        origin.starts_with("http://") || origin.starts_with("https://"),
-        "proxy origin `{origin}` must be an http:// or https:// URL"
-    );
-    let bound = serving::bind("fault proxy", SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+        return Err(ProxyError::Origin(origin));
+    }
+    let bound = server::bind("fault proxy", SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let client = reqwest::Client::builder()
         // The client follows nothing itself: redirects go back to the caller as they are.
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .context("building the proxy's HTTP client")?;
+        .build()?;
     let shared = Arc::new(Shared {
         origin,
         client,
