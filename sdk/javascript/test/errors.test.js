@@ -62,6 +62,7 @@ test('rate limits wait as the answer asks', () => {
 test('Retry-After and reset headers in their forms', () => {
   assert.equal(retryAfterMs('0', NOW), DEFAULT_RETRY_AFTER_MS);
   assert.equal(retryAfterMs('1.5', NOW), 1500);
+  assert.equal(retryAfterMs('0.0011', NOW), 2, 'rounded up, as the Rust SDK does');
   assert.equal(retryAfterMs('Tue, 31 Dec 2024 00:00:00 GMT', NOW), DEFAULT_RETRY_AFTER_MS);
   assert.equal(retryAfterMs('soon', NOW), undefined);
   assert.equal(retryAfterMs('99999999', NOW), MAX_RETRY_AFTER_MS);
