@@ -79,10 +79,10 @@ function daysInMonth(year, month) {
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
-// Date, `T`/`t`/space, hours and minutes, optional seconds with a fraction (`.` or `,`),
-// optional zone (`Z`, `+HH`, `+HH:MM`, `+HHMM`).
+// Date, `T`/`t`/space, hours, optional minutes and seconds with a fraction (`.` or `,`),
+// optional zone (`Z`, `+HH`, `+HH:MM`, `+HHMM`, `+HH:MM:SS`): what the Rust SDK's parser takes.
 const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2})(?::?(\d{2}))?)?)?$/;
 
 function inRange(seconds) {
   return seconds >= MIN_EPOCH_SECONDS && seconds <= MAX_EPOCH_SECONDS;
@@ -102,7 +102,7 @@ export function parseUtc(input) {
   const parts = DATE_TIME.exec(text);
   if (parts === null) throw refuse('not an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z');
   // parts[8] is a `Z`, which needs nothing.
-  const [, y, mo, d, h, mi, s = '0', fraction = '', , sign, offsetHours = '0', offsetMinutes = '0'] = parts;
+  const [, y, mo, d, h, mi = '00', s = '0', fraction = '', , sign, offsetHours = '0', offsetMinutes = '0', offsetSeconds = '0'] = parts;
   const [year, month, day, hour, minute] = [y, mo, d, h, mi].map(Number);
   // A leap second is read as the last second of its minute, as the Rust SDK does.
   const second = Math.min(Number(s), 59);
@@ -113,8 +113,10 @@ export function parseUtc(input) {
   if (Number(s) > 60) throw refuse(`second ${s} is not between 00 and 59`);
   let offset = 0;
   if (sign !== undefined) {
-    if (Number(offsetHours) > 23 || Number(offsetMinutes) > 59) throw refuse('the offset is out of range');
-    offset = (sign === '-' ? -1 : 1) * (Number(offsetHours) * 3600 + Number(offsetMinutes) * 60);
+    if (Number(offsetHours) > 25 || Number(offsetMinutes) > 59 || Number(offsetSeconds) > 59) {
+      throw refuse('the offset is out of range (at most ±25:59:59)');
+    }
+    offset = (sign === '-' ? -1 : 1) * (Number(offsetHours) * 3600 + Number(offsetMinutes) * 60 + Number(offsetSeconds));
   }
   const seconds = daysFromCivil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second - offset;
   if (!inRange(seconds)) throw refuse('out of the supported range');

@@ -32,11 +32,11 @@ MAX_EPOCH_SECONDS = 253402207200
 
 _SECONDS_PER_DAY = 86400
 
-# Date, `T`/`t`/space, hours and minutes, optional seconds with a fraction (`.` or `,`),
-# optional zone (`Z`, `+HH`, `+HH:MM`, `+HHMM`).
+# Date, `T`/`t`/space, hours, optional minutes and seconds with a fraction (`.` or `,`),
+# optional zone (`Z`, `+HH`, `+HH:MM`, `+HHMM`, `+HH:MM:SS`): what the Rust SDK's parser takes.
 _DATE_TIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
-    r"(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)?",
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
+    r"(?:[Zz]|([+-])(\d{2})(?::?(\d{2})(?::?(\d{2}))?)?)?",
     re.ASCII,
 )
 
@@ -130,7 +130,8 @@ def parse_utc(input: str) -> Timestamp:
     parts = _DATE_TIME.fullmatch(text)
     if parts is None:
         raise TimeError(input, "not an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z")
-    y, mo, d, h, mi, s, fraction, sign, offset_hours, offset_minutes = parts.groups()
+    y, mo, d, h, mi, s, fraction, sign, offset_hours, offset_minutes, offset_seconds = parts.groups()
+    mi = mi or "00"
     year, month, day, hour, minute = int(y), int(mo), int(d), int(h), int(mi)
     written_second = int(s or "0")
     if not 1 <= month <= 12:
@@ -147,10 +148,10 @@ def parse_utc(input: str) -> Timestamp:
     second = min(written_second, 59)
     offset = 0
     if sign is not None:
-        oh, om = int(offset_hours), int(offset_minutes or "0")
-        if oh > 23 or om > 59:
-            raise TimeError(input, "the offset is out of range")
-        offset = (-1 if sign == "-" else 1) * (oh * 3600 + om * 60)
+        oh, om, os = int(offset_hours), int(offset_minutes or "0"), int(offset_seconds or "0")
+        if oh > 25 or om > 59 or os > 59:
+            raise TimeError(input, "the offset is out of range (at most ±25:59:59)")
+        offset = (-1 if sign == "-" else 1) * (oh * 3600 + om * 60 + os)
     seconds = _days_from_civil(year, month, day) * _SECONDS_PER_DAY + hour * 3600 + minute * 60 + second - offset
     if not _in_range(seconds):
         raise TimeError(input, "out of the supported range")
