@@ -13,7 +13,7 @@
 //! SDKs): a sum or difference has the larger scale of its operands, a product the sum of
 //! both, and `add("0.1", "0.2")` is `"0.3"`.
 //!
-//! For arithmetic beyond sums (a line total, a discount, a tax, rounding to cents),
+//! For division and rounding (a net price, a tax, rounding to cents), or a chain of steps,
 //! [`parse`] gives a [`Decimal`] (the `rust_decimal` crate's exact base-10 type: 96-bit
 //! mantissa, up to 28 fraction digits) and [`to_text`] turns one back into the contract's
 //! string, keeping its scale:
