@@ -63,6 +63,21 @@ function withParameters(message, parameters) {
   return message;
 }
 
+// JSON as the Rust SDK writes it: compact, object keys sorted (its maps are ordered by key),
+// so a message reads the same in every language.
+function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const fields = sortedEntries(value).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`);
+    return `{${fields.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function sortedEntries(object) {
+  return Object.entries(object).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 // The message of a JSON error object, in the shapes APIs use (see `errorMessage`).
 function jsonMessage(json) {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
@@ -86,11 +101,11 @@ function jsonMessage(json) {
       .filter((part) => part !== undefined);
     if (parts.length > 0) return parts.join('; ');
   } else if (typeof errors === 'object' && errors !== null) {
-    const parts = Object.entries(errors).map(([field, value]) => {
+    const parts = sortedEntries(errors).map(([field, value]) => {
       if (Array.isArray(value)) {
-        return `${field}: ${value.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ')}`;
+        return `${field}: ${value.map((x) => (typeof x === 'string' ? x : canonicalJson(x))).join(', ')}`;
       }
-      return `${field}: ${typeof value === 'string' ? value : JSON.stringify(value)}`;
+      return `${field}: ${typeof value === 'string' ? value : canonicalJson(value)}`;
     });
     if (parts.length > 0) return parts.join('; ');
   }
@@ -113,8 +128,9 @@ function htmlTitle(html) {
  * in the common shapes: `{"message"}` (with WordPress/WooCommerce's `code` appended, Magento's
  * `parameters` filled into `%1`/`%name`), `{"error": "..."}` (OAuth's `error_description`
  * appended), `{"error": {...}}`, `{"errors": [...]}` (GraphQL's `errors[].message`, joined with
- * `; `), `{"errors": {"field": [...]}}`, problem+json `{"title", "detail"}`; other JSON as
- * written; an HTML page's `<title>`; otherwise the text. Cut to 300 characters.
+ * `; `), `{"errors": {"field": [...]}}` (fields in key order), problem+json
+ * `{"title", "detail"}`; other JSON as written (keys sorted); an HTML page's `<title>`;
+ * otherwise the text. Cut to 300 characters.
  */
 export function errorMessage(body) {
   const text = (body ?? '').trim();
@@ -126,7 +142,7 @@ export function errorMessage(body) {
   } catch (_) {
     isJson = false;
   }
-  if (isJson) return truncate(jsonMessage(json) ?? JSON.stringify(json));
+  if (isJson) return truncate(jsonMessage(json) ?? canonicalJson(json));
   if (text.startsWith('<')) {
     const title = htmlTitle(text);
     if (title !== undefined) return truncate(title);

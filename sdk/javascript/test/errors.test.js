@@ -105,6 +105,9 @@ test('messages are read from the common error body shapes', () => {
   );
   assert.equal(errorMessage('{"errors":[{"message":"%fieldName is required","parameters":{"fieldName":"sku"}}]}'), 'sku is required');
   assert.equal(errorMessage('{"unexpected":[1,2]}'), '{"unexpected":[1,2]}');
+  // Keys in order, as the Rust SDK writes them (its JSON maps are sorted).
+  assert.equal(errorMessage('{"errors":{"title":["can\'t be blank",3],"sku":"taken","n":5}}'), "n: 5; sku: taken; title: can't be blank, 3");
+  assert.equal(errorMessage('{"b":1,"a":{"d":[1,{"f":1,"e":2}],"c":2}}'), '{"a":{"c":2,"d":[1,{"e":2,"f":1}]},"b":1}');
   assert.equal(errorMessage('[]'), '[]');
   const long = 'x'.repeat(1000);
   const cut = errorMessage(long);

@@ -106,7 +106,9 @@ def _with_parameters(message: str, parameters: Any) -> str:
 
 
 def _json_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    # As the Rust SDK writes JSON: compact, object keys sorted (its maps are ordered by key),
+    # so a message reads the same in every language.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 def _json_message(value: Any) -> Optional[str]:
@@ -146,7 +148,7 @@ def _json_message(value: Any) -> Optional[str]:
                 return ", ".join(x if isinstance(x, str) else _json_text(x) for x in v)
             return v if isinstance(v, str) else _json_text(v)
 
-        return "; ".join(f"{k}: {field_message(v)}" for k, v in errors_value.items())
+        return "; ".join(f"{k}: {field_message(v)}" for k, v in sorted(errors_value.items()))
     title = _non_empty_str(value.get("title"))
     detail = _non_empty_str(value.get("detail"))
     if title is not None and detail is not None:
@@ -168,8 +170,9 @@ def error_message(body: bytes) -> Optional[str]:
     the common shapes: `{"message"}` (with WordPress/WooCommerce's `code` appended, Magento's
     `parameters` filled into `%1`/`%name`), `{"error": "..."}` (OAuth's `error_description`
     appended), `{"error": {...}}`, `{"errors": [...]}` (GraphQL's `errors[].message`, joined
-    with `; `), `{"errors": {"field": [...]}}`, problem+json `{"title", "detail"}`; other JSON
-    as written; an HTML page's `<title>`; otherwise the text. Cut to 300 characters."""
+    with `; `), `{"errors": {"field": [...]}}` (fields in key order), problem+json
+    `{"title", "detail"}`; other JSON as written (keys sorted); an HTML page's `<title>`;
+    otherwise the text. Cut to 300 characters."""
     text = (body.decode("utf-8", errors="replace") if isinstance(body, bytes) else str(body or "")).strip()
     if not text:
         return None

@@ -119,6 +119,11 @@ class ErrorsTest(unittest.TestCase):
             m(b'{"errors":[{"message":"%fieldName is required","parameters":{"fieldName":"sku"}}]}'), "sku is required"
         )
         self.assertEqual(m(b'{"unexpected":[1,2]}'), '{"unexpected":[1,2]}')
+        # Keys in order, as the Rust SDK writes them (its JSON maps are sorted).
+        self.assertEqual(
+            m(b'{"errors":{"title":["can\'t be blank",3],"sku":"taken","n":5}}'), "n: 5; sku: taken; title: can't be blank, 3"
+        )
+        self.assertEqual(m(b'{"b":1,"a":{"d":[1,{"f":1,"e":2}],"c":2}}'), '{"a":{"c":2,"d":[1,{"e":2,"f":1}]},"b":1}')
         self.assertEqual(m(b"[]"), "[]")
         cut = m(b"x" * 1000)
         assert cut is not None
