@@ -7,10 +7,13 @@
 //! Trailing fraction zeros are kept: `"9.90"` stays `"9.90"`, so an amount keeps its scale.
 //! Anything else (`"abc"`, `"1,5"`, `"NaN"`, `""`) is refused.
 //!
-//! [`from_json`] accepts a JSON number or string (APIs disagree about which to use);
-//! [`sum`] adds decimal strings exactly.
+//! [`from_json`] accepts a JSON number or string (APIs disagree about which to use).
+//! [`add`], [`subtract`], [`multiply`], [`compare`] and [`sum`] work on decimal strings
+//! exactly (the same functions, with the same results, are in the JavaScript and Python
+//! SDKs): a sum or difference has the larger scale of its operands, a product the sum of
+//! both, and `add("0.1", "0.2")` is `"0.3"`.
 //!
-//! For arithmetic beyond sums (a line total, a discount, a tax, rounding to cents),
+//! For division and rounding (a net price, a tax, rounding to cents), or a chain of steps,
 //! [`parse`] gives a [`Decimal`] (the `rust_decimal` crate's exact base-10 type: 96-bit
 //! mantissa, up to 28 fraction digits) and [`to_text`] turns one back into the contract's
 //! string, keeping its scale:
@@ -23,6 +26,8 @@
 //! let cents = net.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven);
 //! assert_eq!(decimal::to_text(cents), "49.56");
 //! ```
+
+use std::cmp::Ordering;
 
 pub use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
@@ -146,35 +151,143 @@ pub fn to_text(value: Decimal) -> String {
     }
 }
 
+/// A decimal as an exact scaled integer, `units / 10^scale`, for the string arithmetic below
+/// (up to 38 significant digits: `i128`).
+#[derive(Debug, Clone, Copy)]
+struct Scaled {
+    units: i128,
+    scale: usize,
+}
+
+impl Scaled {
+    const ZERO: Self = Self { units: 0, scale: 0 };
+
+    /// A decimal string (anything [`normalize`] accepts); too many digits is an error too.
+    fn parse(input: &str) -> Result<Self, DecimalError> {
+        let normal = normalize(input)?;
+        let scale = normal.split_once('.').map_or(0, |(_, frac)| frac.len());
+        let units = normal.replace('.', "").parse().map_err(|_| DecimalError {
+            input: input.to_owned(),
+        })?;
+        Ok(Self { units, scale })
+    }
+
+    /// The units at a larger `scale`, when they fit.
+    fn units_at(self, scale: usize) -> Option<i128> {
+        self.units
+            .checked_mul(pow10(scale.checked_sub(self.scale)?)?)
+    }
+
+    fn checked_add(self, other: Self) -> Option<Self> {
+        let scale = self.scale.max(other.scale);
+        let units = self.units_at(scale)?.checked_add(other.units_at(scale)?)?;
+        Some(Self { units, scale })
+    }
+
+    fn checked_mul(self, other: Self) -> Option<Self> {
+        Some(Self {
+            units: self.units.checked_mul(other.units)?,
+            scale: self.scale.checked_add(other.scale)?,
+        })
+    }
+
+    fn negated(self) -> Option<Self> {
+        Some(Self {
+            units: self.units.checked_neg()?,
+            scale: self.scale,
+        })
+    }
+
+    fn text(self) -> String {
+        format_scaled(self.units, self.scale)
+    }
+}
+
+/// The error for a result with more digits than the arithmetic holds: the operation is
+/// named, so the message says which values could not be combined.
+fn too_large(a: &str, operator: &str, b: &str) -> DecimalError {
+    DecimalError {
+        input: format!("{a} {operator} {b}"),
+    }
+}
+
+/// The exact sum `a + b`, with the larger scale of the two (`"1.5"` + `"2.25"` is `"3.75"`,
+/// `"0.1"` + `"0.2"` is `"0.3"`). More than 38 significant digits is an error.
+pub fn add(a: &str, b: &str) -> Result<String, DecimalError> {
+    Scaled::parse(a)?
+        .checked_add(Scaled::parse(b)?)
+        .map(Scaled::text)
+        .ok_or_else(|| too_large(a, "+", b))
+}
+
+/// The exact difference `a - b`, with the larger scale of the two (`"10.00"` - `"10.00"` is
+/// `"0.00"`).
+pub fn subtract(a: &str, b: &str) -> Result<String, DecimalError> {
+    let minuend = Scaled::parse(a)?;
+    let subtrahend = Scaled::parse(b)?;
+    subtrahend
+        .negated()
+        .and_then(|negated| minuend.checked_add(negated))
+        .map(Scaled::text)
+        .ok_or_else(|| too_large(a, "-", b))
+}
+
+/// The exact product `a × b`; its scale is the sum of both (`"19.99"` × `"3"` is `"59.97"`,
+/// `"1.10"` × `"2.0"` is `"2.200"`), as [`Decimal`] multiplies.
+pub fn multiply(a: &str, b: &str) -> Result<String, DecimalError> {
+    Scaled::parse(a)?
+        .checked_mul(Scaled::parse(b)?)
+        .map(Scaled::text)
+        .ok_or_else(|| too_large(a, "*", b))
+}
+
+/// Compares two decimal strings by value (`"1.0"` equals `"1"`), exactly, at any size.
+pub fn compare(a: &str, b: &str) -> Result<Ordering, DecimalError> {
+    let (a, b) = (normalize(a)?, normalize(b)?);
+    let (a_negative, a_digits) = split_sign(&a);
+    let (b_negative, b_digits) = split_sign(&b);
+    Ok(match (a_negative, b_negative) {
+        (false, true) => Ordering::Greater,
+        (true, false) => Ordering::Less,
+        (false, false) => compare_magnitudes(a_digits, b_digits),
+        (true, true) => compare_magnitudes(b_digits, a_digits),
+    })
+}
+
+/// A normalized decimal's sign and digits (normalized zero has no sign).
+fn split_sign(normal: &str) -> (bool, &str) {
+    match normal.strip_prefix('-') {
+        Some(digits) => (true, digits),
+        None => (false, normal),
+    }
+}
+
+/// Compares unsigned normalized decimals: integer parts have no leading zeros, so the longer
+/// is larger; then digit by digit, fractions padded with zeros.
+fn compare_magnitudes(a: &str, b: &str) -> Ordering {
+    let (a_int, a_frac) = a.split_once('.').unwrap_or((a, ""));
+    let (b_int, b_frac) = b.split_once('.').unwrap_or((b, ""));
+    let width = a_frac.len().max(b_frac.len());
+    a_int
+        .len()
+        .cmp(&b_int.len())
+        .then_with(|| a_int.cmp(b_int))
+        .then_with(|| format!("{a_frac:0<width$}").cmp(&format!("{b_frac:0<width$}")))
+}
+
 /// The exact sum of decimal strings, with the largest scale among them (`["1.5", "2.25"]`
 /// gives `"3.75"`, `[]` gives `"0"`).
 pub fn sum<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Result<String, DecimalError> {
-    let mut total: i128 = 0;
-    let mut scale: usize = 0;
-    for v in values {
-        let n = normalize(v.as_ref())?;
-        let overflow = || DecimalError {
-            input: v.as_ref().to_owned(),
-        };
-        let (negative, digits) = match n.strip_prefix('-') {
-            Some(d) => (true, d),
-            None => (false, n.as_str()),
-        };
-        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-        if frac.len() > scale {
-            total = total
-                .checked_mul(pow10(frac.len() - scale).ok_or_else(overflow)?)
-                .ok_or_else(overflow)?;
-            scale = frac.len();
-        }
-        let padded = format!("{int}{frac}{}", "0".repeat(scale - frac.len()));
-        let mut value: i128 = padded.parse().map_err(|_| overflow())?;
-        if negative {
-            value = -value;
-        }
-        total = total.checked_add(value).ok_or_else(overflow)?;
+    let mut total = Scaled::ZERO;
+    for value in values {
+        let value = value.as_ref();
+        total = total
+            .checked_add(Scaled::parse(value)?)
+            .ok_or_else(|| DecimalError {
+                input: value.to_owned(),
+            })?;
     }
-    Ok(format_scaled(total, scale))
+    Ok(total.text())
 }
 
 fn pow10(n: usize) -> Option<i128> {
@@ -270,6 +383,54 @@ mod tests {
         assert_eq!(from_json(&json!(null)).unwrap(), None);
         assert!(from_json(&json!("abc")).is_err());
         assert!(from_json(&json!(true)).is_err());
+    }
+
+    #[test]
+    fn string_arithmetic_is_exact_and_keeps_scales() {
+        assert_eq!(add("0.1", "0.2").unwrap(), "0.3");
+        assert_eq!(add("1.5", "2.25").unwrap(), "3.75");
+        assert_eq!(add("-0.05", "0.01").unwrap(), "-0.04");
+        assert_eq!(
+            add("9999999999999999999999999999999999999", "1").unwrap(),
+            "10000000000000000000000000000000000000"
+        );
+        assert_eq!(subtract("10.00", "10.00").unwrap(), "0.00");
+        assert_eq!(subtract("10", "12.5").unwrap(), "-2.5");
+        assert_eq!(subtract("0.3", "0.1").unwrap(), "0.2");
+        assert_eq!(multiply("19.99", "3").unwrap(), "59.97");
+        assert_eq!(multiply("1.10", "2.0").unwrap(), "2.200");
+        assert_eq!(multiply("-0.5", "0.5").unwrap(), "-0.25");
+        assert_eq!(multiply("-0.5", "0").unwrap(), "0.0");
+        assert_eq!(multiply("1e2", "0.01").unwrap(), "1.00");
+        assert_eq!(add("1", "x").unwrap_err().input, "x");
+        assert!(multiply("1,5", "2").is_err());
+        assert!(subtract("y", "2").is_err());
+        // Beyond `i128`: an error naming the operation, never a wrong result.
+        let big = i128::MAX.to_string();
+        assert_eq!(add(&big, "1").unwrap_err().input, format!("{big} + 1"));
+        assert_eq!(
+            multiply(&big, "10").unwrap_err().input,
+            format!("{big} * 10")
+        );
+        assert!(subtract(&format!("-{big}"), "2").is_err());
+        assert!(add(&"1".repeat(40), "0").is_err());
+    }
+
+    #[test]
+    fn compares_by_value_at_any_size() {
+        assert_eq!(compare("10.5", "9.99").unwrap(), Ordering::Greater);
+        assert_eq!(compare("1.0", "1").unwrap(), Ordering::Equal);
+        assert_eq!(compare("-0.00", "0").unwrap(), Ordering::Equal);
+        assert_eq!(compare("-2", "-1.5").unwrap(), Ordering::Less);
+        assert_eq!(compare("-1.5", "-2").unwrap(), Ordering::Greater);
+        assert_eq!(compare("-1", "0.5").unwrap(), Ordering::Less);
+        assert_eq!(
+            compare("0.1", "0.10000000000000000001").unwrap(),
+            Ordering::Less
+        );
+        assert_eq!(compare("1e60", "1e-60").unwrap(), Ordering::Greater);
+        assert_eq!(compare("100", "99.999").unwrap(), Ordering::Greater);
+        assert!(compare("1", "").is_err());
     }
 
     #[test]
