@@ -9,6 +9,7 @@
 //! `junction-emulator bugalou --listen 127.0.0.1:8092 --orders 50` start the target
 //! emulators. Prints `<system> emulator listening on http://...` once serving, and runs until
 //! SIGINT or SIGTERM. Faults are set over HTTP: `POST /__emulator/faults`.
+//! `junction-emulator magento --listen 127.0.0.1:8093 --orders 500` serves a Magento store.
 
 use std::net::SocketAddr;
 
@@ -35,6 +36,33 @@ enum System {
     Connectif(ConnectifArgs),
     /// A Bugalou dashboard's Orders API.
     Bugalou(BugalouArgs),
+    /// A Magento 2.4 store's REST API.
+    Magento(MagentoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MagentoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8093")]
+    listen: SocketAddr,
+    /// The integration access token clients must present as a bearer token.
+    #[arg(long, default_value = "mg_test_token")]
+    access_token: String,
+    /// Number of seeded orders.
+    #[arg(long, default_value_t = 30)]
+    orders: usize,
+    /// Number of seeded customers.
+    #[arg(long, default_value_t = 12)]
+    customers: usize,
+    /// Number of seeded top-level products.
+    #[arg(long, default_value_t = 12)]
+    products: usize,
+    /// Every Nth product is configurable (2-3 children); 0 = none.
+    #[arg(long, default_value_t = 3)]
+    configurable_every: usize,
+    /// Seed of the generated data and of fault probabilities.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -160,6 +188,20 @@ async fn main() -> anyhow::Result<()> {
             };
             let emu = junction_emulators::bugalou::start(config, args.listen).await?;
             println!("bugalou emulator listening on {}", emu.base_url());
+            signals.stopped().await;
+            emu.shutdown().await;
+        }
+        System::Magento(args) => {
+            let config = junction_emulators::magento::MagentoConfig {
+                access_token: args.access_token,
+                orders: args.orders,
+                customers: args.customers,
+                products: args.products,
+                configurable_every: args.configurable_every,
+                seed: args.seed,
+            };
+            let emu = junction_emulators::magento::start(config, args.listen).await?;
+            println!("magento emulator listening on {}", emu.base_url());
             signals.stopped().await;
             emu.shutdown().await;
         }

@@ -239,7 +239,7 @@ pub fn order(seed: u64, id: u64, count: usize, products: &[Value], customers: us
         }
     }
     let shipping_cents = 500;
-    let customer_id = (customers > 0 && id % 5 != 0).then(|| id % customers as u64 + 1);
+    let customer_id = (customers > 0 && !id.is_multiple_of(5)).then(|| id % customers as u64 + 1);
     let first = *rng.pick(FIRST_NAMES);
     let last = *rng.pick(LAST_NAMES);
     let email = match customer_id {
