@@ -245,11 +245,23 @@ fn write_cases(store: &MagentoStore) -> anyhow::Result<Vec<WriteCase>> {
 
 /// The batch: other records or other values than the single writes'.
 fn batch_cases(store: &MagentoStore) -> anyhow::Result<Vec<WriteCase>> {
-    let (order, _) = shippable_orders(store)
-        .into_iter()
-        .skip(1)
-        .find(|(_, status)| status == "pending")
+    // Two orders besides the single writes' one: a shipment completes an order, so the
+    // status change and the shipment go to different orders.
+    let orders = shippable_orders(store);
+    let single = orders
+        .iter()
+        .find(|(_, status)| status != "complete")
+        .map(|(id, _)| *id);
+    let (order, _) = orders
+        .iter()
+        .find(|(id, status)| Some(*id) != single && status == "pending")
+        .cloned()
         .context("no pending order")?;
+    let (shipped, _) = orders
+        .iter()
+        .find(|(id, _)| Some(*id) != single && *id != order)
+        .cloned()
+        .context("no third shippable order")?;
     let simple = simple_products(store);
     ensure!(simple.len() >= 3, "fewer than three simple products");
     let (a, b) = (simple[1], simple[2]);
@@ -284,10 +296,10 @@ fn batch_cases(store: &MagentoStore) -> anyhow::Result<Vec<WriteCase>> {
         },
         WriteCase {
             op: WriteOp::OrderTracking(OrderTrackingChange {
-                order_id: order.to_string(),
+                order_id: shipped.to_string(),
                 tracking: tracking(number, "DHL"),
             }),
-            verify: tracked(store, order, number),
+            verify: tracked(store, shipped, number),
         },
         WriteCase {
             op: WriteOp::ProductPrice(ProductPriceChange {
