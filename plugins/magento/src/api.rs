@@ -1,6 +1,6 @@
 //! The calls to Magento's REST API over the SDK's HTTP client.
 //!
-//! - `check`: `GET store/storeViews`-free: one `GET orders` search of page size 1.
+//! - `check`: one `GET orders` search of page size 1 (proves the token and the orders ACL).
 //! - `list`: searches (`GET orders`, `GET customers/search`, `GET products`) paged by the
 //!   keyset cursor of [`crate::keyset`]. Products leave out `visibility` 1 ("not visible
 //!   individually"), the configurables' children, which are listed as variations: the
@@ -326,7 +326,7 @@ impl Api {
         }
     }
 
-    /// Sets the stock of the product with this id; answers its SKU.
+    /// Sets the stock of the product with this id through its SKU and stock item.
     fn set_stock(&self, product_id: &str, quantity: i64) -> Result<(), ConnectorError> {
         let product = self.product_value(product_id)?;
         let sku = product
