@@ -276,7 +276,13 @@ impl Api {
         Ok(Entity::Order(mapping::order(&raw, tracks)?))
     }
 
-    fn variation_entity(&self, id: &str, parent_id: &str) -> Result<Entity, ConnectorError> {
+    /// A configurable's child: the parent's JSON (for its option labels) and the child's
+    /// JSON text; not-found unless the child is one of the parent's.
+    fn variation_parts(
+        &self,
+        id: &str,
+        parent_id: &str,
+    ) -> Result<(Value, Box<RawValue>), ConnectorError> {
         let parent = self.product_value(parent_id)?;
         if !mapping::child_ids(&parent).iter().any(|c| c == id.trim()) {
             return Err(ConnectorError::not_found(format!(
@@ -286,6 +292,11 @@ impl Api {
         let raw = self
             .product_raw(id)?
             .ok_or_else(|| ConnectorError::not_found(format!("no Magento product with id {id}")))?;
+        Ok((parent, raw))
+    }
+
+    fn variation_entity(&self, id: &str, parent_id: &str) -> Result<Entity, ConnectorError> {
+        let (parent, raw) = self.variation_parts(id, parent_id)?;
         let labels = mapping::option_labels(&parent);
         Ok(Entity::Variation(mapping::variation(
             raw.get(),
@@ -326,48 +337,35 @@ impl Api {
         }
     }
 
-    /// Sets the stock of the product with this id through its SKU and stock item.
-    fn set_stock(&self, product_id: &str, quantity: i64) -> Result<(), ConnectorError> {
-        let product = self.product_value(product_id)?;
+    /// Sets the stock of a product (its JSON) through its SKU and stock item.
+    fn set_stock(&self, product: &Value, quantity: i64) -> Result<(), ConnectorError> {
         let sku = product
             .get("sku")
             .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+            .unwrap_or_default();
         let item_id = product
             .pointer("/extension_attributes/stock_item/item_id")
             .and_then(Value::as_u64)
             .ok_or_else(|| {
                 ConnectorError::invalid_request(format!(
-                    "Magento product {product_id} ({sku}) has no stock item (a configurable's stock is its children's)"
+                    "Magento product {sku} has no stock item (a configurable's stock is its children's)"
                 ))
             })?;
         let request = self
             .client
-            .put([
-                "products".to_owned(),
-                sku,
-                "stockItems".to_owned(),
-                item_id.to_string(),
-            ])
+            .put(["products", sku, "stockItems", &item_id.to_string()])
             .json(&writes::stock_item(quantity))?;
         self.send(request)?;
         Ok(())
     }
 
-    fn set_price(
-        &self,
-        product_id: &str,
-        price: &str,
-        sale_price: Option<&str>,
-        what: &str,
-    ) -> Result<(), ConnectorError> {
-        let product = self.product_value(product_id)?;
+    /// Sets the base price of a product (its JSON); `price` is already checked.
+    fn set_price(&self, product: &Value, price: &writes::Price) -> Result<(), ConnectorError> {
         let sku = product
             .get("sku")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let body = writes::base_price(sku, price, sale_price, what)?;
+        let body = writes::base_price(sku, price);
         let rows: Vec<Value> = self
             .send(self.client.post(["products", "base-prices"]).json(&body)?)?
             .json()?;
@@ -378,6 +376,24 @@ impl Api {
             )),
             None => Ok(()),
         }
+    }
+
+    /// A variation write: checks the child belongs to the parent, performs `write` on the
+    /// child's JSON, and reads the child back.
+    fn write_variation(
+        &self,
+        id: &str,
+        parent_id: &str,
+        write: impl FnOnce(&Value) -> Result<(), ConnectorError>,
+    ) -> Result<(String, Entity), ConnectorError> {
+        let (parent, raw) = self.variation_parts(id, parent_id)?;
+        write(&mapping::parse("variation", raw.get())?)?;
+        let after = self
+            .product_raw(id)?
+            .ok_or_else(|| ConnectorError::not_found(format!("no Magento product with id {id}")))?;
+        let labels = mapping::option_labels(&parent);
+        let variation = mapping::variation(after.get(), parent_id.trim(), &labels)?;
+        Ok((id.trim().to_owned(), Entity::Variation(variation)))
     }
 
     /// Performs one write and reads the record back.
@@ -397,36 +413,34 @@ impl Api {
                 (id.clone(), self.order_entity(&id)?)
             }
             WriteOp::ProductStock(change) => {
-                self.set_stock(&change.product_id, change.quantity)?;
+                self.set_stock(&self.product_value(&change.product_id)?, change.quantity)?;
                 let entity = self.get(ResourceKind::Products, &change.product_id, None)?;
                 (change.product_id.clone(), entity)
             }
             WriteOp::VariationStock(change) => {
-                self.variation_entity(&change.variation_id, &change.product_id)?;
-                self.set_stock(&change.variation_id, change.quantity)?;
-                let entity = self.variation_entity(&change.variation_id, &change.product_id)?;
-                (change.variation_id.clone(), entity)
+                self.write_variation(&change.variation_id, &change.product_id, |child| {
+                    self.set_stock(child, change.quantity)
+                })?
             }
             WriteOp::ProductPrice(change) => {
-                self.set_price(
-                    &change.product_id,
+                let price = writes::Price::checked(
                     &change.price,
                     change.sale_price.as_deref(),
                     "product-price",
                 )?;
+                self.set_price(&self.product_value(&change.product_id)?, &price)?;
                 let entity = self.get(ResourceKind::Products, &change.product_id, None)?;
                 (change.product_id.clone(), entity)
             }
             WriteOp::VariationPrice(change) => {
-                self.variation_entity(&change.variation_id, &change.product_id)?;
-                self.set_price(
-                    &change.variation_id,
+                let price = writes::Price::checked(
                     &change.price,
                     change.sale_price.as_deref(),
                     "variation-price",
                 )?;
-                let entity = self.variation_entity(&change.variation_id, &change.product_id)?;
-                (change.variation_id.clone(), entity)
+                self.write_variation(&change.variation_id, &change.product_id, |child| {
+                    self.set_price(child, &price)
+                })?
             }
             _ => {
                 return Err(ConnectorError::unsupported(

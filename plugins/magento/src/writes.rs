@@ -119,27 +119,37 @@ pub fn stock_item(quantity: i64) -> Value {
     json!({ "stockItem": { "qty": quantity, "is_in_stock": quantity > 0 } })
 }
 
+/// A checked base price: a non-negative decimal, as the JSON number Magento takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Price(Number);
+
+impl Price {
+    /// Checks a price write's values before anything is sent; `what` names the write.
+    pub fn checked(
+        price: &str,
+        sale_price: Option<&str>,
+        what: &str,
+    ) -> Result<Self, ConnectorError> {
+        if sale_price.is_some_and(|s| !s.trim().is_empty()) {
+            return Err(invalid(format!(
+                "{what}: sale-price is not supported; Magento's sale prices are scheduled special prices"
+            )));
+        }
+        let normalized =
+            decimal::normalize(price).map_err(|e| invalid(format!("{what}: price: {e}")))?;
+        if normalized.starts_with('-') {
+            return Err(invalid(format!("{what}: price {price:?} is negative")));
+        }
+        normalized
+            .parse()
+            .map(Price)
+            .map_err(|e| invalid(format!("{what}: price {price:?}: {e}")))
+    }
+}
+
 /// The body of a base-price change of `sku` (all store views: `store_id` 0).
-pub fn base_price(
-    sku: &str,
-    price: &str,
-    sale_price: Option<&str>,
-    what: &str,
-) -> Result<Value, ConnectorError> {
-    if sale_price.is_some_and(|s| !s.trim().is_empty()) {
-        return Err(invalid(format!(
-            "{what}: sale-price is not supported; Magento's sale prices are scheduled special prices"
-        )));
-    }
-    let normalized =
-        decimal::normalize(price).map_err(|e| invalid(format!("{what}: price: {e}")))?;
-    if normalized.starts_with('-') {
-        return Err(invalid(format!("{what}: price {price:?} is negative")));
-    }
-    let number: Number = normalized
-        .parse()
-        .map_err(|e| invalid(format!("{what}: price {price:?}: {e}")))?;
-    Ok(json!({ "prices": [{ "sku": sku, "price": number, "store_id": 0 }] }))
+pub fn base_price(sku: &str, price: &Price) -> Value {
+    json!({ "prices": [{ "sku": sku, "price": price.0, "store_id": 0 }] })
 }
 
 #[cfg(test)]
@@ -192,13 +202,14 @@ mod tests {
 
     #[test]
     fn prices_are_numbers_and_sale_prices_are_refused() {
-        let body = base_price("MB01", "19.90", None, "product-price").unwrap();
+        let price = Price::checked("19.90", None, "product-price").unwrap();
+        let body = base_price("MB01", &price);
         assert_eq!(
             body,
             json!({"prices": [{"sku": "MB01", "price": 19.9, "store_id": 0}]})
         );
         for (price, sale) in [("19,90", None), ("-1", None), ("5", Some("4"))] {
-            let e = base_price("MB01", price, sale, "product-price").unwrap_err();
+            let e = Price::checked(price, sale, "product-price").unwrap_err();
             assert!(
                 matches!(&e, ConnectorError::InvalidRequest(m) if m.starts_with("product-price")),
                 "{e:?}"
