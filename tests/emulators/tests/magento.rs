@@ -238,3 +238,21 @@ async fn injects_faults_and_deletes() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(emu.request_count() >= 2);
 }
+
+#[tokio::test]
+async fn trims_answers_to_the_fields_parameter() {
+    let emu = store().await;
+    let (status, page) = get(
+        &emu,
+        "/V1/products?searchCriteria[pageSize]=2&fields=items[id,updated_at],total_count",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let keys: Vec<&String> = page.as_object().unwrap().keys().collect();
+    assert_eq!(keys, vec!["items", "total_count"]);
+    assert_eq!(page["items"][0].as_object().unwrap().len(), 2);
+    let (status, order) = get(&emu, "/V1/orders/1?fields=entity_id").await;
+    assert_eq!((status, order), (StatusCode::OK, json!({"entity_id": 1})));
+    let (status, _) = get(&emu, "/V1/orders/1?fields=items[").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -8,6 +8,8 @@
 //! (`items`, `tracks`), `PUT products/{sku}/stockItems/{itemId}` (`stockItem`),
 //! `POST products/base-prices` (`prices`).
 //!
+//! Every `200` answer honours the `fields` query parameter (see [`super::fields`]).
+//!
 //! A missing or wrong `Authorization: Bearer <token>` is 401 with Magento's
 //! "The consumer isn't authorized to access %resources." naming the route's ACL resource.
 
@@ -24,6 +26,7 @@ use serde_json::{Map, Value, json};
 
 use super::MagentoConfig;
 use super::error::{MagentoError, reply};
+use super::fields;
 use super::search::{self, Fields};
 use super::store::{Kind, MagentoStore, Track};
 use crate::faults::{self, FaultInjector, FaultKind};
@@ -121,6 +124,35 @@ async fn inject_faults(State(st): State<AppState>, req: Request, next: Next) -> 
         }
         Some(FaultKind::MalformedJson) => faults::malformed(next.run(req).await).await,
         Some(FaultKind::DropMidBody) => faults::drop_mid_body(next.run(req).await).await,
+    }
+}
+
+/// Trims a successful answer to the `fields` query parameter, when there is one.
+async fn select_fields(req: Request, next: Next) -> Response {
+    let spec = req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "fields")
+            .map(|(_, v)| v.into_owned())
+    });
+    let Some(spec) = spec else {
+        return next.run(req).await;
+    };
+    let selection = match fields::parse(&spec) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let response = next.run(req).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+    match body
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    {
+        Some(value) => reply(StatusCode::OK, &fields::apply(&value, &selection)),
+        None => MagentoError::plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Error.")
+            .into_response(),
     }
 }
 
@@ -365,6 +397,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .nest("/rest/all/V1", v1())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
+        .layer(middleware::from_fn(select_fields))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
         .with_state(state)

@@ -6,7 +6,7 @@
 //!
 //! [`start`] serves a store seeded from a [`MagentoConfig`] on a tokio task; the returned
 //! [`MagentoEmulator`] gives its URL, its records ([`MagentoStore`]: touch, delete, read) and
-//! fault injection. Modules: [`search`] (`searchCriteria`), `seed` (the data), `store` (the
+//! fault injection. Modules: [`search`] (`searchCriteria`), [`fields`] (`fields`), `seed` (the data), `store` (the
 //! records and writes), `api` (routes), `error` (error bodies), `time` (date format).
 //!
 //! Assumptions where the reference is silent: product searches include
@@ -15,6 +15,7 @@
 
 mod api;
 pub mod error;
+pub mod fields;
 pub mod search;
 mod seed;
 mod store;
