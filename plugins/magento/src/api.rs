@@ -7,6 +7,8 @@
 //!   parent is found by `entity_id`, its children by `entity_id in` its
 //!   `configurable_product_links`, paged the same way. Each orders page costs one more
 //!   request: the page's shipments (`GET shipments`, `order_id in`), for their tracks.
+//! - An ids-only `list` (the host's reconciliation scan) is the same search with
+//!   `fields=items[<id>,updated_at],total_count`: ids only, no shipments request.
 //! - `get`: `GET orders/{id}`, `GET customers/{id}`; products and variations by an
 //!   `entity_id eq` search (Magento reads single products by SKU only).
 //! - writes: see [`crate::writes`]; each answers the record read back after the write.
@@ -234,11 +236,29 @@ impl Api {
             }
             _ => {}
         }
+        if req.ids_only {
+            search.fields = Some(format!("items[{id_field},updated_at],total_count"));
+        }
         let answer = self.search(path, &search)?;
         let last = match answer.items.last() {
             Some(raw) => Some(key_of(&mapping::parse("record", raw.get())?, id_field)?),
             None => None,
         };
+        if req.ids_only {
+            let mut ids = Vec::with_capacity(answer.items.len());
+            for raw in &answer.items {
+                ids.push(
+                    key_of(&mapping::parse("record", raw.get())?, id_field)?
+                        .1
+                        .to_string(),
+                );
+            }
+            let next = cursor
+                .after(answer.items.len(), answer.total_count, last)
+                .map(|c| encode_cursor(&c))
+                .transpose()?;
+            return Ok(Page::of_ids(ids, next));
+        }
         let entities = match req.resource {
             ResourceKind::Orders => self.orders_with_tracks(&answer.items)?,
             ResourceKind::Customers => answer

@@ -1,7 +1,8 @@
 //! Building Magento's `searchCriteria` query parameters:
 //! `searchCriteria[filter_groups][i][filters][j][field|value|condition_type]` (filters in a
 //! group are ORed, groups are ANDed), `searchCriteria[sortOrders][k][field|direction]`,
-//! `searchCriteria[pageSize]`, `searchCriteria[currentPage]`.
+//! `searchCriteria[pageSize]`, `searchCriteria[currentPage]`; and `fields`, Magento's
+//! answer trimming (`items[id,updated_at],total_count`).
 
 /// One filter: `field condition value`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct Search {
     pub sort_ascending: Vec<&'static str>,
     pub page_size: Option<u32>,
     pub current_page: Option<u32>,
+    /// The `fields` parameter: only these fields in the answer.
+    pub fields: Option<String>,
 }
 
 impl Search {
@@ -69,6 +72,9 @@ impl Search {
         if let Some(page) = self.current_page {
             pairs.push(("searchCriteria[currentPage]".to_owned(), page.to_string()));
         }
+        if let Some(fields) = &self.fields {
+            pairs.push(("fields".to_owned(), fields.clone()));
+        }
         pairs
     }
 }
@@ -84,6 +90,7 @@ mod tests {
             sort_ascending: vec!["updated_at", "entity_id"],
             page_size: Some(50),
             current_page: Some(1),
+            fields: Some("items[id],total_count".into()),
             ..Default::default()
         }
         .group(vec![Filter::new(
@@ -116,6 +123,7 @@ mod tests {
                 "searchCriteria[sortOrders][1][direction]=ASC",
                 "searchCriteria[pageSize]=50",
                 "searchCriteria[currentPage]=1",
+                "fields=items[id],total_count",
             ]
         );
     }
