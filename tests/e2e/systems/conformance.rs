@@ -43,3 +43,8 @@ async fn catalog_py_conforms() {
 async fn tryton_conforms() {
     suite::run(suite::tryton::subject().await).await;
 }
+
+#[tokio::test]
+async fn magento_conforms() {
+    suite::run(suite::magento::subject().await).await;
+}

@@ -23,8 +23,8 @@
 //!
 //! Available: [`woocommerce`] (WooCommerce REST v3), [`feeds`] (a JSON product feed and a
 //! CSV catalogue), [`connectif`] (Connectif contacts, products, purchases with its request
-//! budget), [`bugalou`] (Bugalou's Orders API), [`example`] (the example API the connector
-//! templates read).
+//! budget), [`bugalou`] (Bugalou's Orders API), [`magento`] (Magento 2.4 REST), [`example`]
+//! (the example API the connector templates read).
 //!
 //! [`proxy`] (the `junction-fault-proxy` crate, re-exported) puts a fault-injecting reverse proxy (401, 429, 500, stalls, latency, a request
 //! log) in front of any origin, emulated or real.
@@ -35,6 +35,7 @@ mod control;
 pub mod example;
 pub mod faults;
 pub mod feeds;
+pub mod magento;
 mod rng;
 pub mod serving;
 pub mod woocommerce;

@@ -10,6 +10,7 @@
 //! emulators; `junction-emulator example --listen 127.0.0.1:8095` the example API the
 //! connector templates read. Prints `<system> emulator listening on http://...` once serving, and runs until
 //! SIGINT or SIGTERM. Faults are set over HTTP: `POST /__emulator/faults`.
+//! `junction-emulator magento --listen 127.0.0.1:8093 --orders 500` serves a Magento store.
 
 use std::net::SocketAddr;
 
@@ -36,6 +37,7 @@ enum System {
     Connectif(ConnectifArgs),
     /// A Bugalou dashboard's Orders API.
     Bugalou(BugalouArgs),
+<<<<<<< HEAD
     /// The example API the connector templates read (`junction connector new`).
     Example(ExampleArgs),
 }
@@ -51,6 +53,35 @@ struct ExampleArgs {
     /// Number of seeded items.
     #[arg(long, default_value_t = 5)]
     items: u64,
+=======
+    /// A Magento 2.4 store's REST API.
+    Magento(MagentoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MagentoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8093")]
+    listen: SocketAddr,
+    /// The integration access token clients must present as a bearer token.
+    #[arg(long, default_value = "mg_test_token")]
+    access_token: String,
+    /// Number of seeded orders.
+    #[arg(long, default_value_t = 30)]
+    orders: usize,
+    /// Number of seeded customers.
+    #[arg(long, default_value_t = 12)]
+    customers: usize,
+    /// Number of seeded top-level products.
+    #[arg(long, default_value_t = 12)]
+    products: usize,
+    /// Every Nth product is configurable (2-3 children); 0 = none.
+    #[arg(long, default_value_t = 3)]
+    configurable_every: usize,
+    /// Seed of the generated data and of fault probabilities.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+>>>>>>> wt-magento
 }
 
 #[derive(Debug, clap::Args)]
@@ -179,6 +210,7 @@ async fn main() -> anyhow::Result<()> {
             signals.stopped().await;
             emu.shutdown().await;
         }
+<<<<<<< HEAD
         System::Example(args) => {
             let config = junction_emulators::example::ExampleConfig {
                 api_key: args.api_key,
@@ -187,6 +219,21 @@ async fn main() -> anyhow::Result<()> {
             let api = junction_emulators::example::start(config, args.listen).await?;
             println!("example API listening on {}", api.base_url());
             signals.stopped().await;
+=======
+        System::Magento(args) => {
+            let config = junction_emulators::magento::MagentoConfig {
+                access_token: args.access_token,
+                orders: args.orders,
+                customers: args.customers,
+                products: args.products,
+                configurable_every: args.configurable_every,
+                seed: args.seed,
+            };
+            let emu = junction_emulators::magento::start(config, args.listen).await?;
+            println!("magento emulator listening on {}", emu.base_url());
+            signals.stopped().await;
+            emu.shutdown().await;
+>>>>>>> wt-magento
         }
     }
     Ok(())
