@@ -37,9 +37,10 @@ enum System {
     Connectif(ConnectifArgs),
     /// A Bugalou dashboard's Orders API.
     Bugalou(BugalouArgs),
-<<<<<<< HEAD
     /// The example API the connector templates read (`junction connector new`).
     Example(ExampleArgs),
+    /// A Magento 2.4 store's REST API.
+    Magento(MagentoArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,9 +54,6 @@ struct ExampleArgs {
     /// Number of seeded items.
     #[arg(long, default_value_t = 5)]
     items: u64,
-=======
-    /// A Magento 2.4 store's REST API.
-    Magento(MagentoArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -81,7 +79,6 @@ struct MagentoArgs {
     /// Seed of the generated data and of fault probabilities.
     #[arg(long, default_value_t = 42)]
     seed: u64,
->>>>>>> wt-magento
 }
 
 #[derive(Debug, clap::Args)]
@@ -210,7 +207,6 @@ async fn main() -> anyhow::Result<()> {
             signals.stopped().await;
             emu.shutdown().await;
         }
-<<<<<<< HEAD
         System::Example(args) => {
             let config = junction_emulators::example::ExampleConfig {
                 api_key: args.api_key,
@@ -219,7 +215,7 @@ async fn main() -> anyhow::Result<()> {
             let api = junction_emulators::example::start(config, args.listen).await?;
             println!("example API listening on {}", api.base_url());
             signals.stopped().await;
-=======
+        }
         System::Magento(args) => {
             let config = junction_emulators::magento::MagentoConfig {
                 access_token: args.access_token,
@@ -233,7 +229,6 @@ async fn main() -> anyhow::Result<()> {
             println!("magento emulator listening on {}", emu.base_url());
             signals.stopped().await;
             emu.shutdown().await;
->>>>>>> wt-magento
         }
     }
     Ok(())
