@@ -23,7 +23,7 @@
 //!
 //! Available: [`woocommerce`] (WooCommerce REST v3), [`feeds`] (a JSON product feed and a
 //! CSV catalogue), [`connectif`] (Connectif contacts, products, purchases with its request
-//! budget), [`bugalou`] (Bugalou's Orders API).
+//! budget), [`bugalou`] (Bugalou's Orders API), [`lightspeed`] (Lightspeed eCom with its multi-window rate limits).
 //!
 //! [`proxy`] puts a fault-injecting reverse proxy (401, 429, 500, stalls, latency, a request
 //! log) in front of any origin, emulated or real.
@@ -33,6 +33,7 @@ pub mod connectif;
 mod control;
 pub mod faults;
 pub mod feeds;
+pub mod lightspeed;
 pub mod proxy;
 mod rng;
 pub mod serving;
