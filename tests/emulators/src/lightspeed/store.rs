@@ -3,9 +3,9 @@
 //! plus the id and the two timestamps every resource carries.
 //!
 //! Ids are handed out per resource in creation order, so `since_id` and the id ordering of
-//! the lists are stable. Every change stamps `updatedAt` from a clock that never repeats a
-//! second (see [`Store::tick`]), so an incremental sync from the last `updatedAt` it saw
-//! always finds a later change.
+//! the lists are stable. Every change stamps `updatedAt` with the wall clock in whole
+//! seconds (as Lightspeed does: two changes may share a second), never earlier than a
+//! previous stamp (see [`Store::tick`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -93,10 +93,11 @@ impl Store {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The instant of a write: the wall clock, but always a later second than any earlier
-    /// write or seeded record, so two writes never share an `updatedAt`.
+    /// The instant of a write: the wall clock, or the latest earlier stamp if the clock
+    /// went back. It never runs ahead of the wall clock, so a record is never dated after
+    /// the `Date` header of an answer that could not have seen it.
     fn tick(records: &mut Records) -> i64 {
-        let at = now_secs().max(records.last_write + 1);
+        let at = now_secs().max(records.last_write);
         records.last_write = at;
         at
     }
@@ -203,7 +204,7 @@ mod tests {
     }
 
     #[test]
-    fn writes_never_share_a_second_and_ids_count_per_resource() {
+    fn stamps_never_go_back_and_ids_count_per_resource() {
         let store = Store::default();
         let far_future = now_secs() + 1_000;
         let a = store.insert_at(Resource::Orders, far_future, fields(json!({"status": "x"})));
@@ -214,8 +215,16 @@ mod tests {
         let later = store
             .update(Resource::Orders, b, fields(json!({"status": "y"})))
             .unwrap();
-        assert!(touched.updated > far_future, "after every earlier stamp");
-        assert!(later.updated > touched.updated);
+        assert_eq!(touched.updated, far_future, "not before an earlier stamp");
+        assert_eq!(later.updated, far_future);
+        let fresh = Store::default();
+        let id = fresh.insert(Resource::Customers, Map::new());
+        let before = now_secs();
+        let touched = fresh.touch(Resource::Customers, id).unwrap();
+        assert!(
+            (before..=now_secs()).contains(&touched.updated),
+            "the wall clock"
+        );
         assert_eq!(later.fields["status"], "y");
         assert!(store.delete(Resource::Orders, a));
         assert!(store.get(Resource::Orders, a).is_none());
