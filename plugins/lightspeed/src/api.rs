@@ -73,7 +73,7 @@ fn records(resp: &Response, key: &str) -> Result<Vec<Box<RawValue>>, ConnectorEr
         .ok_or_else(|| unexpected(format!("no {key:?} list")))?;
     let items = match list {
         Value::Array(items) => items,
-        // Lightspeed answers an empty list as `false` on some resources.
+        // An empty list given as `false` or `null` is tolerated as empty.
         Value::Bool(false) | Value::Null => Vec::new(),
         other => return Err(unexpected(format!("{key:?} is {other}"))),
     };

@@ -251,7 +251,7 @@ fn batch_cases(store: &Store) -> anyhow::Result<Vec<WriteCase>> {
         .into_iter()
         .find_map(|p| {
             let variants = variants_of(store, p);
-            (variants.len() >= 2).then(|| (p, variants))
+            (variants.len() >= 2).then_some((p, variants))
         })
         .context("no product with two variants")?;
     let (v0, v1) = (variants[0].id, variants[1].id);
