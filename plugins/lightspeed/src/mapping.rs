@@ -10,8 +10,10 @@
 //! - Dates (`2025-01-01T00:00:00+00:00`) are normalised to UTC with `Z`.
 //! - Addresses come from the flat `addressBilling*`/`addressShipping*` fields; the line is
 //!   street and number, the country its code in upper case.
-//! - Orders list no ordered products or shipments (those are separate resources); the
-//!   caller passes them in (`get` does, `list` passes none).
+//! - An order's lines and tracking come from its ordered products and shipments: the ones
+//!   the caller fetched (`get` does), else the ones Lightspeed embedded in the order's links
+//!   (`"products": {"resource": {"embedded": [...]}}`, as in its webhook payloads), else
+//!   none.
 //! - Products: every Lightspeed product has at least one variant, and price and stock live
 //!   on the variants, so products carry neither and always `has-variations`.
 
@@ -165,10 +167,33 @@ pub fn tracking(shipment: &Value) -> Option<Tracking> {
     })
 }
 
-/// A Lightspeed order (its JSON text) with the lines and shipments fetched for it.
+/// The records embedded in a link field, e.g. an order's `products`.
+pub fn embedded(v: &Value, field: &str) -> Vec<Value> {
+    v.get(field)
+        .and_then(|l| l.get("resource"))
+        .and_then(|r| r.get("embedded"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A Lightspeed order (its JSON text) with the lines and shipments fetched for it (empty:
+/// the embedded ones, if any).
 pub fn order(raw: &str, lines: &[Value], shipments: &[Value]) -> Result<Order, ConnectorError> {
     let what = "order";
     let v = parse(what, raw)?;
+    let (embedded_lines, embedded_shipments) =
+        (embedded(&v, "products"), embedded(&v, "shipments"));
+    let lines = if lines.is_empty() {
+        &embedded_lines
+    } else {
+        lines
+    };
+    let shipments = if shipments.is_empty() {
+        &embedded_shipments
+    } else {
+        shipments
+    };
     let id = id_of(&v).ok_or_else(|| upstream(what, "no id"))?;
     let (created, modified) = times(what, &v)?;
     let incl = money(what, &v, "priceIncl")?.ok_or_else(|| upstream(what, "no priceIncl"))?;
@@ -359,6 +384,15 @@ mod tests {
             )
             .is_err(),
             "no price"
+        );
+        // Embedded products and shipments (webhook payloads) are used when none are given.
+        let embedded = json!({"id": 2, "createdAt": "2025-01-01T00:00:00+00:00", "priceIncl": 1,
+            "products": {"resource": {"id": false, "embedded": lines}},
+            "shipments": {"resource": {"id": false, "embedded": [{"trackingCode": "3SEMB"}]}}});
+        let o = order(&embedded.to_string(), &[], &[]).unwrap();
+        assert_eq!(
+            (o.line_items.len(), o.tracking[0].number.as_str()),
+            (1, "3SEMB")
         );
     }
 

@@ -25,7 +25,8 @@ pub const ORDER_STATUSES: &[&str] = &[
     "processing_awaiting_shipment",
     "processing_awaiting_pickup",
     "processing_ready_for_pickup",
-    "completed",
+    "completed_shipped",
+    "completed_picked_up",
     "cancelled",
 ];
 /// Lightspeed's shipment statuses (an order's `shipmentStatus`).
@@ -120,8 +121,8 @@ mod tests {
     #[test]
     fn statuses_go_to_the_right_field() {
         assert_eq!(
-            order_status("completed").unwrap(),
-            json!({"order": {"status": "completed"}})
+            order_status("completed_shipped").unwrap(),
+            json!({"order": {"status": "completed_shipped"}})
         );
         assert_eq!(
             order_status("shipped").unwrap(),

@@ -165,9 +165,15 @@ fn write_cases(store: &Store) -> anyhow::Result<Vec<WriteCase>> {
         WriteCase {
             op: WriteOp::OrderStatus(OrderStatusChange {
                 order_id: order.to_string(),
-                status: "completed".into(),
+                status: "completed_shipped".into(),
             }),
-            verify: expect_field(store, Resource::Orders, order, "status", json!("completed")),
+            verify: expect_field(
+                store,
+                Resource::Orders,
+                order,
+                "status",
+                json!("completed_shipped"),
+            ),
         },
         WriteCase {
             op: WriteOp::OrderTracking(OrderTrackingChange {

@@ -10,14 +10,16 @@ use super::money::Cents;
 use super::store::{Resource, Store};
 use crate::woocommerce::REFERENCE_INSTANT;
 
-/// Order statuses Lightspeed uses.
+/// Order statuses Lightspeed uses (as its order answers and webhooks show them, e.g.
+/// `completed_shipped`).
 pub const ORDER_STATUSES: &[&str] = &[
     "on_hold",
     "processing_awaiting_payment",
     "processing_awaiting_shipment",
     "processing_awaiting_pickup",
     "processing_ready_for_pickup",
-    "completed",
+    "completed_shipped",
+    "completed_picked_up",
     "cancelled",
 ];
 /// Shipment statuses of an order (`shipmentStatus`) and of a shipment (`status`).
@@ -204,7 +206,7 @@ fn seed_order(
     let shipping = Cents(495);
     let mut fields = object(json!({
         "number": format!("ORD{n:05}"),
-        "status": if shipped { "completed" } else { ORDER_STATUSES[n % 3 + 1] },
+        "status": if shipped { "completed_shipped" } else { ORDER_STATUSES[n % 3 + 1] },
         "paymentStatus": if n % 3 == 1 { "not_paid" } else { "paid" },
         "shipmentStatus": if shipped { "shipped" } else { "not_shipped" },
         "currency": "EUR",
