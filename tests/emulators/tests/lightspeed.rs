@@ -230,3 +230,38 @@ async fn every_window_is_reported_and_the_spent_one_refuses() {
         .unwrap();
     assert_eq!(stats, json!({"accepted": 3, "rejected": 2}));
 }
+
+#[tokio::test]
+async fn faults_and_control_endpoints() {
+    use junction_emulators::{Fault, FaultKind};
+    let emu = shop(LightspeedConfig::default()).await;
+    emu.set_faults(vec![Fault::times(FaultKind::ServerError, 1)]);
+    let (s, body) = get(&emu, "orders.json").await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["error"]["code"], 500);
+    let (s, _) = get(&emu, "orders.json").await;
+    assert_eq!(s, StatusCode::OK, "the fault fired once");
+    let control = reqwest::Client::new();
+    let before = emu.store().get(Resource::Customers, 2).unwrap().updated;
+    let resp = control
+        .post(format!("{}/__emulator/touch/customers/2", emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(emu.store().get(Resource::Customers, 2).unwrap().updated > before);
+    let resp = control
+        .delete(format!("{}/__emulator/records/orders/3", emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (s, _) = get(&emu, "orders/3.json").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let resp = control
+        .delete(format!("{}/__emulator/records/orders/3", emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
