@@ -1,10 +1,17 @@
-//! A Lightspeed eCom (C-Series) emulator, following the eCom REST API as documented at
-//! developers.lightspeedhq.com/ecom (the `https://api.webshopapp.com/{lang}/` API, no
-//! version in the path; checked against the reference and public client code, December
-//! 2026): orders (with their ordered products and shipments), customers, products and
-//! variants under `/{lang}/…json`, HTTP Basic auth with the API key and secret,
-//! `page`/`limit`/`since_id`/date filters, Lightspeed's JSON shapes and error shape, and its
-//! request limits in several windows at once (see [`rate`]).
+//! A Lightspeed eCom (C-Series) emulator, following the eCom REST API
+//! (developers.lightspeedhq.com/ecom; `https://api.webshopapp.com/{lang}/`, no version in
+//! the path) as far as it could be checked without the live reference: the request and
+//! answer shapes of published payloads (Pipedream's Lightspeed eCom components: orders with
+//! `number`, `status` such as `completed_shipped`, `shipmentStatus`, `paymentStatus`,
+//! `priceExcl`/`priceIncl`, flat `addressBilling*` fields, `{"resource": {"id", "url",
+//! "link"}}` links; shipments with `status` and `trackingCode`) and of public clients
+//! (Lightspeed's PHP `WebshopappApiClient`, whose rate-limit helpers split
+//! `X-RateLimit-*` on `/`, 300/3000/12000 by default). Orders (with their ordered products
+//! and shipments), customers, products and variants under `/{lang}/…json`, HTTP Basic auth
+//! with the API key and secret, `page`/`limit`/`since_id`/date filters, the error shape, and
+//! the request limits in several windows at once (see [`rate`]). Where the sources are
+//! silent (the list order, the exact meaning of `X-RateLimit-Reset`), the module that
+//! decides says what it assumes.
 //!
 //! [`start`] serves a seeded shop on a tokio task. Besides the common fault controls
 //! (`/__emulator/faults`, `/__emulator/stats`) it answers `GET /__emulator/rate` (requests

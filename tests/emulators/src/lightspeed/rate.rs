@@ -8,7 +8,9 @@
 //! X-RateLimit-Reset: 300/3600/86400
 //! ```
 //!
-//! `X-RateLimit-Reset` gives, per window, the seconds until that window starts over. A
+//! `X-RateLimit-Reset` gives, per window, the seconds until that window starts over (the
+//! clients seen read it as a number per window; whether Lightspeed sends seconds or a Unix
+//! time is not stated, the emulator sends seconds and the connector accepts both). A
 //! request that arrives while any window is spent is refused (429) and spends nothing; it is
 //! counted in [`RateStats::rejected`] so tests can prove a client never went over budget.
 
