@@ -18,7 +18,7 @@
 //! accepted and refused by the limits), `POST /__emulator/touch/{res}/{id}` (mark a record
 //! modified now) and `DELETE /__emulator/records/{res}/{id}` (delete it), unauthenticated.
 //!
-//! Modules: [`api`] (routes, auth, writes), [`listing`] (list parameters), [`rate`]
+//! Modules: `api` (routes, auth, writes), [`listing`] (list parameters), [`rate`]
 //! (limits), [`seed`] (the seeded shop), [`store`] (records), [`views`] (JSON rendering),
 //! [`money`] (prices in cents).
 

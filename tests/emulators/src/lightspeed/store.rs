@@ -5,7 +5,7 @@
 //! Ids are handed out per resource in creation order, so `since_id` and the id ordering of
 //! the lists are stable. Every change stamps `updatedAt` with the wall clock in whole
 //! seconds (as Lightspeed does: two changes may share a second), never earlier than a
-//! previous stamp (see [`Store::tick`]).
+//! previous stamp (see `Store::tick`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
