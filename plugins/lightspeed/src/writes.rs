@@ -106,9 +106,9 @@ pub fn only_variant(product_id: &str, variants: &[Value]) -> Result<u64, Connect
         [] => Err(ConnectorError::not_found(format!(
             "product {product_id} has no variants"
         ))),
-        many => Err(invalid(format!(
-            "product {product_id} has {} variants: write the variation's stock or price instead",
-            many.len()
+        // The caller asks for two variants at most: enough to know there is more than one.
+        _ => Err(invalid(format!(
+            "product {product_id} has more than one variant: write the variation's stock or price instead"
         ))),
     }
 }

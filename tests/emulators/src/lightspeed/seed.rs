@@ -178,15 +178,22 @@ fn seed_order(
             let quantity = i64::try_from(i + 1).unwrap_or(1);
             let line = Cents(unit.0 * quantity);
             total = Cents(total.0 + line.0);
-            let product = store
-                .get(Resource::Variants, *vid)
-                .and_then(|v| v.fields["product"]["resource"]["id"].as_u64())
+            let variant = store.get(Resource::Variants, *vid);
+            let variant_field = |name: &str| {
+                variant
+                    .as_ref()
+                    .and_then(|v| v.fields.get(name).cloned())
+                    .unwrap_or(Value::Null)
+            };
+            let product = variant_field("product")["resource"]["id"]
+                .as_u64()
                 .unwrap_or(0);
             lines.push(json!({
                 "id": n * 10 + i,
                 "productTitle": title.split(" - ").next().unwrap_or(title),
                 "variantTitle": title.split(" - ").nth(1).unwrap_or(""),
-                "articleCode": format!("ART-{product}"),
+                "articleCode": variant_field("articleCode"),
+                "sku": variant_field("sku"),
                 "quantityOrdered": quantity,
                 "basePriceExcl": unit.to_json(),
                 "basePriceIncl": unit.with_tax(TAX_PERCENT).to_json(),
