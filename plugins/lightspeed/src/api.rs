@@ -123,8 +123,12 @@ impl Api {
         if let Some(e) = limits::refused(resp.status(), state.as_ref()) {
             return Err(e);
         }
-        if state.is_some() {
-            *self.rate.borrow_mut() = state;
+        if let Some(state) = state {
+            junction_sdk::log::debug(
+                "lightspeed request limits",
+                &[("windows", &state.describe())],
+            );
+            *self.rate.borrow_mut() = Some(state);
         }
         resp.error_for_status()
     }
@@ -142,14 +146,7 @@ impl Api {
             .rate
             .borrow()
             .as_ref()
-            .map(|s| {
-                s.windows
-                    .iter()
-                    .map(|w| format!("{}/{}", w.remaining, w.limit))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_else(|| "not reported".into());
+            .map_or_else(|| "not reported".into(), RateState::describe);
         Ok(CheckInfo {
             message: format!(
                 "Lightspeed eCom at {host} (language {}): key accepted, {count} orders; requests left per window: {windows}",

@@ -87,6 +87,16 @@ impl RateState {
             .max()
     }
 
+    /// The windows as header-like text, `remaining/limit` and reset seconds per window
+    /// (`299/300 in 300s, 2999/3000 in 3600s`), for logs and messages.
+    pub fn describe(&self) -> String {
+        self.windows
+            .iter()
+            .map(|w| format!("{}/{} in {}s", w.remaining, w.limit, w.reset_secs))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The SDK's `rate-limited` error for a spent window, naming it.
     pub fn error(&self) -> Option<ConnectorError> {
         let wait = self.exhausted()?;
@@ -152,6 +162,10 @@ mod tests {
         );
         assert_eq!(s.exhausted(), None);
         assert!(refused(200, Some(&s)).is_none());
+        assert_eq!(
+            s.describe(),
+            "12/300 in 141s, 2712/3000 in 2941s, 11712/12000 in 84541s"
+        );
         let commas = RateState::from_headers(&headers("300, 3000", "1, 2", "5, 60"), 0).unwrap();
         assert_eq!(commas.windows.len(), 2);
     }
