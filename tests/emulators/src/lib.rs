@@ -23,7 +23,8 @@
 //!
 //! Available: [`woocommerce`] (WooCommerce REST v3), [`feeds`] (a JSON product feed and a
 //! CSV catalogue), [`connectif`] (Connectif contacts, products, purchases with its request
-//! budget), [`bugalou`] (Bugalou's Orders API), [`lightspeed`] (Lightspeed eCom with its multi-window rate limits).
+//! budget), [`bugalou`] (Bugalou's Orders API).
+//! Also [`lightspeed`] (Lightspeed eCom, with its request limits in several windows).
 //!
 //! [`proxy`] puts a fault-injecting reverse proxy (401, 429, 500, stalls, latency, a request
 //! log) in front of any origin, emulated or real.
