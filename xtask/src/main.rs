@@ -45,6 +45,7 @@ const COMPONENTS: &[(&str, &str, &str)] = &[
     ("junction-plugin-hello-feed", "hello-feed", "plugins"),
     ("junction-plugin-connectif", "connectif", "plugins"),
     ("junction-plugin-bugalou", "bugalou", "plugins"),
+    ("junction-plugin-lightspeed", "lightspeed", "plugins"),
     ("junction-plugin-vendure", "vendure", "plugins"),
     ("junction-plugin-tryton", "tryton", "plugins"),
     ("junction-plugin-push", "push", "plugins"),

@@ -15,6 +15,7 @@ pub mod catalog_py;
 pub mod connectif;
 pub mod feed_js;
 pub mod hello_feed;
+pub mod lightspeed;
 pub mod magento;
 pub mod tryton;
 pub mod vendure;

@@ -25,6 +25,7 @@
 //! CSV catalogue), [`connectif`] (Connectif contacts, products, purchases with its request
 //! budget), [`bugalou`] (Bugalou's Orders API), [`magento`] (Magento 2.4 REST), [`example`]
 //! (the example API the connector templates read).
+//! Also [`lightspeed`] (Lightspeed eCom, with its request limits in several windows).
 //!
 //! [`proxy`] (the `junction-fault-proxy` crate, re-exported) puts a fault-injecting reverse proxy (401, 429, 500, stalls, latency, a request
 //! log) in front of any origin, emulated or real.
@@ -35,6 +36,7 @@ mod control;
 pub mod example;
 pub mod faults;
 pub mod feeds;
+pub mod lightspeed;
 pub mod magento;
 mod rng;
 pub mod serving;

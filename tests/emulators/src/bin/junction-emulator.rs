@@ -8,7 +8,8 @@
 //! `junction-emulator connectif --listen 127.0.0.1:8091 --budget 100 --window-secs 60` and
 //! `junction-emulator bugalou --listen 127.0.0.1:8092 --orders 50` start the target
 //! emulators; `junction-emulator example --listen 127.0.0.1:8095` the example API the
-//! connector templates read. Prints `<system> emulator listening on http://...` once serving, and runs until
+//! connector templates read; `junction-emulator lightspeed --listen 127.0.0.1:8093 --limit
+//! 300/300` a Lightspeed eCom shop. Prints `<system> emulator listening on http://...` once serving, and runs until
 //! SIGINT or SIGTERM. Faults are set over HTTP: `POST /__emulator/faults`.
 //! `junction-emulator magento --listen 127.0.0.1:8093 --orders 500` serves a Magento store.
 
@@ -41,6 +42,8 @@ enum System {
     Example(ExampleArgs),
     /// A Magento 2.4 store's REST API.
     Magento(MagentoArgs),
+    /// A Lightspeed eCom shop with its request limits in several windows.
+    Lightspeed(LightspeedArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -79,6 +82,54 @@ struct MagentoArgs {
     /// Seed of the generated data and of fault probabilities.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct LightspeedArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8093")]
+    listen: SocketAddr,
+    /// The API key (Basic auth user).
+    #[arg(long, default_value = "ls_test_key")]
+    api_key: String,
+    /// The API secret (Basic auth password).
+    #[arg(long, default_value = "ls_test_secret")]
+    api_secret: String,
+    /// The shop language every path starts with.
+    #[arg(long, default_value = "nl")]
+    language: String,
+    /// Number of seeded orders.
+    #[arg(long, default_value_t = 30)]
+    orders: usize,
+    /// Number of seeded customers.
+    #[arg(long, default_value_t = 10)]
+    customers: usize,
+    /// Number of seeded products (every third has three variants).
+    #[arg(long, default_value_t = 12)]
+    products: usize,
+    /// Request limits as REQUESTS/SECONDS, one per window, e.g. `--limit 300/300 --limit
+    /// 3000/3600 --limit 12000/86400` (Lightspeed's defaults when none is given).
+    #[arg(long = "limit", value_parser = parse_window)]
+    limits: Vec<junction_emulators::lightspeed::RateWindow>,
+}
+
+fn parse_window(text: &str) -> Result<junction_emulators::lightspeed::RateWindow, String> {
+    let (requests, secs) = text
+        .split_once('/')
+        .ok_or_else(|| format!("{text:?} is not REQUESTS/SECONDS"))?;
+    let requests = requests
+        .trim()
+        .parse::<u32>()
+        .map_err(|e| format!("requests in {text:?}: {e}"))?;
+    let secs = secs
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("seconds in {text:?} must be a positive integer"))?;
+    Ok(junction_emulators::lightspeed::RateWindow::per_secs(
+        requests, secs,
+    ))
 }
 
 #[derive(Debug, clap::Args)]
@@ -227,6 +278,27 @@ async fn main() -> anyhow::Result<()> {
             };
             let emu = junction_emulators::magento::start(config, args.listen).await?;
             println!("magento emulator listening on {}", emu.base_url());
+            signals.stopped().await;
+            emu.shutdown().await;
+        }
+        System::Lightspeed(args) => {
+            let defaults = junction_emulators::lightspeed::LightspeedConfig::default();
+            let config = junction_emulators::lightspeed::LightspeedConfig {
+                api_key: args.api_key,
+                api_secret: args.api_secret,
+                language: args.language,
+                orders: args.orders,
+                customers: args.customers,
+                products: args.products,
+                limits: if args.limits.is_empty() {
+                    defaults.limits.clone()
+                } else {
+                    args.limits
+                },
+                ..defaults
+            };
+            let emu = junction_emulators::lightspeed::start(config, args.listen).await?;
+            println!("lightspeed emulator listening on {}", emu.base_url());
             signals.stopped().await;
             emu.shutdown().await;
         }
