@@ -23,7 +23,7 @@
 //!
 //! Available: [`woocommerce`] (WooCommerce REST v3), [`feeds`] (a JSON product feed and a
 //! CSV catalogue), [`connectif`] (Connectif contacts, products, purchases with its request
-//! budget), [`bugalou`] (Bugalou's Orders API).
+//! budget), [`bugalou`] (Bugalou's Orders API), [`shopify`] (Shopify's GraphQL Admin API).
 //!
 //! [`proxy`] puts a fault-injecting reverse proxy (401, 429, 500, stalls, latency, a request
 //! log) in front of any origin, emulated or real.
@@ -36,6 +36,7 @@ pub mod feeds;
 pub mod proxy;
 mod rng;
 pub mod serving;
+pub mod shopify;
 pub mod woocommerce;
 
 pub use faults::{Fault, FaultKind};
