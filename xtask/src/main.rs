@@ -48,6 +48,7 @@ const COMPONENTS: &[(&str, &str, &str)] = &[
     ("junction-plugin-vendure", "vendure", "plugins"),
     ("junction-plugin-tryton", "tryton", "plugins"),
     ("junction-plugin-push", "push", "plugins"),
+    ("junction-plugin-shopify", "shopify", "plugins"),
     ("test-component-misbehave", "misbehave", "test-components"),
     ("test-component-minimal", "minimal", "test-components"),
     (

@@ -35,6 +35,7 @@ pub mod catalog_py;
 pub mod connectif;
 pub mod feed_js;
 pub mod hello_feed;
+pub mod shopify;
 pub mod tryton;
 pub mod vendure;
 pub mod woocommerce;

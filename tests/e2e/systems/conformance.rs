@@ -30,6 +30,11 @@ async fn bugalou_conforms() {
 }
 
 #[tokio::test]
+async fn shopify_conforms() {
+    suite::run(suite::shopify::subject().await).await;
+}
+
+#[tokio::test]
 async fn feed_js_conforms() {
     suite::run(suite::feed_js::subject().await).await;
 }
