@@ -360,3 +360,70 @@ async fn stock_and_price_writes() {
         json!(["variants", "0", "id"])
     );
 }
+
+#[tokio::test]
+async fn bulk_query_operations_complete_into_a_jsonl_file() {
+    let emu = shop(ShopifyConfig {
+        bulk_delay: std::time::Duration::from_millis(300),
+        ..small()
+    })
+    .await;
+    let store = emu.store();
+    let run = "mutation($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id status } userErrors { field message } } }";
+    let inner =
+        "{ products { edges { node { id title variants { edges { node { id price } } } } } } }";
+    let body = gql(&emu, run, json!({"q": inner})).await;
+    let started = &body["data"]["bulkOperationRunQuery"];
+    assert_eq!(started["userErrors"], json!([]), "{body}");
+    let id = started["bulkOperation"]["id"].as_str().unwrap().to_owned();
+    // One at a time.
+    let again = gql(&emu, run, json!({"q": inner})).await;
+    assert!(
+        again["data"]["bulkOperationRunQuery"]["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already in progress")
+    );
+    let poll = "{ currentBulkOperation { id status objectCount rootObjectCount url } }";
+    let body = gql(&emu, poll, json!({})).await;
+    assert_ne!(body["data"]["currentBulkOperation"]["status"], "COMPLETED");
+    assert_eq!(body["data"]["currentBulkOperation"]["url"], Value::Null);
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let body = gql(&emu, "query($id: ID!) { node(id: $id) { ... on BulkOperation { id status objectCount rootObjectCount url } } }", json!({"id": id})).await;
+    let op = &body["data"]["node"];
+    assert_eq!(op["status"], "COMPLETED", "{body}");
+    let products = store.product_ids();
+    let variants: usize = products
+        .iter()
+        .map(|p| store.variant_ids(*p).unwrap().len())
+        .sum();
+    assert_eq!(op["rootObjectCount"], products.len().to_string());
+    assert_eq!(op["objectCount"], (products.len() + variants).to_string());
+    let text = reqwest::get(op["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), products.len() + variants);
+    assert_eq!(lines[0]["id"], gid("Product", products[0]));
+    assert!(lines[0].get("variants").is_none());
+    assert_eq!(lines[1]["__parentId"], gid("Product", products[0]));
+    assert!(lines[1]["price"].is_string());
+    let bad = gql(
+        &emu,
+        run,
+        json!({"q": "{ products { edges { node { colour } } } }"}),
+    )
+    .await;
+    assert!(
+        bad["data"]["bulkOperationRunQuery"]["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("colour")
+    );
+}

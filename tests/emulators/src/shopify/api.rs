@@ -9,6 +9,8 @@
 //!   with `errors[0].extensions.code = "THROTTLED"` and `actualQueryCost: null`; over the
 //!   single-query limit `MAX_COST_EXCEEDED`. Parse and validation errors are HTTP 200
 //!   `{"errors":[{"message"}]}`, as GraphQL servers answer them.
+//! - Bulk operations (see `bulk`): `bulkOperationRunQuery`, and the result file at
+//!   `GET /__emulator/shopify/bulk/{id}.jsonl` (no auth, like Shopify's signed URL).
 //! - `GET /__emulator/shopify/stats` (no auth): `{"graphql_requests", "throttled",
 //!   "points_spent"}` — throttled answers are an audit of requests that arrived over budget.
 //! - Injected faults (see `faults`): 500 `{"errors":"Internal Server Error"}`, 429 with
@@ -28,6 +30,7 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::ShopifyConfig;
+use super::bulk::{self, BulkOperation};
 use super::cost::{self, Bucket};
 use super::document::{self, Kind, Request as GqlRequest};
 use super::execute::Exec;
@@ -50,6 +53,8 @@ pub(crate) struct AppState {
     pub faults: Arc<FaultInjector>,
     pub bucket: Arc<Mutex<Bucket>>,
     pub counters: Arc<Counters>,
+    pub bulk: Arc<Mutex<Vec<BulkOperation>>>,
+    pub base_url: Arc<str>,
 }
 
 fn reply(status: StatusCode, body: &Value) -> Response {
@@ -191,6 +196,7 @@ async fn graphql(State(st): State<AppState>, Path(version): Path<String>, body: 
         );
     }
     let mut exec = Exec::new(&req);
+    exec.bulk_operations = bulk_views(&st);
     let outcome = match req.kind {
         Kind::Query => {
             let data = st.store.lock();
@@ -227,7 +233,9 @@ fn run_mutations<'r, 'a>(
 ) -> Result<Value, String> {
     let mut out = Map::new();
     for f in req.fields(req.selection, Some("Mutation"))? {
-        let payload = {
+        let payload = if f.name == "bulkOperationRunQuery" {
+            start_bulk(st, &req.args(f))
+        } else {
             let mut data = st.store.lock();
             mutations::run(req, f, &mut data)?
         };
@@ -235,6 +243,108 @@ fn run_mutations<'r, 'a>(
         out.insert(key, exec.resolve(&payload, f)?);
     }
     Ok(Value::Object(out))
+}
+
+fn bulk_views(st: &AppState) -> Vec<Value> {
+    let now = Instant::now();
+    st.bulk
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .map(|op| op.view(st.config.bulk_delay, now, &st.base_url))
+        .collect()
+}
+
+/// `bulkOperationRunQuery`: runs the inner query now over the shop as it is, unbounded;
+/// the operation completes (and its file appears) after the configured delay.
+fn start_bulk(st: &AppState, args: &Map<String, Value>) -> Value {
+    let payload = |op: Value, errors: Vec<Value>| json!({"__typename": "BulkOperationRunQueryPayload", "bulkOperation": op, "userErrors": errors});
+    let refuse = |message: String| {
+        payload(
+            Value::Null,
+            vec![mutations::user_error(&["query"], message, None)],
+        )
+    };
+    let Some(query) = args.get("query").and_then(Value::as_str) else {
+        return refuse("query is required".into());
+    };
+    let now = Instant::now();
+    let running = st
+        .bulk
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .find(|op| op.status(st.config.bulk_delay, now) != "COMPLETED")
+        .map(|op| op.id);
+    if let Some(id) = running {
+        return refuse(format!(
+            "A bulk query operation for this app and shop is already in progress: gid://shopify/BulkOperation/{id}."
+        ));
+    }
+    let doc = match document::parse(query) {
+        Ok(doc) => doc,
+        Err(message) => return refuse(message),
+    };
+    let inner = match GqlRequest::new(&doc, None, Map::new()) {
+        Ok(req) if req.kind == Kind::Query => req,
+        Ok(_) => return refuse("Bulk queries cannot contain mutations".into()),
+        Err(message) => return refuse(message),
+    };
+    let mut exec = Exec::new(&inner);
+    exec.bulk = true;
+    let result = {
+        let data = st.store.lock();
+        exec.query(&data, &st.config.shop_name)
+    };
+    let data = match result {
+        Ok(data) => data,
+        Err(message) => return refuse(message),
+    };
+    let (lines, root_objects) = bulk::flatten(&data);
+    let (id, created_at) = {
+        let mut shop = st.store.lock();
+        (shop.new_id(), shop.tick())
+    };
+    let op = BulkOperation {
+        id,
+        query: query.to_owned(),
+        started: now,
+        created_at,
+        lines,
+        root_objects,
+    };
+    let view = op.view(st.config.bulk_delay, now, &st.base_url);
+    st.bulk
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(op);
+    payload(view, vec![])
+}
+
+async fn bulk_file(State(st): State<AppState>, Path(file): Path<String>) -> Response {
+    let id = file
+        .strip_suffix(".jsonl")
+        .and_then(|n| n.parse::<u64>().ok());
+    let now = Instant::now();
+    let text = id.and_then(|id| {
+        st.bulk
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|op| op.id == id && op.status(st.config.bulk_delay, now) == "COMPLETED")
+            .map(BulkOperation::jsonl)
+    });
+    match text {
+        Some(text) => {
+            let mut resp = (StatusCode::OK, text).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jsonl"),
+            );
+            resp
+        }
+        None => no_route().await,
+    }
 }
 
 async fn stats(State(st): State<AppState>) -> Response {
@@ -264,6 +374,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state.clone());
     Router::new()
         .route("/__emulator/shopify/stats", get(stats))
+        .route("/__emulator/shopify/bulk/{file}", get(bulk_file))
         .with_state(state)
         .merge(api)
 }

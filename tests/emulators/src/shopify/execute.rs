@@ -1,7 +1,8 @@
 //! Runs a query's selection over the shop: the root fields (`shop`, the `orders`,
 //! `customers`, `products`, `productVariants` and `locations` connections, single reads
 //! `order(id:)`, `customer(id:)`, `product(id:)`, `productVariant(id:)`,
-//! `inventoryItem(id:)`, `location(id:)`, and `node(id:)`/`nodes(ids:)` by global id), then
+//! `inventoryItem(id:)`, `location(id:)`, `node(id:)`/`nodes(ids:)` by global id, and
+//! `currentBulkOperation`), then
 //! the query's selection picked from the records' objects (`views`). A field the object
 //! does not have is an error naming it and its type, as Shopify's validation answers.
 //!
@@ -20,6 +21,10 @@ use super::views::{self, parse_gid};
 pub struct Exec<'r, 'a> {
     pub req: &'r Request<'a>,
     pub actual: u64,
+    /// Running a bulk operation: connections without a page size are unbounded.
+    pub bulk: bool,
+    /// The shop's bulk operations (`BulkOperation` objects), oldest first.
+    pub bulk_operations: Vec<Value>,
 }
 
 fn entry_of(view: &Value) -> Entry {
@@ -71,7 +76,12 @@ pub fn node(data: &ShopData, gid: &str) -> Value {
 impl<'r, 'a> Exec<'r, 'a> {
     /// An executor for `req`.
     pub fn new(req: &'r Request<'a>) -> Self {
-        Self { req, actual: 0 }
+        Self {
+            req,
+            actual: 0,
+            bulk: false,
+            bulk_operations: Vec::new(),
+        }
     }
 
     /// Runs the root selection of a query.
@@ -119,7 +129,19 @@ impl<'r, 'a> Exec<'r, 'a> {
             "productVariant" => single("ProductVariant", &self.id_arg(f)?)?,
             "inventoryItem" => single("InventoryItem", &self.id_arg(f)?)?,
             "location" => single("Location", &self.id_arg(f)?)?,
-            "node" => node(data, &self.id_arg(f)?),
+            "currentBulkOperation" => self.bulk_operations.last().cloned().unwrap_or(Value::Null),
+            "node" => {
+                let id = self.id_arg(f)?;
+                match parse_gid("BulkOperation", &id) {
+                    Some(n) => self
+                        .bulk_operations
+                        .iter()
+                        .find(|op| op.get("__id").and_then(Value::as_u64) == Some(n))
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                    None => node(data, &id),
+                }
+            }
             "nodes" => {
                 let ids = self.req.args(f).get("ids").cloned().unwrap_or(Value::Null);
                 let ids = ids
@@ -142,7 +164,8 @@ impl<'r, 'a> Exec<'r, 'a> {
         data: &ShopData,
         f: &'a Field<'a, String>,
     ) -> Result<Value, String> {
-        let args = ConnectionArgs::from_json(&self.req.args(f))?;
+        let mut args = ConnectionArgs::from_json(&self.req.args(f))?;
+        args.unbounded = self.bulk;
         let entries: Vec<Entry> = match f.name.as_str() {
             "orders" => data
                 .orders
@@ -216,7 +239,8 @@ impl<'r, 'a> Exec<'r, 'a> {
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default();
-                let args = ConnectionArgs::from_json(&self.req.args(f))?;
+                let mut args = ConnectionArgs::from_json(&self.req.args(f))?;
+                args.unbounded = self.bulk;
                 let paged = paging::page(nodes.iter().map(entry_of).collect(), &args)?;
                 let chosen: Vec<(Value, String)> = paged
                     .items

@@ -9,11 +9,13 @@
 //! them).
 //!
 //! The submodules document each part: `api` (HTTP, auth, errors), `document` (parsing a
-//! request with a real GraphQL parser), `cost` (calculated query cost and the leaky
+//! request with a real GraphQL parser), `bulk` (bulk query operations and their JSON Lines
+//! file), `cost` (calculated query cost and the leaky
 //! bucket), `execute` (root fields and selections), `paging` (search syntax, sort and
 //! cursors), `mutations`, `views` (the objects and their field names), `store` and `seed`.
 
 mod api;
+mod bulk;
 pub mod cost;
 mod document;
 mod execute;
@@ -26,6 +28,7 @@ mod views;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -64,6 +67,8 @@ pub struct ShopifyConfig {
     pub shop_name: String,
     /// The cost bucket (Standard plan by default).
     pub bucket: BucketConfig,
+    /// How long a bulk operation takes to complete.
+    pub bulk_delay: Duration,
 }
 
 impl Default for ShopifyConfig {
@@ -77,6 +82,7 @@ impl Default for ShopifyConfig {
             access_token: "shpat_test_token".to_owned(),
             shop_name: "Junction Test Shop".to_owned(),
             bucket: BucketConfig::default(),
+            bulk_delay: Duration::from_secs(1),
         }
     }
 }
@@ -112,6 +118,7 @@ impl std::ops::Deref for ShopifyEmulator {
 /// (`127.0.0.1:0` for a free port).
 pub async fn start(config: ShopifyConfig, listen: SocketAddr) -> anyhow::Result<ShopifyEmulator> {
     let bound = serving::bind("Shopify emulator", listen).await?;
+    let base_url: Arc<str> = Arc::from(bound.base_url());
     let seed_config = config.clone();
     let data = tokio::task::spawn_blocking(move || seed::generate(&seed_config))
         .await
@@ -126,6 +133,8 @@ pub async fn start(config: ShopifyConfig, listen: SocketAddr) -> anyhow::Result<
         faults: faults.clone(),
         bucket: Arc::new(Mutex::new(cost::Bucket::new(config.bucket))),
         counters: counters.clone(),
+        bulk: Arc::new(Mutex::new(Vec::new())),
+        base_url,
     };
     let app = crate::control::router(faults.clone()).merge(api::router(state));
     Ok(ShopifyEmulator {

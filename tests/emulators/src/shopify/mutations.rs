@@ -28,7 +28,7 @@ use super::store::{Cents, Fulfillment, ShopData, TrackingInfo};
 use super::views::{self, gid, parse_gid};
 
 /// `{field, message}` (plus `code` when given).
-fn user_error(field: &[&str], message: impl Into<String>, code: Option<&str>) -> Value {
+pub(crate) fn user_error(field: &[&str], message: impl Into<String>, code: Option<&str>) -> Value {
     let mut e = json!({"__typename": "UserError", "field": field, "message": message.into()});
     if let (Some(code), Some(obj)) = (code, e.as_object_mut()) {
         obj.insert("code".into(), json!(code));

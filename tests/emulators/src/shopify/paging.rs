@@ -11,7 +11,7 @@
 //! - Cursors are, as on Shopify, base64 of `{"last_id":…,"last_value":…}`: the position of
 //!   the last record in the sort. Paging after one is a keyset (records sorting after that
 //!   position), so records changing between pages neither shift nor repeat the others.
-//! - `first`/`last` at most 250; one of them is required.
+//! - `first`/`last` at most 250; one of them is required (bulk operations excepted).
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -69,6 +69,8 @@ pub struct ConnectionArgs {
     pub sort_key: Option<String>,
     pub reverse: bool,
     pub query: Option<String>,
+    /// A bulk operation's connection: no page size means all records.
+    pub unbounded: bool,
 }
 
 impl ConnectionArgs {
@@ -101,6 +103,7 @@ impl ConnectionArgs {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             query: text("query")?,
+            unbounded: false,
         })
     }
 }
@@ -297,10 +300,11 @@ pub fn page(mut entries: Vec<Entry>, args: &ConnectionArgs) -> Result<Paged, Str
     };
     let size = match (args.first, args.last) {
         (Some(n), None) | (None, Some(n)) => n,
+        (None, None) if args.unbounded => i64::MAX,
         (None, None) => return Err("you must provide one of first or last".into()),
         (Some(_), Some(_)) => return Err("providing both first and last is not supported".into()),
     };
-    if !(0..=MAX_PAGE).contains(&size) {
+    if !args.unbounded && !(0..=MAX_PAGE).contains(&size) {
         return Err(format!(
             "The page size must be between 0 and {MAX_PAGE} (got {size})"
         ));
