@@ -8,8 +8,8 @@
 //! - Writes: order status ([`status`] has the table), order tracking (`fulfillmentCreate`
 //!   with `trackingInfo`), product and variation stock (`inventorySetQuantities` at the
 //!   configured `location_id`) and price (`productVariantsBulkUpdate`); see [`writes`].
-//! - Rate limit: Shopify's calculated query cost. Pages are sized to stay within the
-//!   single-query limit ([`queries`]); a `THROTTLED` answer is `rate-limited` with the
+//! - Rate limit: Shopify's calculated query cost. Pages are sized to a cost budget of half
+//!   the Standard bucket ([`queries`]); a `THROTTLED` answer is `rate-limited` with the
 //!   wait the bucket implies, and [`cost`] reads the bucket's state from every answer.
 //! - Deletions: Shopify deletes for good and reports nothing while listing, so the host
 //!   reconciles (ids-only scans are served cheaply, `legacyResourceId` only).

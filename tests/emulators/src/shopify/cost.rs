@@ -35,8 +35,15 @@ fn page_size(req: &Request<'_>, field: &Field<'_, String>) -> Option<u64> {
 }
 
 /// The cost of one node of a connection: 1 plus the dearest of its node selections
-/// (`edges { node }` or `nodes`).
+/// (`edges { node }` or `nodes`); of a list given `first` (no `edges`/`nodes`), 1 plus the
+/// list item's selection.
 fn node_cost(req: &Request<'_>, set: &SelectionSet<'_, String>) -> u64 {
+    let is_connection = set.items.iter().any(
+        |i| matches!(i, Selection::Field(f) if f.name == "nodes" || f.name == "edges" || f.name == "pageInfo"),
+    );
+    if !is_connection {
+        return 1u64.saturating_add(selection_cost(req, set));
+    }
     let mut dearest = 0;
     for item in &set.items {
         if let Selection::Field(f) = item {
@@ -225,6 +232,13 @@ mod tests {
             82
         );
         assert_eq!(cost_of("{ shop { name } }"), 1);
+        // A list given `first`: 2 + 5 * (1 + trackingInfo (2 + 3 * 1)).
+        assert_eq!(
+            cost_of(
+                "{ order(id: \"x\") { fulfillments(first: 5) { trackingInfo(first: 3) { number } } } }"
+            ),
+            1 + 2 + 5 * 6
+        );
         assert_eq!(
             cost_of(
                 "mutation { orderClose(input: {id: \"x\"}) { order { id } userErrors { message } } }"
