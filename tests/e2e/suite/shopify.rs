@@ -113,7 +113,11 @@ fn expect_stock(
     verify(store, move |s| {
         let v = variant(s)?;
         let have = v.available.get(&location).copied();
-        ensure!(have == Some(want), "variant {} stock at {location} is {have:?}, not {want}", v.id);
+        ensure!(
+            have == Some(want),
+            "variant {} stock at {location} is {have:?}, not {want}",
+            v.id
+        );
         Ok(())
     })
 }
@@ -126,7 +130,11 @@ fn expect_regular(
     verify(store, move |s| {
         let v = variant(s)?;
         let (regular, _) = regular_and_sale(&v);
-        ensure!(regular == want, "variant {} regular price is {regular}, not {want}", v.id);
+        ensure!(
+            regular == want,
+            "variant {} regular price is {regular}, not {want}",
+            v.id
+        );
         Ok(())
     })
 }
@@ -153,7 +161,9 @@ fn write_cases(store: &ShopifyStore, location: u64) -> anyhow::Result<Vec<WriteC
     let open = open_orders(store);
     ensure!(open.len() >= 4, "fewer than four open orders");
     let (completed, tracked) = (open[0], open[1]);
-    let simple = *simple_products(store).first().context("no simple product")?;
+    let simple = *simple_products(store)
+        .first()
+        .context("no simple product")?;
     let (variable, variations) = variable_product(store)?;
     let variation = variations[0];
     let tracking_number = "BE-CONFORMANCE-42";
@@ -203,7 +213,7 @@ fn write_cases(store: &ShopifyStore, location: u64) -> anyhow::Result<Vec<WriteC
                 let v = only_variant(s, simple)?;
                 let prices = regular_and_sale(&v);
                 ensure!(
-                    prices == ("19.99".into(), Some("17.50".into())),
+                    prices == ("19.99".to_owned(), Some("17.50".to_owned())),
                     "product {simple} prices are {prices:?}"
                 );
                 Ok(())
@@ -220,7 +230,7 @@ fn write_cases(store: &ShopifyStore, location: u64) -> anyhow::Result<Vec<WriteC
                 let v = only_variant(s, simple)?;
                 let prices = regular_and_sale(&v);
                 ensure!(
-                    prices == ("25.00".into(), Some("17.50".into())),
+                    prices == ("25.00".to_owned(), Some("17.50".to_owned())),
                     "a price write changed the sale: product {simple} prices are {prices:?}"
                 );
                 Ok(())
@@ -265,6 +275,7 @@ fn write_cases(store: &ShopifyStore, location: u64) -> anyhow::Result<Vec<WriteC
 /// The batch: other records or other values than the single writes'.
 fn batch_cases(store: &ShopifyStore, location: u64) -> anyhow::Result<Vec<WriteCase>> {
     let open = open_orders(store);
+    ensure!(open.len() >= 4, "fewer than four open orders");
     let (cancelled, tracked) = (open[2], open[3]);
     let simple = simple_products(store);
     ensure!(simple.len() >= 3, "fewer than three simple products");
@@ -300,7 +311,10 @@ fn batch_cases(store: &ShopifyStore, location: u64) -> anyhow::Result<Vec<WriteC
             }),
             verify: verify(store, move |s| {
                 let o = s.order(cancelled).context("the order is gone")?;
-                ensure!(o.cancelled_at.is_some(), "order {cancelled} is not cancelled");
+                ensure!(
+                    o.cancelled_at.is_some(),
+                    "order {cancelled} is not cancelled"
+                );
                 Ok(())
             }),
         },
@@ -425,12 +439,12 @@ pub async fn subject() -> Subject {
     Subject {
         component: "shopify".into(),
         upstream: emulator.base_url(),
-        config: Box::new(move |origin| {
-            json!({"shop_url": origin, "access_token": token, "location_id": location.to_string()})
-        }),
-        bad_credentials: Some(Box::new(|origin| {
-            json!({"shop_url": origin, "access_token": "shpat_wrong"})
-        })),
+        config: Box::new(
+            move |origin| json!({"shop_url": origin, "access_token": token, "location_id": location.to_string()}),
+        ),
+        bad_credentials: Some(Box::new(
+            |origin| json!({"shop_url": origin, "access_token": "shpat_wrong"}),
+        )),
         resources: vec![
             ResourceKind::Orders,
             ResourceKind::Customers,
