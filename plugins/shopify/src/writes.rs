@@ -2,8 +2,9 @@
 //!
 //! - `order-tracking`: the order's open fulfillment orders (`OPEN`, `IN_PROGRESS`) are
 //!   fulfilled in one `fulfillmentCreate` carrying `trackingInfo {number, company, url}`
-//!   (customer not notified). An order with nothing left to fulfil is refused
-//!   (`invalid-request`): Shopify attaches tracking when fulfilling.
+//!   (customer not notified). When nothing is left to fulfil, the tracking of the order's
+//!   latest fulfillment is replaced (`fulfillmentTrackingInfoUpdate`); an order with
+//!   neither (cancelled before shipping) is refused (`invalid-request`).
 //! - `order-status`: see [`crate::status`] for the table of words and mutations.
 //! - `product-stock` / `variation-stock`: `inventorySetQuantities` of the `available`
 //!   quantity of the variant's inventory item at the configured `location_id`, reason
@@ -25,7 +26,8 @@ use crate::api::{Api, check_id};
 use crate::graphql::user_errors;
 use crate::status::StatusWrite;
 
-const FULFILLMENT_ORDERS: &str = "query FulfillmentOrders($id: ID!) { order(id: $id) { id fulfillmentOrders(first: 50) { nodes { id status } } } }";
+const FULFILLMENT_ORDERS: &str = "query FulfillmentOrders($id: ID!) { order(id: $id) { id fulfillmentOrders(first: 50) { nodes { id status } } fulfillments(first: 50) { id createdAt } } }";
+const UPDATE_TRACKING: &str = "mutation Tracking($id: ID!, $tracking: FulfillmentTrackingInput!) { fulfillmentTrackingInfoUpdate(fulfillmentId: $id, trackingInfoInput: $tracking, notifyCustomer: false) { fulfillment { id } userErrors { field message } } }";
 const FULFIL: &str = "mutation Fulfil($fulfillment: FulfillmentInput!) { fulfillmentCreate(fulfillment: $fulfillment) { fulfillment { id } userErrors { field message } } }";
 const CLOSE: &str = "mutation Close($input: OrderCloseInput!) { orderClose(input: $input) { order { id } userErrors { field message } } }";
 const OPEN: &str = "mutation Open($input: OrderOpenInput!) { orderOpen(input: $input) { order { id } userErrors { field message } } }";
@@ -80,6 +82,14 @@ pub fn price_input(
     }
 }
 
+/// What is left to fulfil on an order, and where its last shipment's tracking lives.
+struct FulfilmentState {
+    /// Global ids of fulfillment orders that can still be fulfilled.
+    open: Vec<String>,
+    /// The global id of the newest fulfillment.
+    latest_fulfillment: Option<String>,
+}
+
 /// A variant as the writes need it.
 struct VariantRef {
     gid: String,
@@ -116,13 +126,16 @@ impl Api {
                         "tracking.number: a tracking number is required",
                     ));
                 }
-                let open = self.open_fulfillment_orders(id)?;
-                if open.is_empty() {
-                    return Err(ConnectorError::invalid_request(format!(
-                        "order {id} has nothing left to fulfil (fulfilled or cancelled): Shopify attaches tracking when fulfilling"
-                    )));
+                let work = self.fulfilment_state(id)?;
+                match (work.open.is_empty(), work.latest_fulfillment) {
+                    (false, _) => self.fulfil(&work.open, Some(&c.tracking))?,
+                    (true, Some(fulfillment)) => self.update_tracking(&fulfillment, &c.tracking)?,
+                    (true, None) => {
+                        return Err(ConnectorError::invalid_request(format!(
+                            "order {id} has nothing to fulfil and no fulfillment to attach tracking to (cancelled before shipping?)"
+                        )));
+                    }
                 }
-                self.fulfil(&open, Some(&c.tracking))?;
                 self.outcome(ResourceKind::Orders, id, None)
             }
             WriteOp::ProductStock(c) => {
@@ -181,7 +194,7 @@ impl Api {
         let gid = format!("gid://shopify/Order/{id}");
         match write {
             StatusWrite::Complete | StatusWrite::Fulfil => {
-                let open = self.open_fulfillment_orders(id)?;
+                let open = self.fulfilment_state(id)?.open;
                 if !open.is_empty() {
                     self.fulfil(&open, None)?;
                 }
@@ -210,8 +223,8 @@ impl Api {
         Ok(())
     }
 
-    /// The global ids of an order's fulfillment orders that can be fulfilled.
-    fn open_fulfillment_orders(&self, id: u64) -> Result<Vec<String>, ConnectorError> {
+    /// An order's fulfillment orders that can be fulfilled, and its latest fulfillment.
+    fn fulfilment_state(&self, id: u64) -> Result<FulfilmentState, ConnectorError> {
         let data = self.run(
             FULFILLMENT_ORDERS,
             json!({"id": format!("gid://shopify/Order/{id}")}),
@@ -220,7 +233,7 @@ impl Api {
             .get("order")
             .filter(|o| !o.is_null())
             .ok_or_else(|| ConnectorError::not_found(format!("no order with id {id}")))?;
-        Ok(order
+        let open = order
             .pointer("/fulfillmentOrders/nodes")
             .and_then(Value::as_array)
             .into_iter()
@@ -231,7 +244,38 @@ impl Api {
                     .is_some_and(|s| FULFILLABLE.contains(&s))
             })
             .filter_map(|f| f.get("id").and_then(Value::as_str).map(str::to_owned))
-            .collect())
+            .collect();
+        let latest_fulfillment = order
+            .get("fulfillments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| {
+                let created = f
+                    .get("createdAt")
+                    .and_then(Value::as_str)
+                    .and_then(|t| time::epoch_seconds(t).ok())?;
+                Some((created, f.get("id").and_then(Value::as_str)?.to_owned()))
+            })
+            .max()
+            .map(|(_, id)| id);
+        Ok(FulfilmentState {
+            open,
+            latest_fulfillment,
+        })
+    }
+
+    fn update_tracking(&self, fulfillment: &str, t: &Tracking) -> Result<(), ConnectorError> {
+        let tracking = json!({"number": t.number.trim(), "company": t.provider, "url": t.url});
+        let data = self.run(
+            UPDATE_TRACKING,
+            json!({"id": fulfillment, "tracking": tracking}),
+        )?;
+        user_errors(
+            "update the tracking",
+            &data["fulfillmentTrackingInfoUpdate"],
+            "userErrors",
+        )
     }
 
     fn fulfil(

@@ -5,6 +5,8 @@
 //! - `fulfillmentCreate(fulfillment: {lineItemsByFulfillmentOrder: [{fulfillmentOrderId}],
 //!   trackingInfo: {number, company, url}, notifyCustomer})`: ships the open fulfillment
 //!   orders named (all of one order) as one fulfillment; they become `CLOSED`.
+//! - `fulfillmentTrackingInfoUpdate(fulfillmentId, trackingInfoInput: {number, company,
+//!   url}, notifyCustomer)`: replaces a fulfillment's tracking.
 //! - `orderClose(input: {id})` / `orderOpen(input: {id})`: close or reopen (a cancelled
 //!   order cannot be reopened).
 //! - `orderCancel(orderId, reason, refundMethod | refund, restock, notifyCustomer,
@@ -66,6 +68,7 @@ pub fn run(req: &Request<'_>, f: &Field<'_, String>, data: &mut ShopData) -> Res
     let args = req.args(f);
     match f.name.as_str() {
         "fulfillmentCreate" => Ok(fulfillment_create(&args, data)),
+        "fulfillmentTrackingInfoUpdate" => Ok(tracking_update(&args, data)),
         "orderClose" | "orderOpen" => Ok(order_close_open(&f.name, &args, data)),
         "orderCancel" => Ok(order_cancel(&args, data)),
         "inventorySetQuantities" => Ok(inventory_set_quantities(&args, data)),
@@ -194,6 +197,70 @@ fn fulfillment_create(args: &Map<String, Value>, data: &mut ShopData) -> Value {
         .and_then(|f| f.last().cloned())
         .unwrap_or(Value::Null);
     payload(created, vec![])
+}
+
+fn tracking_update(args: &Map<String, Value>, data: &mut ShopData) -> Value {
+    let payload = |fulfillment: Value, errors: Vec<Value>| json!({"__typename": "FulfillmentTrackingInfoUpdatePayload", "fulfillment": fulfillment, "userErrors": errors});
+    let id = args
+        .get("fulfillmentId")
+        .and_then(Value::as_str)
+        .and_then(|s| parse_gid("Fulfillment", s));
+    let input = args
+        .get("trackingInfoInput")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let text = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_owned);
+    let Some(number) = text("number").filter(|n| !n.trim().is_empty()) else {
+        return payload(
+            Value::Null,
+            vec![user_error(
+                &["trackingInfoInput", "number"],
+                "Tracking number can't be blank",
+                None,
+            )],
+        );
+    };
+    let now = data.tick();
+    let owner = id.and_then(|id| {
+        data.orders
+            .values()
+            .find(|o| o.fulfillments.iter().any(|f| f.id == id))
+            .map(|o| o.id)
+    });
+    let (Some(id), Some(order_id)) = (id, owner) else {
+        return payload(
+            Value::Null,
+            vec![user_error(
+                &["fulfillmentId"],
+                "Fulfillment does not exist.",
+                None,
+            )],
+        );
+    };
+    let Some(order) = data.orders.get_mut(&order_id) else {
+        return payload(
+            Value::Null,
+            vec![user_error(
+                &["fulfillmentId"],
+                "Fulfillment does not exist.",
+                None,
+            )],
+        );
+    };
+    for f in order.fulfillments.iter_mut().filter(|f| f.id == id) {
+        f.tracking = vec![TrackingInfo {
+            number: number.clone(),
+            company: text("company"),
+            url: text("url"),
+        }];
+    }
+    order.updated_at = now;
+    let view = views::order(data, &data.orders[&order_id]);
+    let updated = view["fulfillments"]
+        .as_array()
+        .and_then(|all| all.iter().find(|f| f["__id"] == json!(id)).cloned())
+        .unwrap_or(Value::Null);
+    payload(updated, vec![])
 }
 
 fn order_close_open(name: &str, args: &Map<String, Value>, data: &mut ShopData) -> Value {
