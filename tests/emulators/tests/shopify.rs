@@ -427,3 +427,53 @@ async fn bulk_query_operations_complete_into_a_jsonl_file() {
             .contains("colour")
     );
 }
+
+#[tokio::test]
+async fn faults_versions_and_bad_bodies() {
+    use junction_emulators::{Fault, FaultKind};
+    let emu = shop(small()).await;
+    let client = reqwest::Client::new();
+    let post = |url: String, body: &'static str| {
+        client
+            .post(url)
+            .header("X-Shopify-Access-Token", "shpat_test_token")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let query = r#"{"query": "{ shop { name } }"}"#;
+    emu.set_faults(vec![Fault::times(FaultKind::ServerError, 1)]);
+    let resp = post(emu.graphql_url(), query).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    emu.set_faults(vec![Fault::times(
+        FaultKind::RateLimited {
+            retry_after_secs: 3,
+        },
+        1,
+    )]);
+    let resp = post(emu.graphql_url(), query).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["retry-after"], "3");
+    let resp = post(emu.graphql_url(), query).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = post(
+        format!("{}/admin/api/latest/graphql.json", emu.base_url()),
+        query,
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = post(emu.graphql_url(), "{not json").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = post(emu.graphql_url(), r#"{"query": "{ shop { name "}"#)
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Parse error")
+    );
+    assert_eq!(emu.stats().graphql_requests, 3);
+}
