@@ -163,7 +163,7 @@ impl Api {
                 .filter_map(|n| n.get("legacyResourceId").and_then(Value::as_str))
                 .map(str::to_owned)
                 .collect();
-            let next = keyset::step_unsorted(at, &vec![0; nodes.len()], has_next, end).next;
+            let next = keyset::follow(at, has_next, end);
             return Ok(Page {
                 entities: vec![],
                 next_cursor: next.map(|c| encode_cursor(&c)).transpose()?,

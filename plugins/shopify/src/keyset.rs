@@ -88,6 +88,18 @@ pub struct Step {
     pub next: Option<Cursor>,
 }
 
+/// The cursor after a page that Shopify says `has_next` (ending at `end_cursor`); none at
+/// the end. An id-ordered scan (which nothing can shift) follows it as it is.
+pub fn follow(at: &Cursor, has_next: bool, end_cursor: Option<String>) -> Option<Cursor> {
+    match end_cursor {
+        Some(after) if has_next => Some(Cursor {
+            after: Some(after),
+            ..at.clone()
+        }),
+        _ => None,
+    }
+}
+
 /// Decides a page of a sorted listing: `keys` of the page's records in order, whether
 /// Shopify has more, and its `endCursor`.
 pub fn step(at: &Cursor, keys: &[Key], has_next: bool, end_cursor: Option<String>) -> Step {
@@ -100,14 +112,7 @@ pub fn step(at: &Cursor, keys: &[Key], has_next: bool, end_cursor: Option<String
         keep.push(i);
         last = Some(*key);
     }
-    let next = match end_cursor {
-        Some(after) if has_next => Some(Cursor {
-            after: Some(after),
-            last,
-            ..at.clone()
-        }),
-        _ => None,
-    };
+    let next = follow(at, has_next, end_cursor).map(|c| Cursor { last, ..c });
     Step { keep, next }
 }
 
@@ -124,14 +129,10 @@ pub fn step_unsorted(
         .filter(|(_, u)| at.wants(**u))
         .map(|(i, _)| i)
         .collect();
-    let next = match end_cursor {
-        Some(after) if has_next => Some(Cursor {
-            after: Some(after),
-            ..at.clone()
-        }),
-        _ => None,
-    };
-    Step { keep, next }
+    Step {
+        keep,
+        next: follow(at, has_next, end_cursor),
+    }
 }
 
 #[cfg(test)]
