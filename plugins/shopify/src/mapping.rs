@@ -16,7 +16,10 @@
 //! - Products: `has-variations` unless Shopify says `hasOnlyDefaultVariant`; `sku` and
 //!   prices only for single-variant products; `stock-quantity` is `totalInventory` when the
 //!   product tracks inventory. Variations: `name` is the variant title, `attributes` the
-//!   selected options.
+//!   selected options, `stock-quantity` the variant's `inventoryQuantity`.
+//! - Stock read is the shop-wide available quantity (all locations), while stock writes
+//!   set the configured `location_id`'s quantity: in a shop with several stocked locations
+//!   a write of 42 reads back as 42 plus the other locations' stock.
 
 use junction_sdk::decimal;
 use junction_sdk::time;
