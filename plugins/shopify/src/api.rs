@@ -2,15 +2,19 @@
 //! documents), [`crate::graphql`] (the call), [`crate::keyset`] (paging decisions) and
 //! [`crate::mapping`] (the records). Writes are in [`crate::writes`].
 
-use junction_sdk::http::Client;
+use junction_sdk::http::{Client, Request};
 use junction_sdk::paging::{decode_cursor, encode_cursor};
 use junction_sdk::time;
 use junction_sdk::types::{CheckInfo, ConnectorError, Entity, ListRequest, Page, ResourceKind};
 use serde_json::{Value, json};
 
+use crate::bulk::{self, BulkCursor, Poll};
 use crate::config::Config;
 use crate::keyset::{self, CURSOR_VERSION, Cursor};
 use crate::{API_VERSION, graphql, mapping, queries};
+
+/// How long to wait before asking again about a running bulk operation.
+const BULK_POLL_MS: u64 = 2000;
 
 /// A configured Shopify API.
 pub struct Api {
@@ -132,10 +136,116 @@ impl Api {
             }
             None => Cursor::start(listing, since),
         };
-        match parent {
-            Some(p) => self.list_variations(req, p, &at),
-            None => self.list_sorted(req, &at),
+        let starts_bulk = self.config.bulk_first_sync
+            && req.cursor.is_none()
+            && req.updated_since.is_none()
+            && !req.ids_only;
+        match (parent, &at.bulk) {
+            (Some(p), _) => self.list_variations(req, p, &at),
+            (None, Some(b)) => self.list_bulk(req, &at, b),
+            (None, None) if starts_bulk => self.start_bulk(req, &at),
+            (None, None) => self.list_sorted(req, &at),
         }
+    }
+
+    /// Starts the bulk operation of a first sync; an empty page whose cursor names it.
+    fn start_bulk(&self, req: &ListRequest, at: &Cursor) -> Result<Page, ConnectorError> {
+        let (root, _, _) = listing_of(req.resource);
+        let data = self.run(queries::BULK_RUN, json!({"query": queries::bulk(root)}))?;
+        let payload = &data["bulkOperationRunQuery"];
+        graphql::user_errors("start the bulk operation", payload, "userErrors")?;
+        let operation = payload
+            .pointer("/bulkOperation/id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ConnectorError::upstream(200, "Shopify started no bulk operation"))?;
+        let next = Cursor {
+            bulk: Some(BulkCursor {
+                operation: operation.to_owned(),
+                started: time::now().as_second(),
+                offset: 0,
+            }),
+            ..at.clone()
+        };
+        Ok(Page {
+            entities: vec![],
+            next_cursor: Some(encode_cursor(&next)?),
+            deleted: vec![],
+            ids: vec![],
+        })
+    }
+
+    /// A page of a first sync from the bulk operation's file (see [`crate::bulk`]).
+    fn list_bulk(
+        &self,
+        req: &ListRequest,
+        at: &Cursor,
+        b: &BulkCursor,
+    ) -> Result<Page, ConnectorError> {
+        let empty = |next: Cursor| -> Result<Page, ConnectorError> {
+            Ok(Page {
+                entities: vec![],
+                next_cursor: Some(encode_cursor(&next)?),
+                deleted: vec![],
+                ids: vec![],
+            })
+        };
+        // After the file: the changes made since the operation started.
+        let incremental = Cursor::start(at.listing.clone(), Some(b.started));
+        let data = self.run(queries::BULK_STATUS, json!({"id": b.operation}))?;
+        let url = match bulk::poll(data.get("node").unwrap_or(&Value::Null))? {
+            Poll::Running(status) => {
+                return Err(ConnectorError::rate_limited(
+                    BULK_POLL_MS,
+                    format!("Shopify bulk operation {} is {status}", b.operation),
+                ));
+            }
+            Poll::Abandoned(why) => {
+                junction_sdk::log::warn(
+                    "bulk operation abandoned: paging the plain way",
+                    &[("operation", &b.operation), ("why", &why)],
+                );
+                return empty(Cursor::start(at.listing.clone(), None));
+            }
+            Poll::Completed(None) => return empty(incremental),
+            Poll::Completed(Some(url)) => url,
+        };
+        let timeout = junction_sdk::config::timeout_seconds(self.config.timeout_seconds)?;
+        let resp = Request::get(&url)?
+            .header("range", bulk::range(b.offset))
+            .timeout(timeout)
+            .send()?;
+        let offset = usize::try_from(b.offset).unwrap_or(usize::MAX);
+        let (bytes, eof) = match resp.status() {
+            206 => (resp.body(), bulk::reaches_end(resp.header("content-range"))),
+            // A server that ignores Range sends the whole file.
+            200 => (resp.body().get(offset..).unwrap_or(&[]), true),
+            416 => (&[][..], true),
+            _ => return Err(resp.to_error()),
+        };
+        let page_size = self.config.page_size(req.page_size) as usize;
+        let taken = bulk::take(bytes, eof, page_size)?;
+        let entities = taken
+            .records
+            .iter()
+            .map(|node| mapping::map_entity(req.resource, node, None))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if taken.done {
+            incremental
+        } else {
+            Cursor {
+                bulk: Some(BulkCursor {
+                    offset: b.offset + taken.consumed,
+                    ..b.clone()
+                }),
+                ..at.clone()
+            }
+        };
+        Ok(Page {
+            entities,
+            next_cursor: Some(encode_cursor(&next)?),
+            deleted: vec![],
+            ids: vec![],
+        })
     }
 
     fn list_sorted(&self, req: &ListRequest, at: &Cursor) -> Result<Page, ConnectorError> {

@@ -9,7 +9,8 @@
 //! `X-Shopify-Access-Token`) are required. `location_id` (a number or
 //! `gid://shopify/Location/N`) is where stock writes set the `available` quantity; stock
 //! writes refuse to run without it. `page_size` caps the records per request (Shopify's
-//! maximum, 250, by default the host's page size up to that).
+//! maximum, 250, by default the host's page size up to that). `bulk_first_sync` (default
+//! false) reads full listings through a bulk operation (see [`crate::bulk`]).
 
 use junction_sdk::config::DEFAULT_TIMEOUT_SECONDS;
 use junction_sdk::http::{Client, Url};
@@ -38,6 +39,9 @@ pub struct Config {
     /// Per-request timeout in seconds.
     #[serde(default)]
     pub timeout_seconds: Option<u64>,
+    /// Read full listings of orders, customers and products from a bulk operation.
+    #[serde(default)]
+    pub bulk_first_sync: bool,
 }
 
 /// The JSON Schema (draft 2020-12) of [`Config`].
@@ -63,6 +67,10 @@ pub fn schema() -> String {
             "page_size": {
                 "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
                 "title": "Records per request", "description": "At most 250 (Shopify's maximum)."
+            },
+            "bulk_first_sync": {
+                "type": "boolean", "default": false, "title": "First sync through a bulk operation",
+                "description": "Read full listings of orders, customers and products from a Shopify bulk operation's file instead of page by page (large shops)."
             },
             "timeout_seconds": {
                 "type": "integer", "minimum": 1, "maximum": 300,

@@ -54,6 +54,9 @@ pub struct Cursor {
     /// The key of the last record returned (sorted listings only).
     #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
     pub last: Option<Key>,
+    /// A first sync read from a bulk operation's file (see [`crate::bulk`]).
+    #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
+    pub bulk: Option<crate::bulk::BulkCursor>,
 }
 
 impl Cursor {
@@ -65,6 +68,7 @@ impl Cursor {
             since,
             after: None,
             last: None,
+            bulk: None,
         }
     }
 

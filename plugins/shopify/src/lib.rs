@@ -11,16 +11,19 @@
 //! - Rate limit: Shopify's calculated query cost. Pages are sized to a cost budget of half
 //!   the Standard bucket ([`queries`]); a `THROTTLED` answer is `rate-limited` with the
 //!   wait the bucket implies, and [`cost`] reads the bucket's state from every answer.
+//! - First sync of a large shop (opt-in `bulk_first_sync`): a bulk operation, its JSON
+//!   Lines file read in `Range` chunks; see [`bulk`].
 //! - Deletions: Shopify deletes for good and reports nothing while listing, so the host
 //!   reconciles (ids-only scans are served cheaply, `legacyResourceId` only).
 //!
 //! Modules: [`config`] (config, schema, endpoint), [`api`] (reads), [`writes`],
 //! [`graphql`] (one call and its errors), [`queries`] (documents and their cost),
 //! [`keyset`] (paging decisions), [`mapping`] (Shopify → canonical), [`status`],
-//! [`cost`]. All but [`api`] and [`writes`]' I/O are pure and unit tested natively
+//! [`cost`], [`bulk`]. All but [`api`] and [`writes`]' I/O are pure and unit tested natively
 //! (`cargo test -p junction-plugin-shopify`).
 
 pub mod api;
+pub mod bulk;
 pub mod config;
 pub mod cost;
 pub mod graphql;
@@ -65,7 +68,8 @@ pub fn manifest() -> ConnectorManifest {
             WriteKind::VariationPrice,
         ],
         config_schema: config::schema(),
-        hosts: vec!["config:shop_url".into()],
+        // Bulk operation files are served from Google Cloud Storage.
+        hosts: vec!["config:shop_url".into(), "storage.googleapis.com".into()],
         // Shopify budgets points, not requests: the connector reports THROTTLED waits.
         rate_limit: None,
         deletions: vec![],
@@ -112,7 +116,7 @@ mod tests {
         assert_eq!(m.key, "shopify");
         assert_eq!(m.resources.len(), 4);
         assert_eq!(m.writes.len(), 6);
-        assert_eq!(m.hosts, vec!["config:shop_url".to_owned()]);
+        assert_eq!(m.hosts[0], "config:shop_url");
         let schema: serde_json::Value = serde_json::from_str(&m.config_schema).unwrap();
         assert_eq!(schema["properties"]["access_token"]["writeOnly"], true);
     }

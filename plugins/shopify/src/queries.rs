@@ -100,6 +100,32 @@ pub fn single(root: &str) -> String {
     format!("query One($id: ID!) {{ {root}(id: $id) {{ ...{fragment} }} }} {name} {extra}")
 }
 
+const ORDER_BULK: &str = "fragment O on Order { id legacyResourceId name email createdAt updatedAt closed cancelledAt displayFinancialStatus displayFulfillmentStatus currencyCode paymentGatewayNames totalPriceSet { shopMoney { amount } } subtotalPriceSet { shopMoney { amount } } totalTaxSet { shopMoney { amount } } totalShippingPriceSet { shopMoney { amount } } totalDiscountsSet { shopMoney { amount } } customer { legacyResourceId } billingAddress { ...Addr } shippingAddress { ...Addr } lineItems { edges { node { ...Line } } } fulfillments(first: 5) { createdAt trackingInfo(first: 3) { number company url } } }";
+
+const PRODUCT_BULK: &str = "fragment P on Product { id legacyResourceId title status createdAt updatedAt totalInventory tracksInventory hasOnlyDefaultVariant variants { edges { node { id sku price compareAtPrice } } } }";
+
+/// The bulk query of a full listing (`orders`, `customers` or `products`): the listing's
+/// fields, nested connections without a page size, as bulk operations take them.
+pub fn bulk(root: &str) -> String {
+    match root {
+        "orders" => format!(
+            "{{ orders(sortKey: ID) {{ edges {{ node {{ ...O }} }} }} }} {ORDER_BULK} {ADDRESS} {LINE}"
+        ),
+        "customers" => format!(
+            "{{ customers(sortKey: ID) {{ edges {{ node {{ ...C }} }} }} }} {CUSTOMER} {ADDRESS}"
+        ),
+        _ => {
+            format!("{{ products(sortKey: ID) {{ edges {{ node {{ ...P }} }} }} }} {PRODUCT_BULK}")
+        }
+    }
+}
+
+/// Starts a bulk query.
+pub const BULK_RUN: &str = "mutation Bulk($query: String!) { bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message } } }";
+
+/// A bulk operation's state.
+pub const BULK_STATUS: &str = "query BulkStatus($id: ID!) { node(id: $id) { ... on BulkOperation { id status errorCode url objectCount } } }";
+
 /// The shop, for `check`.
 pub const SHOP: &str = "{ shop { name myshopifyDomain } }";
 
@@ -147,5 +173,21 @@ mod tests {
             }
         }
         assert!(order_more_lines().contains("fragment Line "));
+        for root in ["orders", "customers", "products"] {
+            let doc = bulk(root);
+            assert!(
+                !doc.contains("first: $") && !doc.contains("pageInfo"),
+                "{doc}"
+            );
+            for (spread, def) in [
+                ("...O", "fragment O "),
+                ("...Addr", "fragment Addr "),
+                ("...Line", "fragment Line "),
+                ("...C", "fragment C "),
+                ("...P", "fragment P "),
+            ] {
+                assert_eq!(doc.contains(spread), doc.contains(def), "{spread} in {doc}");
+            }
+        }
     }
 }

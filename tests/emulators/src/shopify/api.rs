@@ -10,7 +10,9 @@
 //!   single-query limit `MAX_COST_EXCEEDED`. Parse and validation errors are HTTP 200
 //!   `{"errors":[{"message"}]}`, as GraphQL servers answer them.
 //! - Bulk operations (see `bulk`): `bulkOperationRunQuery`, and the result file at
-//!   `GET /__emulator/shopify/bulk/{id}.jsonl` (no auth, like Shopify's signed URL).
+//!   `GET /__emulator/shopify/bulk/{id}.jsonl` (no auth, like Shopify's signed URL; a
+//!   `Range: bytes=FROM-TO` header gets 206 with `Content-Range`, or 416 past the end, as
+//!   the storage serving Shopify's files answers).
 //! - `GET /__emulator/shopify/stats` (no auth): `{"graphql_requests", "throttled",
 //!   "points_spent"}` — throttled answers are an audit of requests that arrived over budget.
 //! - Injected faults (see `faults`): 500 `{"errors":"Internal Server Error"}`, 429 with
@@ -321,7 +323,23 @@ fn start_bulk(st: &AppState, args: &Map<String, Value>) -> Value {
     payload(view, vec![])
 }
 
-async fn bulk_file(State(st): State<AppState>, Path(file): Path<String>) -> Response {
+/// `bytes=FROM-TO` (or `bytes=FROM-`) of a file of `len` bytes: the span, clamped; `None`
+/// when it starts past the end.
+fn byte_range(header: &str, len: usize) -> Option<(usize, usize)> {
+    let (from, to) = header.trim().strip_prefix("bytes=")?.split_once('-')?;
+    let from: usize = from.trim().parse().ok()?;
+    let to = match to.trim() {
+        "" => len.saturating_sub(1),
+        t => t.parse::<usize>().ok()?.min(len.saturating_sub(1)),
+    };
+    (from < len && from <= to).then_some((from, to))
+}
+
+async fn bulk_file(
+    State(st): State<AppState>,
+    Path(file): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let id = file
         .strip_suffix(".jsonl")
         .and_then(|n| n.parse::<u64>().ok());
@@ -334,17 +352,37 @@ async fn bulk_file(State(st): State<AppState>, Path(file): Path<String>) -> Resp
             .find(|op| op.id == id && op.status(st.config.bulk_delay, now) == "COMPLETED")
             .map(BulkOperation::jsonl)
     });
-    match text {
-        Some(text) => {
-            let mut resp = (StatusCode::OK, text).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/jsonl"),
-            );
+    let Some(text) = text else {
+        return no_route().await;
+    };
+    let len = text.len();
+    let requested = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let mut resp = match requested.map(|r| byte_range(r, len)) {
+        None => (StatusCode::OK, text).into_response(),
+        Some(Some((from, to))) => {
+            let mut resp = (
+                StatusCode::PARTIAL_CONTENT,
+                text.as_bytes()[from..=to].to_vec(),
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {from}-{to}/{len}")) {
+                resp.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
             resp
         }
-        None => no_route().await,
-    }
+        Some(None) => {
+            let mut resp = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                resp.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            resp
+        }
+    };
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jsonl"),
+    );
+    resp
 }
 
 async fn stats(State(st): State<AppState>) -> Response {
@@ -382,6 +420,15 @@ pub(crate) fn router(state: AppState) -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_ranges() {
+        assert_eq!(byte_range("bytes=0-9", 100), Some((0, 9)));
+        assert_eq!(byte_range("bytes=90-199", 100), Some((90, 99)));
+        assert_eq!(byte_range("bytes=10-", 100), Some((10, 99)));
+        assert_eq!(byte_range("bytes=100-200", 100), None);
+        assert_eq!(byte_range("items=0-1", 100), None);
+    }
 
     #[test]
     fn versions() {
