@@ -50,6 +50,7 @@ const COMPONENTS: &[(&str, &str, &str)] = &[
     ("junction-plugin-tryton", "tryton", "plugins"),
     ("junction-plugin-push", "push", "plugins"),
     ("junction-plugin-magento", "magento", "plugins"),
+    ("junction-plugin-shopify", "shopify", "plugins"),
     ("test-component-misbehave", "misbehave", "test-components"),
     ("test-component-minimal", "minimal", "test-components"),
     (

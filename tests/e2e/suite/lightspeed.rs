@@ -395,7 +395,7 @@ pub async fn subject() -> Subject {
     let touch_store = store.clone();
     let deleting = store.clone();
     Subject {
-        component: "lightspeed".into(),
+        component: crate::common::component("lightspeed"),
         upstream: emulator.base_url(),
         config: Box::new(
             move |origin| json!({"base_url": origin, "language": language, "api_key": key, "api_secret": secret}),
@@ -443,6 +443,7 @@ pub async fn subject() -> Subject {
         missing_id: "999999999".into(),
         write_cases: write_cases(&store).expect("write cases"),
         batch_cases: batch_cases(&store).expect("batch cases"),
+        writes_required: true,
         guard: Box::new(emulator),
     }
 }

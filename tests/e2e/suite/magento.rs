@@ -399,7 +399,7 @@ pub async fn subject() -> Subject {
     let touch_store = store.clone();
     let deleting = store.clone();
     Subject {
-        component: "magento".into(),
+        component: crate::common::component("magento"),
         upstream: emulator.base_url(),
         config: Box::new(move |origin| json!({"base_url": origin, "access_token": token})),
         bad_credentials: Some(Box::new(
@@ -442,6 +442,7 @@ pub async fn subject() -> Subject {
         missing_id: "999999999".into(),
         write_cases: write_cases(&store).expect("write cases"),
         batch_cases: batch_cases(&store).expect("batch cases"),
+        writes_required: true,
         guard: Box::new(emulator),
     }
 }

@@ -17,6 +17,7 @@ pub mod feed_js;
 pub mod hello_feed;
 pub mod lightspeed;
 pub mod magento;
+pub mod shopify;
 pub mod tryton;
 pub mod vendure;
 pub mod woocommerce;

@@ -35,6 +35,11 @@ async fn lightspeed_conforms() {
 }
 
 #[tokio::test]
+async fn shopify_conforms() {
+    suite::run(suite::shopify::subject().await).await;
+}
+
+#[tokio::test]
 async fn feed_js_conforms() {
     suite::run(suite::feed_js::subject().await).await;
 }

@@ -23,9 +23,10 @@
 //!
 //! Available: [`woocommerce`] (WooCommerce REST v3), [`feeds`] (a JSON product feed and a
 //! CSV catalogue), [`connectif`] (Connectif contacts, products, purchases with its request
-//! budget), [`bugalou`] (Bugalou's Orders API), [`magento`] (Magento 2.4 REST), [`example`]
-//! (the example API the connector templates read).
-//! Also [`lightspeed`] (Lightspeed eCom, with its request limits in several windows).
+//! budget), [`bugalou`] (Bugalou's Orders API), [`magento`] (Magento 2.4 REST),
+//! [`shopify`] (Shopify's GraphQL Admin API), [`lightspeed`] (Lightspeed eCom, with its
+//! request limits in several windows), [`example`] (the example API the connector templates
+//! read).
 //!
 //! [`proxy`] (the `junction-fault-proxy` crate, re-exported) puts a fault-injecting reverse proxy (401, 429, 500, stalls, latency, a request
 //! log) in front of any origin, emulated or real.
@@ -40,6 +41,7 @@ pub mod lightspeed;
 pub mod magento;
 mod rng;
 pub mod serving;
+pub mod shopify;
 pub mod woocommerce;
 
 pub use junction_fault_proxy as proxy;

@@ -12,6 +12,7 @@
 //! 300/300` a Lightspeed eCom shop. Prints `<system> emulator listening on http://...` once serving, and runs until
 //! SIGINT or SIGTERM. Faults are set over HTTP: `POST /__emulator/faults`.
 //! `junction-emulator magento --listen 127.0.0.1:8093 --orders 500` serves a Magento store.
+//! `junction-emulator shopify --listen 127.0.0.1:8093 --bucket-max 1000 --restore-rate 100` serves a Shopify shop.
 
 use std::net::SocketAddr;
 
@@ -44,6 +45,8 @@ enum System {
     Magento(MagentoArgs),
     /// A Lightspeed eCom shop with its request limits in several windows.
     Lightspeed(LightspeedArgs),
+    /// A Shopify shop's GraphQL Admin API (with its cost-based rate limit).
+    Shopify(ShopifyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -130,6 +133,37 @@ fn parse_window(text: &str) -> Result<junction_emulators::lightspeed::RateWindow
     Ok(junction_emulators::lightspeed::RateWindow::per_secs(
         requests, secs,
     ))
+}
+
+#[derive(Debug, clap::Args)]
+struct ShopifyArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8093")]
+    listen: SocketAddr,
+    /// Number of seeded orders.
+    #[arg(long, default_value_t = 200)]
+    orders: usize,
+    /// Number of seeded customers.
+    #[arg(long, default_value_t = 50)]
+    customers: usize,
+    /// Number of seeded products.
+    #[arg(long, default_value_t = 40)]
+    products: usize,
+    /// Every Nth product has 2-4 variants; 0 = none.
+    #[arg(long, default_value_t = 4)]
+    variable_every: usize,
+    /// Seed of the generated data and of fault probabilities.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// The Admin API access token clients must present.
+    #[arg(long, default_value = "shpat_test_token")]
+    access_token: String,
+    /// Cost bucket size in points (Standard plan: 1000).
+    #[arg(long, default_value_t = 1000.0)]
+    bucket_max: f64,
+    /// Points restored per second (Standard plan: 100).
+    #[arg(long, default_value_t = 100.0)]
+    restore_rate: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -299,6 +333,26 @@ async fn main() -> anyhow::Result<()> {
             };
             let emu = junction_emulators::lightspeed::start(config, args.listen).await?;
             println!("lightspeed emulator listening on {}", emu.base_url());
+            signals.stopped().await;
+            emu.shutdown().await;
+        }
+        System::Shopify(args) => {
+            use junction_emulators::shopify::{BucketConfig, ShopifyConfig};
+            let config = ShopifyConfig {
+                orders: args.orders,
+                customers: args.customers,
+                products: args.products,
+                variable_every: args.variable_every,
+                seed: args.seed,
+                access_token: args.access_token,
+                bucket: BucketConfig {
+                    maximum: args.bucket_max,
+                    restore_rate: args.restore_rate,
+                },
+                ..ShopifyConfig::default()
+            };
+            let emu = junction_emulators::shopify::start(config, args.listen).await?;
+            println!("shopify emulator listening on {}", emu.base_url());
             signals.stopped().await;
             emu.shutdown().await;
         }
