@@ -51,7 +51,7 @@ pub const JS_CONNECTOR: File = (
     "connector.js",
     include_str!("../../../sdk/javascript/template/connector.js"),
 );
-pub const JS_LIB: [File; 8] = [
+pub const JS_LIB: [File; 13] = [
     (
         "lib/native/register.js",
         include_str!("../../../sdk/javascript/lib/native/register.js"),
@@ -84,6 +84,26 @@ pub const JS_LIB: [File; 8] = [
         "lib/pages.js",
         include_str!("../../../sdk/javascript/lib/pages.js"),
     ),
+    (
+        "lib/config.js",
+        include_str!("../../../sdk/javascript/lib/config.js"),
+    ),
+    (
+        "lib/decimal.js",
+        include_str!("../../../sdk/javascript/lib/decimal.js"),
+    ),
+    (
+        "lib/paging.js",
+        include_str!("../../../sdk/javascript/lib/paging.js"),
+    ),
+    (
+        "lib/time.js",
+        include_str!("../../../sdk/javascript/lib/time.js"),
+    ),
+    (
+        "lib/url.js",
+        include_str!("../../../sdk/javascript/lib/url.js"),
+    ),
 ];
 /// The pinned JavaScript toolchain (componentize-js), installed by `npm install`.
 pub const JS_TOOLCHAIN: [File; 2] = [
@@ -101,7 +121,7 @@ pub const PY_APP: File = (
     "app.py",
     include_str!("../../../sdk/python/template/app.py"),
 );
-pub const PY_SDK: [File; 8] = [
+pub const PY_SDK: [File; 13] = [
     (
         "junction_sdk/native.py",
         include_str!("../../../sdk/python/junction_sdk/native.py"),
@@ -134,9 +154,65 @@ pub const PY_SDK: [File; 8] = [
         "junction_sdk/pages.py",
         include_str!("../../../sdk/python/junction_sdk/pages.py"),
     ),
+    (
+        "junction_sdk/config.py",
+        include_str!("../../../sdk/python/junction_sdk/config.py"),
+    ),
+    (
+        "junction_sdk/decimal.py",
+        include_str!("../../../sdk/python/junction_sdk/decimal.py"),
+    ),
+    (
+        "junction_sdk/paging.py",
+        include_str!("../../../sdk/python/junction_sdk/paging.py"),
+    ),
+    (
+        "junction_sdk/time.py",
+        include_str!("../../../sdk/python/junction_sdk/time.py"),
+    ),
+    (
+        "junction_sdk/url.py",
+        include_str!("../../../sdk/python/junction_sdk/url.py"),
+    ),
 ];
 /// The pinned Python toolchain (componentize-py), installed by `pip install -r`.
 pub const PY_TOOLCHAIN: File = (
     "requirements-build.txt",
     include_str!("../../../sdk/python/requirements-build.txt"),
 );
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Every module of the JavaScript and Python SDKs goes into a scaffold: a helper added
+    /// to the SDK but not here would be missing from every new connector.
+    #[test]
+    fn every_sdk_module_is_in_the_scaffold() {
+        let sdk = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
+        let listed = |files: &[File]| -> Vec<String> {
+            files.iter().map(|(path, _)| (*path).to_owned()).collect()
+        };
+        for (dir, prefix, ext, files) in [
+            ("javascript/lib", "lib/", ".js", listed(&JS_LIB)),
+            (
+                "python/junction_sdk",
+                "junction_sdk/",
+                ".py",
+                listed(&PY_SDK),
+            ),
+        ] {
+            for entry in std::fs::read_dir(sdk.join(dir)).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                if name.ends_with(ext) {
+                    let path = format!("{prefix}{name}");
+                    assert!(
+                        files.contains(&path),
+                        "{path} is not in the scaffold's files"
+                    );
+                }
+            }
+        }
+    }
+}
