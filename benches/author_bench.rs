@@ -6,7 +6,10 @@
 //! guide's subject file. Twice: **clean** (no toolchain installed, no compiled component
 //! cached, for Rust an empty cargo target directory) and **warm** (a second connector with
 //! everything the first one installed). Then a component's first and second `connector call`
-//! (compile, then the compile cache).
+//! (compile, then the compile cache), and hot reload: a changed build of the component
+//! replacing the running one in a watched plugins directory until the new build serves (each
+//! change a new build the runtime has never compiled, as a server sees an upload; median of
+//! three).
 //!
 //! Run with `cargo xtask bench author [lang...]` (langs: rust, js, python; default all).
 //! Clean rounds download the JavaScript and Python toolchains from the package registries
@@ -58,6 +61,7 @@ fn junction(caches: &Caches, dir: &Path, args: &[&str]) -> (Duration, String) {
 }
 
 struct Round {
+    wasm: PathBuf,
     new: Duration,
     build: Duration,
     check: Duration,
@@ -115,12 +119,78 @@ fn round(lang: &str, name: &str, work: &Path, caches: &Caches, base: &str) -> Ro
     let first_call = call(first_cache.path());
     let second_call = call(first_cache.path());
     Round {
+        wasm: dir.join(&wasm),
         new,
         build,
         check,
         first_call,
         second_call,
     }
+}
+
+/// `component` with a custom section appended: the same connector, a new build to the
+/// runtime (another digest, compiled afresh).
+fn rebuilt(component: &[u8], mark: u32) -> Vec<u8> {
+    fn leb128(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let name = b"junction-bench";
+    let payload = mark.to_le_bytes();
+    let mut section = Vec::new();
+    leb128(name.len(), &mut section);
+    section.extend_from_slice(name);
+    section.extend_from_slice(&payload);
+    let mut out = component.to_vec();
+    out.push(0); // a custom section
+    leb128(section.len(), &mut out);
+    out.extend_from_slice(&section);
+    out
+}
+
+/// File replaced → the new build serving, through the registry's watcher (median of three).
+async fn hot_reload(component: &Path) -> Duration {
+    use junction::runtime::{Registry, Runtime, SandboxLimits};
+    let bytes = std::fs::read(component).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let live = plugins.join("connector.wasm");
+    std::fs::write(&live, &bytes).unwrap();
+    let runtime = Runtime::new(SandboxLimits::default(), Some(dir.path().join("cache"))).unwrap();
+    let registry = Registry::open(runtime, plugins.clone()).await.unwrap();
+    let _watch = registry.watch().unwrap();
+    let key = registry
+        .snapshot()
+        .connectors()
+        .next()
+        .map(|c| c.key().to_owned())
+        .expect("the component loaded");
+    let mut samples = Vec::new();
+    for mark in 1..=3 {
+        let before = registry.get(&key).unwrap().digest.clone();
+        let tmp = dir.path().join("upload.partial");
+        std::fs::write(&tmp, rebuilt(&bytes, mark)).unwrap();
+        let started = Instant::now();
+        std::fs::rename(&tmp, &live).unwrap();
+        while registry.get(&key).is_none_or(|c| c.digest == before) {
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "the new build never served"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    samples[samples.len() / 2]
 }
 
 fn secs(d: Duration) -> String {
@@ -149,8 +219,16 @@ async fn main() {
     let base = api.base_url();
     println!("author bench: connector new → build → check against the example API ({base})");
     println!(
-        "{:<7} {:<6} {:>8} {:>8} {:>8} {:>9} {:>11} {:>12}",
-        "lang", "round", "new s", "build s", "check s", "total s", "1st call s", "2nd call s"
+        "{:<7} {:<6} {:>8} {:>8} {:>8} {:>9} {:>11} {:>12} {:>9}",
+        "lang",
+        "round",
+        "new s",
+        "build s",
+        "check s",
+        "total s",
+        "1st call s",
+        "2nd call s",
+        "reload s"
     );
     for lang in &langs {
         let home = tempfile::tempdir().unwrap();
@@ -165,8 +243,9 @@ async fn main() {
             let work = home.path().join(which);
             std::fs::create_dir_all(&work).unwrap();
             let figures = tokio::task::block_in_place(|| round(lang, name, &work, &caches, &base));
+            let reload = hot_reload(&figures.wasm).await;
             println!(
-                "{:<7} {:<6} {:>8} {:>8} {:>8} {:>9} {:>11} {:>12}",
+                "{:<7} {:<6} {:>8} {:>8} {:>8} {:>9} {:>11} {:>12} {:>9}",
                 lang,
                 which,
                 secs(figures.new),
@@ -175,6 +254,7 @@ async fn main() {
                 secs(figures.new + figures.build + figures.check),
                 secs(figures.first_call),
                 secs(figures.second_call),
+                secs(reload),
             );
         }
     }

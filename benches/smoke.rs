@@ -58,6 +58,15 @@ fn the_automation_benchmark_runs() {
     );
 }
 
+#[test]
+fn the_budget_benchmark_runs() {
+    smoke(
+        env!("CARGO_BIN_EXE_budget_bench"),
+        &["2"],
+        "budget benchmark",
+    );
+}
+
 #[ignore = "needs PostgreSQL and the junction binary: `cargo xtask test` runs it with both"]
 #[test]
 fn the_scaleout_benchmark_runs() {

@@ -40,6 +40,7 @@
 //! - [`decimal`]: validated decimal strings for money and quantities.
 //! - [`config`]: parsing the connection config into a serde struct.
 //! - [`log`]: structured logging into the host's log.
+//! - [`budget`]: telling the host where a points or multi-window budget stands.
 //! - [`url`]: absolute http(s) URLs (parsing, path segments, query pairs).
 //!
 //! Everything except the HTTP transport and the host log is pure Rust and unit-tested on the
@@ -50,6 +51,7 @@ extern crate self as junction_sdk;
 
 pub mod batch;
 pub mod bindings;
+pub mod budget;
 pub mod config;
 pub mod decimal;
 pub mod deletions;

@@ -407,11 +407,12 @@ fn bench(extra: &[String]) -> Result<()> {
         Some("automations") => (vec!["automation_bench"], &extra[1..]),
         Some("scaleout") => (vec!["scaleout_bench"], &extra[1..]),
         Some("author") => (vec!["author_bench"], &extra[1..]),
+        Some("budgets") => (vec!["budget_bench"], &extra[1..]),
         Some(other) if other.parse::<u64>().is_err() => {
             bail!(
                 "usage: cargo xtask bench [runtime [calls [component...]]] | api [orders [requests]] \
                  | automations [seconds] | scaleout [idle-secs [connections [load-secs]]] \
-                 | author [rust|js|python...] | smoke]"
+                 | author [rust|js|python...] | budgets [seconds] | smoke]"
             )
         }
         _ => (vec!["runtime_bench", "api_bench"], &extra[..0]),

@@ -20,6 +20,15 @@
 //! knows only the trait, so the runtime keeps no dependency on the store. When the ledger
 //! fails (database unreachable), requests are paced by this process's own GCRA for a
 //! while: a database hiccup slows nothing down and stops nothing.
+//!
+//! Systems whose budget is not a plain request rate — Shopify's bucket of points, where
+//! each query costs what it asks for, or Lightspeed's limits in several windows at once —
+//! say where the budget stands in every answer; the connector reports it
+//! (`host.report-budget`) and [`RequestBudget::learn`] keeps it as a
+//! [`budget_model`](crate::budget_model): every later request of the connection waits until
+//! the points it is expected to cost are there, or until a spent window resets, so the
+//! budget is used to its limit and never over it. (This model is per host; the shared
+//! ledger carries the request rate and pauses.)
 
 use std::future::Future;
 use std::num::NonZeroU32;
@@ -29,6 +38,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use crate::budget_model::{Model, Observed};
 use serde::{Deserialize, Serialize};
 
 /// A request budget: `requests` per `per_seconds`.
@@ -64,6 +75,8 @@ pub struct RequestBudget {
     paused_until: Mutex<Option<Instant>>,
     sent: AtomicU64,
     shared: Option<Shared>,
+    /// What the system last said about the budget, followed between reports.
+    model: Mutex<Option<Model>>,
 }
 
 /// The shared side of a budget: which ledger row is this connection's.
@@ -84,6 +97,11 @@ impl std::fmt::Debug for Shared {
             .finish()
     }
 }
+
+/// The longest wait for a reported budget that a request waits out; a longer one (a spent
+/// window resetting in minutes) fails the call at once as rate-limited with that wait, as a
+/// pause does, instead of stalling it past its time limit.
+const MAX_MODEL_WAIT: Duration = Duration::from_secs(15);
 
 /// How long a ledger reservation may take before the request is paced locally instead.
 const LEDGER_TIMEOUT: Duration = Duration::from_secs(2);
@@ -149,6 +167,7 @@ impl RequestBudget {
             paused_until: Mutex::new(None),
             sent: AtomicU64::new(0),
             shared: None,
+            model: Mutex::new(None),
         }
     }
 
@@ -251,7 +270,8 @@ impl RequestBudget {
         if !paced && let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
         }
-        if self.limiter.is_some() || paced {
+        let modelled = self.wait_for_model().await?;
+        if self.limiter.is_some() || paced || modelled {
             metrics::histogram!("junction_budget_wait_seconds")
                 .record(started.elapsed().as_secs_f64());
         }
@@ -260,6 +280,51 @@ impl RequestBudget {
         }
         self.sent.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Take what the system last reported about the budget; later requests wait by it.
+    pub fn learn(&self, observed: Observed) {
+        match Model::new(observed, Instant::now()) {
+            Ok(model) => {
+                if let Ok(mut current) = self.model.lock() {
+                    *current = Some(model);
+                }
+                metrics::counter!("junction_budget_reports_total").increment(1);
+            }
+            Err(e) => tracing::debug!("{e}"),
+        }
+    }
+
+    /// Wait until the reported budget lets one more request go, and spend it. `Ok(true)`
+    /// when there is a reported budget to follow. A pause that starts meanwhile wins, and a
+    /// wait longer than [`MAX_MODEL_WAIT`] is answered as a pause of that length.
+    async fn wait_for_model(&self) -> Result<bool, Paused> {
+        loop {
+            let wait = {
+                let Ok(mut model) = self.model.lock() else {
+                    return Ok(false);
+                };
+                let Some(model) = model.as_mut() else {
+                    return Ok(false);
+                };
+                let now = Instant::now();
+                let wait = model.wait(now);
+                if wait.is_zero() {
+                    model.spend(now);
+                }
+                wait
+            };
+            if wait.is_zero() {
+                return Ok(true);
+            }
+            if wait > MAX_MODEL_WAIT {
+                return Err(Paused { remaining: wait });
+            }
+            tokio::time::sleep(wait).await;
+            if let Some(paused) = self.paused() {
+                return Err(paused);
+            }
+        }
     }
 
     /// Reserve a slot in the ledger and wait for it. `Ok(true)`: paced by the ledger;
@@ -387,6 +452,47 @@ mod tests {
         // Five intervals of 50 ms after the first permit.
         assert!(started.elapsed() >= Duration::from_millis(240));
         assert_eq!(budget.sent(), 6);
+    }
+
+    #[tokio::test]
+    async fn a_reported_bucket_holds_requests_until_their_points_are_back() {
+        let budget = RequestBudget::new(None);
+        budget.learn(Observed::Points {
+            capacity: 10.0,
+            available: 0.0,
+            restore_per_second: 100.0,
+            request_cost: 5.0,
+        });
+        let started = Instant::now();
+        budget.acquire().await.map_err(|p| p.remaining).ok();
+        budget.acquire().await.map_err(|p| p.remaining).ok();
+        // 5 points at 100 per second, twice.
+        assert!(
+            started.elapsed() >= Duration::from_millis(95),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(budget.sent(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_long_wait_for_a_reported_budget_fails_at_once_as_a_pause() {
+        let budget = RequestBudget::new(None);
+        budget.learn(Observed::Windows(vec![
+            crate::budget_model::ObservedWindow {
+                limit: 300,
+                remaining: 0,
+                resets_in: Duration::from_secs(120),
+            },
+        ]));
+        let started = Instant::now();
+        let refused = budget.acquire().await;
+        assert!(
+            matches!(refused, Err(p) if p.remaining > Duration::from_secs(100)),
+            "{refused:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(budget.sent(), 0);
     }
 
     #[tokio::test]

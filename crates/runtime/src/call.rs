@@ -235,7 +235,7 @@ fn explain_budget_pause(reply: Reply, paused: Option<Duration>) -> Reply {
     let rate_limited = |_: ConnectorError| {
         ConnectorError::RateLimited(RateLimitedInfo {
             retry_after_ms: u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX),
-            message: "the connection's request budget is paused after a rate-limit answer".into(),
+            message: "the connection's request budget is paused (a rate-limit answer, or the budget the system reported is spent)".into(),
         })
     };
     match reply {

@@ -107,6 +107,11 @@ pub struct EgressHooks {
 }
 
 impl EgressHooks {
+    /// The connection's request budget this call's requests go through, if any.
+    pub(crate) fn budget(&self) -> Option<&Arc<RequestBudget>> {
+        self.policy.budget.as_ref()
+    }
+
     pub fn new(policy: EgressPolicy) -> Self {
         Self {
             policy: Arc::new(policy),
@@ -244,7 +249,7 @@ async fn send_checked(
         record(
             &report,
             format!(
-                "request to {host}:{port} not sent: the connection's request budget is paused for {} ms after a rate-limit answer",
+                "request to {host}:{port} not sent: the connection's request budget is paused or spent for {} ms (a rate-limit answer, or the budget the system reported)",
                 paused.remaining.as_millis()
             ),
         );

@@ -7,6 +7,7 @@
 //! or SQL; callers get plain canonical types ([`types`]) and typed errors ([`error`]).
 
 pub mod budget;
+pub mod budget_model;
 pub mod cache;
 pub mod call;
 pub mod config_check;

@@ -3,15 +3,18 @@
 //! a memory limiter that remembers when it refused growth, the CPU tick budget, and the
 //! connector's structured log lines.
 
+use std::time::Duration;
+
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use super::budget_model::{Observed, ObservedWindow};
 use super::egress::{EgressHooks, EgressPolicy};
 use super::engine::Runtime;
-use super::types::junction::connector::host::{Host, LogLevel};
+use super::types::junction::connector::host::{BudgetReport, Host, LogLevel};
 
 /// Log lines a single call may write before further lines are dropped.
 const MAX_LOG_LINES: usize = 500;
@@ -166,6 +169,31 @@ impl WasiHttpView for CallState {
 }
 
 impl Host for CallState {
+    fn report_budget(&mut self, report: BudgetReport) {
+        let observed = match report {
+            BudgetReport::Points(bucket) => Observed::Points {
+                capacity: bucket.capacity,
+                available: bucket.available,
+                restore_per_second: bucket.restore_per_second,
+                request_cost: bucket.request_cost,
+            },
+            BudgetReport::Windows(windows) => Observed::Windows(
+                windows
+                    .into_iter()
+                    .map(|w| ObservedWindow {
+                        limit: w.limit,
+                        remaining: w.remaining,
+                        resets_in: Duration::from_millis(w.resets_in_ms),
+                    })
+                    .collect(),
+            ),
+        };
+        tracing::trace!(connector = %self.connector, ?observed, "budget reported");
+        if let Some(budget) = self.egress.budget() {
+            budget.learn(observed);
+        }
+    }
+
     fn log(&mut self, level: LogLevel, message: String, fields: Vec<(String, String)>) {
         if self.logs.len() >= MAX_LOG_LINES {
             return;

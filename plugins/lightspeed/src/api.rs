@@ -124,6 +124,13 @@ impl Api {
             return Err(e);
         }
         if let Some(state) = state {
+            // The host paces every later request of the connection by these windows.
+            let windows: Vec<(u64, u64, u64)> = state
+                .windows
+                .iter()
+                .map(|w| (w.limit, w.remaining, resets_in_ms(w.reset_secs)))
+                .collect();
+            junction_sdk::budget::report_windows(&windows);
             junction_sdk::log::debug(
                 "lightspeed request limits",
                 &[("windows", &state.describe())],
@@ -380,4 +387,10 @@ impl Api {
             )),
         }
     }
+}
+
+/// A window's reset in milliseconds for the host: Lightspeed counts whole seconds, rounded
+/// down, so one second more never sends a request into the old window.
+fn resets_in_ms(reset_secs: u64) -> u64 {
+    reset_secs.saturating_add(1).saturating_mul(1000)
 }

@@ -5,7 +5,8 @@
 //! with `Retry-After`, 5xx → upstream, malformed JSON → upstream). An HTTP 200 answer with
 //! `errors`: `THROTTLED` → rate-limited with the wait the bucket implies ([`crate::cost`]);
 //! any other → upstream 200 with the messages. Mutation payload `userErrors` are read by
-//! [`user_errors`].
+//! [`user_errors`]. Every answer's `extensions.cost` goes to the host
+//! (`junction_sdk::budget`), which paces the connection's queries by the bucket.
 
 use junction_sdk::http::Client;
 use junction_sdk::types::ConnectorError;
@@ -23,7 +24,22 @@ pub fn run(client: &Client, query: &str, variables: Value) -> Result<Value, Conn
         return Err(resp.to_error());
     }
     let answer: Value = resp.json()?;
+    report_bucket(&answer);
     data_of(answer)
+}
+
+/// Tell the host where the bucket stands after this answer (it paces the connection's next
+/// requests by it, expecting each to cost what this one asked for).
+fn report_bucket(answer: &Value) {
+    if let Some(cost) = cost::Cost::parse(answer) {
+        let bucket = cost.bucket();
+        junction_sdk::budget::report_points(
+            bucket.maximum_available,
+            bucket.currently_available,
+            bucket.restore_rate,
+            cost.requested_query_cost as f64,
+        );
+    }
 }
 
 /// The `data` of an answer, or the error its `errors` describe.

@@ -523,6 +523,33 @@ async fn the_guide_from_zero_to_live() {
         "the check deleted the last item"
     );
 
+    // A check that fails says which and why, and the command exits non-zero.
+    std::fs::write(
+        shop.join("broken.toml"),
+        "[touch]\nproducts = \"echo 999\"\n",
+    )
+    .unwrap();
+    let failed = tokio::task::block_in_place(|| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_junction"))
+            .args([
+                "connector",
+                "check",
+                "my-shop.wasm",
+                "--allow-private-networks",
+            ])
+            .args(["--subject", "broken.toml", "--config", &config])
+            .current_dir(&shop)
+            .output()
+            .unwrap()
+    });
+    let failed_report = String::from_utf8_lossy(&failed.stdout);
+    assert!(!failed.status.success(), "{failed_report}");
+    assert!(
+        failed_report.contains("FAIL  updated-since")
+            && failed_report.contains("get of touched products 999 failed"),
+        "{failed_report}"
+    );
+
     // 6. Live in a running server.
     let data = tempfile::tempdir().unwrap();
     let port = common::free_port();
