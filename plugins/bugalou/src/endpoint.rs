@@ -48,7 +48,9 @@ mod tests {
     fn each_endpoint_has_its_documented_path_below_the_origin() {
         let origin = Url::parse("http://127.0.0.1:9/proxy/").unwrap();
         assert_eq!(
-            WriteEndpoint::Orders.url(&Url::parse("https://app.bugalou.com").unwrap()).to_string(),
+            WriteEndpoint::Orders
+                .url(&Url::parse("https://app.bugalou.com").unwrap())
+                .to_string(),
             "https://app.bugalou.com/api/v1/orders"
         );
         assert_eq!(

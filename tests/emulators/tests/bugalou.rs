@@ -220,7 +220,10 @@ async fn zapier_endpoint_refuses_bad_keys_and_bad_orders() {
     let (status, body) = post_zapier(&emu, Some("bg_live_test_key"), "not json").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().starts_with("Invalid JSON"));
-    assert!(emu.store().orders().is_empty(), "no refused order is stored");
+    assert!(
+        emu.store().orders().is_empty(),
+        "no refused order is stored"
+    );
     // The documented bearer form works here too ("in every request").
     let resp = reqwest::Client::new()
         .post(format!("{}/api/zapier/order", emu.base_url()))
@@ -275,7 +278,10 @@ async fn an_updated_order_keeps_its_place_in_the_listing() {
         .iter()
         .map(|o| o["orderNumber"].as_str().unwrap())
         .collect();
-    assert_eq!(numbers, ["WC-1041", "WC-1042", "WC-1043", "WC-1044", "WC-1045"]);
+    assert_eq!(
+        numbers,
+        ["WC-1041", "WC-1042", "WC-1043", "WC-1044", "WC-1045"]
+    );
     let changed = &last["orders"][3];
     assert_eq!(changed["orderStatus"], "cancelled");
     assert!(changed["updatedAt"].as_str().unwrap() > since.as_str());
