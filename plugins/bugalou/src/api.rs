@@ -7,10 +7,10 @@
 //!   order is not documented: offset pages can shift if orders are deleted while paging.
 //! - Why an incremental listing reads every page: stopping at the first page whose orders
 //!   are all older than `updated-since` is only sound if the listing is sorted by
-//!   `updatedAt`, newest first. Bugalou documents no sort, and the emulator (like the stable
-//!   paging the documentation's `page` implies) lists in creation order: an order updated
-//!   today keeps its place among orders last touched months ago, so any page of unchanged
-//!   orders can be followed by a changed one. An early stop would lose those changes
+//!   `updatedAt`, newest first. Bugalou documents no sort (nor a sort parameter), and the
+//!   emulator lists in creation order: an order updated today keeps its place among orders
+//!   last touched months ago, so any page of unchanged orders can be followed by a changed
+//!   one. An early stop would lose those changes
 //!   silently, so every sync costs one request per page of the whole dashboard; the
 //!   manifest advises a longer cadence instead.
 //! - `get orders`: Bugalou has no single-order endpoint, so the listing is walked (pages of
