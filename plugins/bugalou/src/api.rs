@@ -5,16 +5,26 @@
 //!   number and the limit. Bugalou has no modification filter, so `updated-since` is applied
 //!   to each page here (a page may then come back empty but with a cursor). The listing's
 //!   order is not documented: offset pages can shift if orders are deleted while paging.
+//! - Why an incremental listing reads every page: stopping at the first page whose orders
+//!   are all older than `updated-since` is only sound if the listing is sorted by
+//!   `updatedAt`, newest first. Bugalou documents no sort (nor a sort parameter), and the
+//!   emulator lists in creation order: an order updated today keeps its place among orders
+//!   last touched months ago, so any page of unchanged orders can be followed by a changed
+//!   one. An early stop would lose those changes
+//!   silently, so every sync costs one request per page of the whole dashboard; the
+//!   manifest advises a longer cadence instead.
 //! - `get orders`: Bugalou has no single-order endpoint, so the listing is walked (pages of
 //!   100) until the order with that id, or that order number on the configured platform,
 //!   turns up.
-//! - `upsert-order`: `POST /api/v1/orders`; Bugalou upserts by platform + order number.
+//! - `upsert-order`: `POST /api/v1/orders`, or `POST /api/zapier/order` when the config's
+//!   `endpoint` is `zapier` (the same fields; both answer `{"success": true, "order": ...}`);
+//!   Bugalou upserts by platform + order number.
 //!
 //! Answers are `{"success": true, ...}`; errors `{"error": "..."}` and go through the SDK's
 //! mapping (401/403 → unauthorized, 400 → upstream with Bugalou's message, 429 →
 //! rate-limited, 5xx → upstream).
 
-use junction_sdk::http::Client;
+use junction_sdk::http::{Client, Method};
 use junction_sdk::paging::{decode_cursor, encode_cursor};
 use junction_sdk::time;
 use junction_sdk::types::{
@@ -95,8 +105,9 @@ impl Api {
         let host = self.client.base_url().host_str().unwrap_or("?").to_owned();
         Ok(CheckInfo {
             message: format!(
-                "Bugalou Orders API at {host}: key accepted, writing as platform {:?}",
-                self.config.platform()
+                "Bugalou Orders API at {host}: key accepted, writing as platform {:?} through POST {}",
+                self.config.platform(),
+                self.config.endpoint.path()
             ),
         })
     }
@@ -202,7 +213,7 @@ impl Api {
         let body = mapping::to_bugalou(&up.order, self.config.platform(), &self.config.status_map)?;
         let answer: UpsertAnswer = self
             .client
-            .post(["orders"])
+            .request_url(Method::Post, self.config.write_url()?)
             .json(&body)?
             .send_ok()?
             .json()?;

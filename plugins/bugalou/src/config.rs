@@ -2,12 +2,13 @@
 //!
 //! ```json
 //! {"api_key": "bg_live_...", "platform": "woocommerce", "base_url": "https://app.bugalou.com",
-//!  "status_map": {"on-hold": "processing"}, "timeout_seconds": 30}
+//!  "status_map": {"on-hold": "processing"}, "endpoint": "orders", "timeout_seconds": 30}
 //! ```
 //!
 //! `api_key` and `platform` (the `platform` every written order is filed under, e.g.
 //! `woocommerce`, `custom`) are required. `status_map` adds or overrides translations of the
-//! source system's status words into Bugalou's four (see [`crate::mapping`]).
+//! source system's status words into Bugalou's four (see [`crate::mapping`]). `endpoint`
+//! picks where writes go, `orders` (default) or `zapier` (see [`crate::endpoint`]).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use junction_sdk::http::{Client, Url};
 use junction_sdk::types::ConnectorError;
 use serde::Deserialize;
 
+use crate::endpoint::{ENDPOINT_NAMES, WriteEndpoint};
 use crate::mapping::ORDER_STATUSES;
 
 /// Bugalou's origin.
@@ -35,6 +37,9 @@ pub struct Config {
     /// Source status word → Bugalou status.
     #[serde(default)]
     pub status_map: BTreeMap<String, String>,
+    /// The endpoint order writes go to; the Orders API's when absent.
+    #[serde(default)]
+    pub endpoint: WriteEndpoint,
     /// Per-request timeout in seconds.
     #[serde(default)]
     pub timeout_seconds: Option<u64>,
@@ -66,6 +71,11 @@ pub fn schema() -> String {
                 "additionalProperties": {"enum": ORDER_STATUSES},
                 "title": "Status translations",
                 "description": "Source status word -> Bugalou orderStatus (processing, shipped, delivered, cancelled), added to and overriding the built-in table."
+            },
+            "endpoint": {
+                "type": "string", "enum": ENDPOINT_NAMES, "default": "orders",
+                "title": "Write endpoint",
+                "description": "Where orders are written. orders: POST /api/v1/orders, the Orders API's upsert by platform + order number. zapier: POST /api/zapier/order, the endpoint Bugalou documents for Zapier integrations (same fields). Orders are always read through the Orders API."
             },
             "timeout_seconds": {
                 "type": "integer", "minimum": 1, "maximum": 300,
@@ -100,16 +110,30 @@ impl Config {
         Ok(config)
     }
 
-    /// The API root, `{base_url}/api/v1/`.
-    pub fn base(&self) -> Result<Url, ConnectorError> {
+    /// Bugalou's origin, `{base_url}/` without a trailing `/api/v1` (which a pasted Orders
+    /// API URL carries).
+    pub fn origin(&self) -> Result<Url, ConnectorError> {
         let mut url = junction_sdk::config::http_url(
             "base_url",
             self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
         )?;
         let path = url.path().trim_end_matches('/').to_owned();
         let root = path.strip_suffix("/api/v1").unwrap_or(&path).to_owned();
+        url.set_path(&format!("{root}/"));
+        Ok(url)
+    }
+
+    /// The Orders API root, `{origin}/api/v1/`.
+    pub fn base(&self) -> Result<Url, ConnectorError> {
+        let mut url = self.origin()?;
+        let root = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{root}/api/v1/"));
         Ok(url)
+    }
+
+    /// The URL order writes are posted to: the configured endpoint's.
+    pub fn write_url(&self) -> Result<Url, ConnectorError> {
+        Ok(self.endpoint.url(&self.origin()?))
     }
 
     /// The platform, trimmed.
@@ -165,5 +189,49 @@ mod tests {
         );
         let s: serde_json::Value = serde_json::from_str(&schema()).unwrap();
         assert_eq!(s["properties"]["api_key"]["writeOnly"], true);
+    }
+
+    #[test]
+    fn writes_go_to_the_orders_api_unless_zapier_is_chosen() {
+        let c = Config::parse(r#"{"api_key":"k","platform":"custom"}"#).unwrap();
+        assert_eq!(c.endpoint, WriteEndpoint::Orders);
+        assert_eq!(
+            c.write_url().unwrap().to_string(),
+            "https://app.bugalou.com/api/v1/orders"
+        );
+        let c = Config::parse(
+            r#"{"api_key":"k","platform":"custom","endpoint":"zapier","base_url":"http://127.0.0.1:9/api/v1"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.endpoint, WriteEndpoint::Zapier);
+        assert_eq!(
+            c.write_url().unwrap().to_string(),
+            "http://127.0.0.1:9/api/zapier/order"
+        );
+        assert_eq!(c.base().unwrap().to_string(), "http://127.0.0.1:9/api/v1/");
+    }
+
+    #[test]
+    fn an_unknown_endpoint_is_refused_naming_the_field() {
+        for bad in [r#""webhook""#, r#""Zapier""#, "1", "null"] {
+            let json = format!(r#"{{"api_key":"k","platform":"custom","endpoint":{bad}}}"#);
+            let e = Config::parse(&json).unwrap_err();
+            let message = format!("{e:?}");
+            assert_eq!(field(e).as_deref(), Some("endpoint"), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn the_schema_offers_exactly_the_two_endpoints() {
+        let s: serde_json::Value = serde_json::from_str(&schema()).unwrap();
+        let endpoint = &s["properties"]["endpoint"];
+        assert_eq!(endpoint["enum"], serde_json::json!(["orders", "zapier"]));
+        assert_eq!(endpoint["default"], "orders");
+        assert!(
+            endpoint["description"]
+                .as_str()
+                .unwrap()
+                .contains("/api/zapier/order")
+        );
     }
 }

@@ -1,18 +1,29 @@
 //! The HTTP side of the Bugalou emulator: the documented Orders API.
 //!
-//! - Auth on every route: `X-API-Key: <key>` or `Authorization: Bearer <key>`. No key:
-//!   401 `{"error":"Missing API key"}`; a wrong key: 403 `{"error":"Invalid or expired API
-//!   key"}`.
-//! - `POST /api/v1/orders` and `POST /api/zapier/order`: upsert by `platform` +
-//!   `orderNumber`; 201 `{"success":true,"order":{...}}` when created, 200 when updated;
-//!   400 `{"error":"..."}` naming the field for invalid input (required `platform`,
-//!   `orderNumber`, `orderStatus`; enumerations of `orderStatus` and `paymentStatus`;
-//!   `items` as `[{name, quantity, price}]`; decimal strings for `total` and `price`).
-//!   Fields the documentation does not list are ignored.
+//! Followed: Bugalou's help page "REST API: Orders & E-commerce"
+//! (`https://bugalou.com/en/help/integrations/rest-api-orders-and-ecommerce`, seed 001). It
+//! names no API version beyond the `/api/v1` in its paths, documents no rate limit, and gives
+//! one answer format for every endpoint; where it is silent, the choices below are the
+//! emulator's and are marked as such.
+//!
+//! - Auth on every route ("include your API key in every request"): `X-API-Key: <key>` or
+//!   `Authorization: Bearer <key>`. No key: 401 `{"error":"Missing API key"}`; a wrong key:
+//!   403 `{"error":"Invalid or expired API key"}`.
+//! - `POST /api/v1/orders`: upsert by `platform` + `orderNumber`; 201
+//!   `{"success":true,"order":{...}}` when created, 200 when updated; 400 `{"error":"..."}`
+//!   naming the field for invalid input (required `platform`, `orderNumber`, `orderStatus`;
+//!   enumerations of `orderStatus` and `paymentStatus`; `items` as `[{name, quantity,
+//!   price}]`; decimal strings for `total` and `price`). Fields the documentation does not
+//!   list are ignored.
+//! - `POST /api/zapier/order` (the Zapier webhook): documented as taking "the same fields";
+//!   it writes into the same store with the same upsert, validation, answers and errors,
+//!   since the documentation gives it no other format. POST is its only documented method:
+//!   any other answers 404 `{"error":"Not found"}`.
 //! - `GET /api/v1/orders?page=1&limit=20`: `{"success":true,"orders":[...],
 //!   "pagination":{"page","limit","total","totalPages"}}`, oldest order first, `limit` at
 //!   most 100. The listing's shape and order are not documented; this is the emulator's
-//!   assumption (stable creation order, so new orders never shift earlier pages).
+//!   assumption: stable creation order, so new orders never shift earlier pages and an
+//!   update does not move an order (a reader cannot stop at a page of unchanged orders).
 
 use std::sync::Arc;
 

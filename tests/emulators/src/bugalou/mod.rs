@@ -1,5 +1,6 @@
 //! A Bugalou Orders API emulator (the order-dashboard target of seed 001): upsert by
-//! `platform` + `orderNumber`, list with `page`/`limit`, `X-API-Key` or bearer auth, and the
+//! `platform` + `orderNumber` through the Orders API or the Zapier endpoint (one store), list
+//! with `page`/`limit` in creation order, `X-API-Key` or bearer auth, and the
 //! documented `{"success":true,...}` / `{"error":...}` answers (see `api` for the details and
 //! the assumptions where the documentation is silent).
 //!
