@@ -74,6 +74,11 @@ impl ConnectifStore {
         self.lock().contacts.keys().cloned().collect()
     }
 
+    /// Every contact, as the API serves them, in email order (what an export holds).
+    pub fn contact_records(&self) -> Vec<Map<String, Value>> {
+        self.lock().contacts.values().cloned().collect()
+    }
+
     /// Whether a contact exists.
     pub fn has_contact(&self, email: &str) -> bool {
         self.lock()
@@ -81,12 +86,10 @@ impl ConnectifStore {
             .contains_key(&email.trim().to_lowercase())
     }
 
-    /// Applies a validated patch to the contact, creating it when absent.
-    pub(crate) fn patch_contact(
-        &self,
-        email: &str,
-        patch: Map<String, Value>,
-    ) -> (Upserted, Value) {
+    /// Applies a patch to the contact, creating it when absent, as an accepted `PATCH
+    /// /contacts/{email}` would (tests use it to change a contact "upstream"; it is not
+    /// validated here).
+    pub fn patch_contact(&self, email: &str, patch: Map<String, Value>) -> (Upserted, Value) {
         let key = email.trim().to_lowercase();
         let now = clock::now_iso();
         let mut records = self.lock();
@@ -122,8 +125,8 @@ impl ConnectifStore {
         (outcome, contact)
     }
 
-    /// Deletes a contact; whether it existed.
-    pub(crate) fn delete_contact(&self, email: &str) -> bool {
+    /// Deletes a contact, as `DELETE /contacts/{email}` does; whether it existed.
+    pub fn delete_contact(&self, email: &str) -> bool {
         self.lock()
             .contacts
             .remove(&email.trim().to_lowercase())
