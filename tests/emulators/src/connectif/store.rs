@@ -125,6 +125,19 @@ impl ConnectifStore {
         (outcome, contact)
     }
 
+    /// Adds `count` contacts `contact-N@example.com` (N from 1), with names and a
+    /// newsletter status, for demos and smoke runs.
+    pub fn seed_contacts(&self, count: usize) {
+        for n in 1..=count {
+            let mut patch = Map::new();
+            patch.insert("_name".into(), Value::from(format!("Contact{n}")));
+            patch.insert("_surname".into(), Value::from("Seeded"));
+            let status = if n % 2 == 0 { "subscribed" } else { "none" };
+            patch.insert("_newsletterSubscriptionStatus".into(), Value::from(status));
+            self.patch_contact(&format!("contact-{n}@example.com"), patch);
+        }
+    }
+
     /// Deletes a contact, as `DELETE /contacts/{email}` does; whether it existed.
     pub fn delete_contact(&self, email: &str) -> bool {
         self.lock()
