@@ -1,8 +1,9 @@
 //! Listing customers through a contacts export, decided without I/O.
 //!
 //! Connectif lists no contacts; it exports them. The first page of a listing requests an
-//! export (`POST /exports`, `exportType: contacts`, ISO dates) and answers an empty page
-//! whose cursor names it ([`ExportCursor`]). Later pages read the export again (`GET
+//! export (`POST /exports`, `exportType: contacts`, ISO dates), looks at it once after
+//! [`FIRST_LOOK`] (serving its first rows when it is already done) and otherwise answers an
+//! empty page whose cursor names it ([`ExportCursor`]). Later pages read the export again (`GET
 //! /exports/{id}`: every read mints a fresh `fileUrl`, valid 100 minutes, so a cursor never
 //! holds a URL that may have expired): while it runs the page answers `rate-limited` with
 //! a short wait, as the Shopify connector does for its bulk operation; once finished the
@@ -27,6 +28,9 @@ pub const DELIMITER: &str = ",";
 /// How long a page waits for a running export (ms): exports of a few thousand contacts
 /// finish in seconds, and each look costs one request of the 100 per minute.
 pub const POLL_WAIT_MS: u64 = 3_000;
+
+/// The pause before the first page's one look at a new export.
+pub const FIRST_LOOK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Where a listing stands: the export it reads and the offset of the next row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,15 @@ use crate::api::Api;
 use crate::customer;
 use crate::export::{self, ExportCursor, ExportState};
 
+/// What reading an export gave.
+enum Read {
+    Page(Page),
+    Running {
+        status: String,
+        progress: Option<u64>,
+    },
+}
+
 fn only_customers(resource: ResourceKind) -> Result<(), ConnectorError> {
     if resource == ResourceKind::Customers {
         Ok(())
@@ -31,9 +40,30 @@ impl Api {
     pub fn list(&mut self, req: &ListRequest) -> Result<Page, ConnectorError> {
         only_customers(req.resource)?;
         let Some(cursor) = req.cursor.as_deref() else {
-            return self.request_export();
+            let at = self.request_export()?;
+            // Small accounts export in about a second: one look after a pause often saves
+            // the host a round trip through its rate-limit wait.
+            std::thread::sleep(export::FIRST_LOOK);
+            return match self.read_export(&at, req)? {
+                Read::Page(page) => Ok(page),
+                Read::Running { .. } => Ok(Page::of(Vec::new(), Some(encode_cursor(&at)?))),
+            };
         };
         let at: ExportCursor = decode_cursor(cursor)?;
+        match self.read_export(&at, req)? {
+            Read::Page(page) => Ok(page),
+            Read::Running { status, progress } => {
+                Err(export::still_running(&at.export_id, &status, progress))
+            }
+        }
+    }
+
+    /// The page at `at` of the export, unless it is still running.
+    fn read_export(
+        &mut self,
+        at: &ExportCursor,
+        req: &ListRequest,
+    ) -> Result<Read, ConnectorError> {
         let resp = self.send(
             self.client.get(["exports", at.export_id.as_str()]),
             "reading the contacts export",
@@ -41,7 +71,7 @@ impl Api {
         let exported: Value = resp.error_for_status()?.json()?;
         let (file_url, delimiter) = match export::state(&exported)? {
             ExportState::Running { status, progress } => {
-                return Err(export::still_running(&at.export_id, &status, progress));
+                return Ok(Read::Running { status, progress });
             }
             ExportState::Finished {
                 file_url,
@@ -51,7 +81,7 @@ impl Api {
         let file = self.download(&file_url, "downloading the contacts export")?;
         let text = crate::zip::export_csv(file.body())?;
         let rows = export::contacts(&text, delimiter, req.updated_since.as_deref())?;
-        let (rows, next) = export::page(rows, &at, req.page_size);
+        let (rows, next) = export::page(rows, at, req.page_size);
         let next_cursor = next.as_ref().map(encode_cursor).transpose()?;
         let customers = rows
             .iter()
@@ -59,10 +89,10 @@ impl Api {
             .collect::<Result<Vec<_>, _>>()?;
         if req.ids_only {
             let ids = customers.into_iter().map(|c| c.external_id).collect();
-            return Ok(Page::of_ids(ids, next_cursor));
+            return Ok(Read::Page(Page::of_ids(ids, next_cursor)));
         }
         let entities = customers.into_iter().map(Entity::Customer).collect();
-        Ok(Page::of(entities, next_cursor))
+        Ok(Read::Page(Page::of(entities, next_cursor)))
     }
 
     /// Fetches a file Connectif named (see the module docs).
@@ -83,8 +113,8 @@ impl Api {
         resp.error_for_status()
     }
 
-    /// Requests the export and answers an empty page whose cursor names it.
-    fn request_export(&mut self) -> Result<Page, ConnectorError> {
+    /// Requests the export; the cursor of its first row.
+    fn request_export(&mut self) -> Result<ExportCursor, ConnectorError> {
         let request = self
             .client
             .post(["exports"])
@@ -93,11 +123,10 @@ impl Api {
             .send(request, "requesting a contacts export")?
             .error_for_status()?
             .json()?;
-        let next = ExportCursor {
+        Ok(ExportCursor {
             export_id: export::created_id(&created)?,
             offset: 0,
-        };
-        Ok(Page::of(Vec::new(), Some(encode_cursor(&next)?)))
+        })
     }
 
     /// One customer by email.
