@@ -521,6 +521,7 @@ async fn contacts_import_applies_rows_and_reports_failed_ones() {
     assert_eq!(new["_name"], "Doe, Jo");
     assert_eq!(new["_points"], 7);
     assert!(store.contact("bad@example.com").is_none());
+    assert_eq!(store.imported_contacts(), 2);
 
     let report = reqwest::get(done["errorReportFileUrl"].as_str().unwrap())
         .await

@@ -38,6 +38,16 @@ fn content_type(headers: &HeaderMap) -> &str {
         .unwrap_or("")
 }
 
+/// The origin the client reached (its `Host`), so file links point back through a proxy in
+/// front of the emulator; the emulator's own URL without one.
+fn origin(st: &AppState, headers: &HeaderMap) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.is_empty())
+        .map_or_else(|| st.base_url.clone(), |host| format!("http://{host}"))
+}
+
 fn created(body: &Value) -> Response {
     let mut resp = (StatusCode::CREATED, body.to_string()).into_response();
     resp.headers_mut().insert(
@@ -140,8 +150,12 @@ async fn post_export(State(st): State<AppState>, headers: HeaderMap, body: Bytes
     }
 }
 
-async fn get_export(State(st): State<AppState>, Path(id): Path<String>) -> Response {
-    match st.jobs.export(&id, &st.base_url) {
+async fn get_export(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    match st.jobs.export(&id, &origin(&st, &headers)) {
         Some(v) => ok(&v),
         None => Problem::not_found("Export not found.").into_response(),
     }
@@ -294,6 +308,7 @@ fn apply_import(
             }
         }
         st.store.patch_contact(&email, patch);
+        st.store.count_imported();
     }
     Ok((total, failed))
 }
@@ -303,14 +318,21 @@ async fn post_import(State(st): State<AppState>, headers: HeaderMap, body: Bytes
         .and_then(|(options, text)| apply_import(&st, &options, &text).map(|r| (options, r)));
     match applied {
         Ok((options, (total, failed))) => {
-            created(&st.jobs.create_import(options, total, failed, &st.base_url))
+            created(
+                &st.jobs
+                    .create_import(options, total, failed, &origin(&st, &headers)),
+            )
         }
         Err(p) => p.into_response(),
     }
 }
 
-async fn get_import(State(st): State<AppState>, Path(id): Path<String>) -> Response {
-    match st.jobs.import(&id, &st.base_url) {
+async fn get_import(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    match st.jobs.import(&id, &origin(&st, &headers)) {
         Some(v) => ok(&v),
         None => Problem::not_found("Import not found.").into_response(),
     }

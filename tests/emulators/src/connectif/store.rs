@@ -33,6 +33,8 @@ struct Records {
     product_writes: BTreeMap<String, u64>,
     /// Accepted `POST /purchases` per `purchaseId`.
     purchase_creations: BTreeMap<String, u64>,
+    /// Contacts written by imports.
+    imported_contacts: u64,
 }
 
 impl Records {
@@ -123,6 +125,16 @@ impl ConnectifStore {
             Upserted::Updated
         };
         (outcome, contact)
+    }
+
+    /// Counts one contact written by an import.
+    pub(crate) fn count_imported(&self) {
+        self.lock().imported_contacts += 1;
+    }
+
+    /// How many contacts imports wrote (rows applied; rows failed or skipped do not count).
+    pub fn imported_contacts(&self) -> u64 {
+        self.lock().imported_contacts
     }
 
     /// Adds `count` contacts `contact-N@example.com` (N from 1), with names and a
