@@ -5,7 +5,10 @@
 //! Files Connectif points to (an export's `fileUrl`, an import's `errorReportFileUrl`) are
 //! fetched by [`Api::download`]: with the API key only when they are on the API's own
 //! origin; elsewhere as given, since the reference presents them as download links valid
-//! for a while (already signed), and the key must not leak to another host.
+//! for a while (already signed), and the key must not leak to another host. The reference
+//! does not say which host serves them; the manifest allows Connectif's API host and the
+//! configured `base_url` only, so a file on another host is refused by Junction's egress
+//! list (a clear error) until that host is known and added to the manifest.
 
 use junction_sdk::http::{Method, Request, Response, Url};
 use junction_sdk::paging::{decode_cursor, encode_cursor};
