@@ -34,8 +34,8 @@ const PURCHASE_ATTEMPTS: usize = 3;
 
 /// A configured Connectif API and the budget its answers announced during this call.
 pub struct Api {
-    client: Client,
-    config: Config,
+    pub(crate) client: Client,
+    pub(crate) config: Config,
     rate: Option<RateInfo>,
 }
 
@@ -59,7 +59,11 @@ impl Api {
 
     /// Sends one request unless the budget is known to be spent, and records the budget the
     /// answer announces.
-    fn send(&mut self, request: Request, doing: &str) -> Result<Response, ConnectorError> {
+    pub(crate) fn send(
+        &mut self,
+        request: Request,
+        doing: &str,
+    ) -> Result<Response, ConnectorError> {
         if let Some(rate) = self.rate
             && rate.short_of(1)
         {
@@ -151,7 +155,10 @@ impl Api {
         result
     }
 
-    fn upsert_contact(&mut self, up: &CustomerUpsert) -> Result<WriteOutcome, ConnectorError> {
+    pub(crate) fn upsert_contact(
+        &mut self,
+        up: &CustomerUpsert,
+    ) -> Result<WriteOutcome, ConnectorError> {
         let contact = mapping::contact(&up.customer)?;
         for skipped in &contact.skipped {
             log::warn("value not sent to Connectif", &[("field", skipped)]);

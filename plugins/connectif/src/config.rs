@@ -49,7 +49,7 @@ pub fn schema() -> String {
             "api_key": {
                 "type": "string", "minLength": 1, "writeOnly": true,
                 "title": "API key",
-                "description": "A Connectif API key (Store settings > API keys) with the contacts, products and purchases scopes."
+                "description": "A Connectif API key (Store settings > API keys) with the contacts, products, purchases, exports and imports scopes (exports and imports serve reading customers and batch writes)."
             },
             "base_url": {
                 "type": "string", "format": "uri", "pattern": "^https?://",

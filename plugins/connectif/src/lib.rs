@@ -1,12 +1,14 @@
-//! The Junction connector for Connectif (marketing automation), a write target: customers
-//! become contacts, products catalogue products, orders purchases.
+//! The Junction connector for Connectif (marketing automation): customers become contacts,
+//! products catalogue products, orders purchases; contacts are read back as customers.
 //!
 //! - Writes: upsert-customer (`PATCH /contacts/{email}`), upsert-product (`PATCH
 //!   /products/product-id/{id}`), upsert-order (a purchase, made idempotent by the connector;
-//!   see [`api`]).
-//! - Reads: none. Connectif's API reads contacts, products and purchases one at a time by
-//!   key, and offers whole-account data only as asynchronous CSV exports; with no listing
-//!   there is nothing to page through, so the manifest declares no readable resource.
+//!   see [`api`]). A `write-batch` of enough customers goes as one import ([`imports`]).
+//! - Reads: `customers`, listed through a contacts export ([`export`], [`reads`]), and one
+//!   by email (`GET /contacts/{email}`). Connectif reports no deletions: a contact deleted
+//!   there simply drops out of the next export, so the manifest declares none and the host
+//!   finds deleted contacts by reconciliation (an ids-only listing, answered from the
+//!   export).
 //! - Auth: `Authorization: apiKey <KEY>`.
 //! - Budget: 100 requests per minute per account, declared as the manifest's `rate-limit`
 //!   so the host paces calls; answers announce the budget (`X-RateLimit-*`), which the
@@ -15,13 +17,22 @@
 //! - Coupons: not written. Connectif's coupons are sets filled by CSV imports and have no
 //!   counterpart among Junction's canonical records.
 //!
-//! Modules: [`config`] (config, schema, client), [`mapping`] (canonical → Connectif bodies,
-//! pure and unit-tested), [`budget`] (rate-limit headers), [`api`] (the requests).
+//! Modules: [`config`] (config, schema, client), [`mapping`] (canonical → Connectif bodies),
+//! [`customer`] (contacts → canonical customers), [`csv`], [`zip`], [`export`] and
+//! [`import`] (the pure steps of exports and imports), [`budget`] (rate-limit headers),
+//! [`api`] (checks and writes), [`reads`] (list and get), [`imports`] (write-batch).
 
 pub mod api;
 pub mod budget;
 pub mod config;
+pub mod csv;
+pub mod customer;
+pub mod export;
+pub mod import;
+pub mod imports;
 pub mod mapping;
+pub mod reads;
+pub mod zip;
 
 use junction_sdk::types::{
     CheckInfo, ConnectorError, ConnectorManifest, Entity, ListRequest, Page, RateLimit,
@@ -37,21 +48,18 @@ pub const RATE_LIMIT: RateLimit = RateLimit {
     per_seconds: 60,
 };
 
-const NO_READS: &str = "Connectif is a write target: its API has no listing of contacts, \
-                        products or purchases (only asynchronous CSV exports), so this connector \
-                        reads nothing";
-
 /// The manifest: constant, no I/O.
 pub fn manifest() -> ConnectorManifest {
     ConnectorManifest {
         key: "connectif".into(),
         name: "Connectif".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        description: "Connectif marketing automation as a target: customers become contacts, \
-                      products catalogue products and orders purchases, within its budget of \
-                      100 requests per minute."
+        description: "Connectif marketing automation: customers become contacts (in batches \
+                      through imports), products catalogue products and orders purchases; \
+                      contacts are read back as customers through exports, within its budget \
+                      of 100 requests per minute."
             .into(),
-        resources: vec![],
+        resources: vec![ResourceKind::Customers],
         writes: vec![
             WriteKind::UpsertCustomer,
             WriteKind::UpsertProduct,
@@ -76,21 +84,34 @@ impl junction_sdk::Connector for Connectif {
         result
     }
 
-    fn list(_: String, _: ListRequest) -> Result<Page, ConnectorError> {
-        Err(ConnectorError::unsupported(NO_READS))
+    fn list(config: String, request: ListRequest) -> Result<Page, ConnectorError> {
+        let mut api = api::Api::new(&config)?;
+        let result = api.list(&request);
+        api.log_budget();
+        result
     }
 
     fn get(
-        _: String,
-        _: ResourceKind,
-        _: String,
+        config: String,
+        resource: ResourceKind,
+        id: String,
         _: Option<String>,
     ) -> Result<Entity, ConnectorError> {
-        Err(ConnectorError::unsupported(NO_READS))
+        let mut api = api::Api::new(&config)?;
+        let result = api.get(resource, &id);
+        api.log_budget();
+        result
     }
 
     fn write(config: String, op: WriteOp) -> Result<WriteOutcome, ConnectorError> {
         api::Api::new(&config)?.write(&op)
+    }
+
+    fn write_batch(
+        config: String,
+        ops: Vec<WriteOp>,
+    ) -> Result<Vec<junction_sdk::batch::WriteResult>, ConnectorError> {
+        api::Api::new(&config)?.write_batch(ops)
     }
 }
 
@@ -102,10 +123,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn manifest_declares_writes_and_budget() {
+    fn manifest_declares_reads_writes_and_budget() {
         let m = manifest();
         assert_eq!(m.key, "connectif");
-        assert!(m.resources.is_empty());
+        assert_eq!(m.resources, vec![ResourceKind::Customers]);
+        assert!(
+            m.deletions.is_empty(),
+            "deleted contacts are found by reconciliation"
+        );
         assert_eq!(m.writes.len(), 3);
         let limit = m.rate_limit.unwrap();
         assert_eq!((limit.requests, limit.per_seconds), (100, 60));

@@ -1,9 +1,13 @@
-//! Conformance subject: the Connectif connector against the Connectif emulator. Connectif
-//! is a write target without listings, so the subject declares no readable resource and
-//! no expected ids; its write cases (a contact, a catalogue product, a purchase) are what
-//! is checked, each read back from the emulator's store directly.
+//! Conformance subject: the Connectif connector against the Connectif emulator. The
+//! account is seeded with contacts, which the connector lists as customers through a
+//! contacts export; a touch patches one contact in the emulator's store and the deletion
+//! removes one there, as Connectif's own users would. The write cases (a contact, a
+//! catalogue product, a purchase) are read back from the store; the batch holds enough
+//! contacts to go as one import, which the store's import counter proves.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use junction::runtime::types::{
@@ -12,7 +16,13 @@ use junction::runtime::types::{
 use junction_emulators::connectif::{ConnectifConfig, ConnectifStore};
 use serde_json::json;
 
-use super::{BoxFut, Subject, WriteCase, WriteKind, WriteOp};
+use super::{BoxFut, Deletion, Expected, ResourceKind, Subject, WriteCase, WriteKind, WriteOp};
+
+/// Contacts the account starts with: three pages of [`PAGE_SIZE`] and a bit.
+const SEEDED_CONTACTS: usize = 12;
+const PAGE_SIZE: u32 = 5;
+/// Contacts in the batch: at least the connector's import threshold (5).
+const BATCH_CONTACTS: usize = 5;
 
 fn verify(
     store: &ConnectifStore,
@@ -153,14 +163,34 @@ fn write_cases(store: &ConnectifStore) -> Vec<WriteCase> {
     ]
 }
 
-/// The batch (Connectif takes one record per request: the SDK's default writes one by one):
-/// another contact, product and purchase than the single writes'.
+/// The batch: five contacts (enough to go as one import), a product and a purchase, other
+/// than the single writes'.
 fn batch_cases(store: &ConnectifStore) -> Vec<WriteCase> {
-    let mut contact = customer();
-    if let WriteOp::UpsertCustomer(c) = &mut contact {
-        c.customer.external_id = "c-2".into();
-        c.customer.email = Some("batch@example.com".into());
-        c.customer.first_name = Some("Batty".into());
+    let mut cases = Vec::new();
+    for n in 1..=BATCH_CONTACTS {
+        let mut contact = customer();
+        if let WriteOp::UpsertCustomer(c) = &mut contact {
+            c.customer.external_id = format!("c-batch-{n}");
+            c.customer.email = Some(batch_email(n));
+            c.customer.first_name = Some(format!("Batty{n}"));
+        }
+        cases.push(WriteCase {
+            op: contact,
+            verify: verify(store, move |s| {
+                let c = s.contact(&batch_email(n)).context("no contact")?;
+                ensure!(
+                    c["_name"] == format!("Batty{n}").as_str(),
+                    "contact name is {}",
+                    c["_name"]
+                );
+                ensure!(
+                    s.imported_contacts() >= BATCH_CONTACTS as u64,
+                    "the batch's contacts were not imported ({} imported)",
+                    s.imported_contacts()
+                );
+                Ok(())
+            }),
+        });
     }
     let mut item = product();
     if let WriteOp::UpsertProduct(p) = &mut item {
@@ -173,7 +203,7 @@ fn batch_cases(store: &ConnectifStore) -> Vec<WriteCase> {
     if let WriteOp::UpsertOrder(o) = &mut purchase {
         o.order.external_id = "o-2".into();
         o.order.order_number = Some("O-2".into());
-        o.order.customer_email = Some("batch@example.com".into());
+        o.order.customer_email = Some(batch_email(1));
         o.order.total = "9.00".into();
         for line in &mut o.order.line_items {
             line.product_id = Some("p-2".into());
@@ -182,15 +212,7 @@ fn batch_cases(store: &ConnectifStore) -> Vec<WriteCase> {
             line.total = "9.00".into();
         }
     }
-    vec![
-        WriteCase {
-            op: contact,
-            verify: verify(store, |s| {
-                let c = s.contact("batch@example.com").context("no contact")?;
-                ensure!(c["_name"] == "Batty", "contact name is {}", c["_name"]);
-                Ok(())
-            }),
-        },
+    cases.extend([
         WriteCase {
             op: item,
             verify: verify(store, |s| {
@@ -212,17 +234,53 @@ fn batch_cases(store: &ConnectifStore) -> Vec<WriteCase> {
                 Ok(())
             }),
         },
-    ]
+    ]);
+    cases
+}
+
+fn batch_email(n: usize) -> String {
+    format!("batch-{n}@example.com")
+}
+
+/// Moves one seeded contact's modification time: a new name through the store, as a
+/// `PATCH /contacts/{email}` would.
+fn touch(store: &ConnectifStore, resource: ResourceKind) -> anyhow::Result<String> {
+    ensure!(
+        resource == ResourceKind::Customers,
+        "only customers are read"
+    );
+    let email = store
+        .contact_emails()
+        .into_iter()
+        .next()
+        .context("no contact to touch")?;
+    let mut patch = serde_json::Map::new();
+    patch.insert("_name".into(), json!("Touched"));
+    store.patch_contact(&email, patch);
+    Ok(email)
 }
 
 pub async fn subject() -> Subject {
     let emu = junction_emulators::connectif::start(
-        ConnectifConfig::default(),
+        ConnectifConfig {
+            // Well within the connector's first look at a new export (1 s), so every
+            // listing's first page already holds rows.
+            job_delay: Duration::from_millis(100),
+            ..ConnectifConfig::default()
+        },
         "127.0.0.1:0".parse().expect("address"),
     )
     .await
     .expect("Connectif emulator");
     let store = emu.store();
+    store.seed_contacts(SEEDED_CONTACTS);
+    let expected = vec![Expected {
+        resource: ResourceKind::Customers,
+        parent_id: None,
+        ids: store.contact_emails().into_iter().collect::<BTreeSet<_>>(),
+    }];
+    let touching = store.clone();
+    let deleting = store.clone();
     let config = |key: &'static str| {
         move |origin: &str| {
             json!({
@@ -237,17 +295,33 @@ pub async fn subject() -> Subject {
         upstream: emu.base_url(),
         config: Box::new(config("cnf_test_key")),
         bad_credentials: Some(Box::new(config("cnf_wrong_key"))),
-        resources: vec![],
+        resources: vec![ResourceKind::Customers],
         writes: vec![
             WriteKind::UpsertCustomer,
             WriteKind::UpsertProduct,
             WriteKind::UpsertOrder,
         ],
-        page_size: 10,
-        expected: vec![],
-        touch: None,
-        // Not yet: deleting through the system's own API in this suite.
-        delete: None,
+        page_size: PAGE_SIZE,
+        expected,
+        touch: Some(Box::new(move |resource| {
+            let store = touching.clone();
+            Box::pin(async move { touch(&store, resource) })
+        })),
+        delete: Some(Deletion {
+            resource: ResourceKind::Customers,
+            victim: None,
+            delete: Box::new(move |resource, email| {
+                let store = deleting.clone();
+                Box::pin(async move {
+                    ensure!(
+                        resource == ResourceKind::Customers,
+                        "only customers are read"
+                    );
+                    ensure!(store.delete_contact(&email), "no contact {email} to delete");
+                    Ok(())
+                })
+            }),
+        }),
         missing_id: "nobody@example.com".into(),
         write_cases: write_cases(&store),
         batch_cases: batch_cases(&store),

@@ -180,6 +180,12 @@ struct ConnectifArgs {
     /// The budget window in seconds.
     #[arg(long, default_value_t = 60)]
     window_secs: u64,
+    /// How long exports and imports take to finish, in milliseconds.
+    #[arg(long, default_value_t = 600)]
+    job_delay_ms: u64,
+    /// Number of seeded contacts (`contact-N@example.com`).
+    #[arg(long, default_value_t = 0)]
+    contacts: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -274,9 +280,11 @@ async fn main() -> anyhow::Result<()> {
                     requests: args.budget,
                     window: std::time::Duration::from_secs(args.window_secs),
                 },
+                job_delay: std::time::Duration::from_millis(args.job_delay_ms),
                 ..Default::default()
             };
             let emu = junction_emulators::connectif::start(config, args.listen).await?;
+            emu.store().seed_contacts(args.contacts);
             println!("connectif emulator listening on {}", emu.base_url());
             signals.stopped().await;
             emu.shutdown().await;

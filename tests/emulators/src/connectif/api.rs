@@ -36,6 +36,8 @@ use super::ConnectifConfig;
 use super::budget::Budget;
 use super::error::Problem;
 use super::input;
+use super::jobs::Jobs;
+use super::jobs_api;
 use super::store::{ConnectifStore, Upserted};
 use crate::faults::{self, FaultInjector, FaultKind};
 
@@ -46,6 +48,9 @@ pub(crate) struct AppState {
     pub config: Arc<ConnectifConfig>,
     pub budget: Arc<Budget>,
     pub faults: Arc<FaultInjector>,
+    pub jobs: Arc<Jobs>,
+    /// The emulator's own URL, for the file links of exports and imports.
+    pub base_url: String,
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
@@ -360,6 +365,7 @@ pub(crate) fn router(state: AppState) -> Router {
             "/purchases/purchase-id/{id}",
             get(get_purchase_by_store_id).delete(delete_purchase_by_store_id),
         )
+        .merge(jobs_api::api_routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(middleware::from_fn_with_state(state.clone(), guard))

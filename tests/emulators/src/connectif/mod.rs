@@ -1,5 +1,8 @@
-//! A Connectif API emulator (the marketing-automation target of seed 002): contacts by
-//! email, catalogue products by store id and purchases, behind `Authorization: apiKey
+//! A Connectif API emulator (the marketing-automation target of seed 002), after the API
+//! reference at api-docs.connectif.cloud (the unversioned REST API at
+//! `https://api.connectif.cloud`; exports as of its `v1` export version): contacts by
+//! email, catalogue products by store id, purchases, contacts exports and contacts
+//! imports (asynchronous jobs, see `jobs`), behind `Authorization: apiKey
 //! <KEY>` and a per-key request budget (100 requests per 60 s by default, configurable for
 //! tests) that answers 429 problem+json once spent.
 //!
@@ -9,7 +12,8 @@
 //! that came back before a 429's announced reset) and fault injection (answered the Connectif
 //! way: 429s with `X-RateLimit-*` and `Retry-After`, 500s as problem+json). Submodules: `api` (routes, auth, budget, handlers), [`budget`] (the fixed
 //! window and its audit), `input` (body validation), `error` (problem+json), `store`
-//! (records), `clock` (timestamps).
+//! (records), `clock` (timestamps), `jobs` and `jobs_api` (exports and imports), `csvfile`,
+//! `zipfile` and `multipart` (the file formats they use).
 //!
 //! Coupons are not emulated: Connectif's coupon API manages coupon *sets* fed by CSV imports,
 //! which no canonical Junction record maps to.
@@ -17,12 +21,18 @@
 mod api;
 pub mod budget;
 mod clock;
+mod csvfile;
 mod error;
 mod input;
+mod jobs;
+mod jobs_api;
+mod multipart;
 mod store;
+mod zipfile;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use budget::{BudgetConfig, BudgetStats};
 pub use store::{ConnectifStore, Upserted};
@@ -43,6 +53,8 @@ pub struct ConnectifConfig {
     pub custom_fields: Vec<String>,
     /// URL prefixes product URLs must start with ("Authorized Domains"); empty = any.
     pub authorized_domains: Vec<String>,
+    /// How long an export or import takes to finish (half waiting, half running).
+    pub job_delay: Duration,
     /// Seed of fault probabilities.
     pub seed: u64,
 }
@@ -55,6 +67,7 @@ impl Default for ConnectifConfig {
             budget: BudgetConfig::default(),
             custom_fields: Vec::new(),
             authorized_domains: Vec::new(),
+            job_delay: Duration::from_millis(600),
             seed: 42,
         }
     }
@@ -87,12 +100,15 @@ pub async fn start(
     let faults = Arc::new(FaultInjector::new(config.seed));
     let state = api::AppState {
         store: store.clone(),
+        jobs: Arc::new(jobs::Jobs::new(config.job_delay)),
         config: Arc::new(config),
         budget: budget.clone(),
         faults: faults.clone(),
+        base_url: bound.base_url().to_owned(),
     };
     let app = crate::control::router(faults.clone())
         .merge(api::control_router(budget.clone()))
+        .merge(jobs_api::files_router(state.clone()))
         .merge(api::router(state));
     Ok(ConnectifEmulator {
         served: bound.serve_emulator(app, faults),

@@ -33,6 +33,8 @@ struct Records {
     product_writes: BTreeMap<String, u64>,
     /// Accepted `POST /purchases` per `purchaseId`.
     purchase_creations: BTreeMap<String, u64>,
+    /// Contacts written by imports.
+    imported_contacts: u64,
 }
 
 impl Records {
@@ -74,6 +76,11 @@ impl ConnectifStore {
         self.lock().contacts.keys().cloned().collect()
     }
 
+    /// Every contact, as the API serves them, in email order (what an export holds).
+    pub fn contact_records(&self) -> Vec<Map<String, Value>> {
+        self.lock().contacts.values().cloned().collect()
+    }
+
     /// Whether a contact exists.
     pub fn has_contact(&self, email: &str) -> bool {
         self.lock()
@@ -81,12 +88,10 @@ impl ConnectifStore {
             .contains_key(&email.trim().to_lowercase())
     }
 
-    /// Applies a validated patch to the contact, creating it when absent.
-    pub(crate) fn patch_contact(
-        &self,
-        email: &str,
-        patch: Map<String, Value>,
-    ) -> (Upserted, Value) {
+    /// Applies a patch to the contact, creating it when absent, as an accepted `PATCH
+    /// /contacts/{email}` would (tests use it to change a contact "upstream"; it is not
+    /// validated here).
+    pub fn patch_contact(&self, email: &str, patch: Map<String, Value>) -> (Upserted, Value) {
         let key = email.trim().to_lowercase();
         let now = clock::now_iso();
         let mut records = self.lock();
@@ -122,8 +127,31 @@ impl ConnectifStore {
         (outcome, contact)
     }
 
-    /// Deletes a contact; whether it existed.
-    pub(crate) fn delete_contact(&self, email: &str) -> bool {
+    /// Counts one contact written by an import.
+    pub(crate) fn count_imported(&self) {
+        self.lock().imported_contacts += 1;
+    }
+
+    /// How many contacts imports wrote (rows applied; rows failed or skipped do not count).
+    pub fn imported_contacts(&self) -> u64 {
+        self.lock().imported_contacts
+    }
+
+    /// Adds `count` contacts `contact-N@example.com` (N from 1), with names and a
+    /// newsletter status, for demos and smoke runs.
+    pub fn seed_contacts(&self, count: usize) {
+        for n in 1..=count {
+            let mut patch = Map::new();
+            patch.insert("_name".into(), Value::from(format!("Contact{n}")));
+            patch.insert("_surname".into(), Value::from("Seeded"));
+            let status = if n % 2 == 0 { "subscribed" } else { "none" };
+            patch.insert("_newsletterSubscriptionStatus".into(), Value::from(status));
+            self.patch_contact(&format!("contact-{n}@example.com"), patch);
+        }
+    }
+
+    /// Deletes a contact, as `DELETE /contacts/{email}` does; whether it existed.
+    pub fn delete_contact(&self, email: &str) -> bool {
         self.lock()
             .contacts
             .remove(&email.trim().to_lowercase())
