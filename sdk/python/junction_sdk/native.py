@@ -4,7 +4,8 @@
 
 Call `install()` before importing the connector's module. It swaps the two things only a
 component has: the host's `log` (lines are kept in `logged`, and printed to stderr when
-JUNCTION_NATIVE_LOG is set) and the transport under `junction_sdk.http.request` — urllib
+JUNCTION_NATIVE_LOG is set) and `report_budget` (reports kept in `budget_reports`), and the
+transport under `junction_sdk.http.request` — urllib
 instead of wasi:http, with the same `Response` and the same contract errors, so the
 connector's own code runs unchanged. The contract's types come from the bindings
 componentize-py generates for it (`junction connector build` writes them to `bindings/`);
@@ -21,6 +22,7 @@ import urllib.request
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 logged: List[Tuple[Any, str, List[Tuple[str, str]]]] = []
+budget_reports: List[Any] = []
 
 
 def install() -> None:
@@ -30,6 +32,7 @@ def install() -> None:
     from . import http
 
     host.log = _log
+    host.report_budget = budget_reports.append
     http.request = _request
 
 

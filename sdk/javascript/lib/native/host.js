@@ -1,8 +1,13 @@
-// The host's `log` for a connector running under plain Node (see register.js): every line is
-// kept in `logged` (tests may assert on them) and printed to stderr when
-// JUNCTION_NATIVE_LOG is set.
+// The host's `log` and `reportBudget` for a connector running under plain Node (see
+// register.js): every line is kept in `logged` and every budget report in `budgetReports`
+// (tests may assert on them); lines are printed to stderr when JUNCTION_NATIVE_LOG is set.
 
 export const logged = [];
+export const budgetReports = [];
+
+export function reportBudget(report) {
+  budgetReports.push(report);
+}
 
 export function log(level, message, fields) {
   logged.push({ level, message, fields });
