@@ -485,7 +485,8 @@ async fn automations_and_budgets_through_the_admin_cli() {
         .unwrap()
         .to_string();
 
-    // Connectif cannot be read: customers flowing target → source are refused.
+    // Connectif's customers can be read (exports), but WooCommerce takes no customers:
+    // customers flowing target → source are refused, naming the field.
     let refused = run(&[
         "automations",
         "create",
@@ -506,10 +507,7 @@ async fn automations_and_budgets_through_the_admin_cli() {
         message.contains("field `entities.customers.direction`"),
         "{message}"
     );
-    assert!(
-        message.contains("cannot be read for customers"),
-        "{message}"
-    );
+    assert!(message.contains("cannot take customers"), "{message}");
     let refused = run(&[
         "automations",
         "create",

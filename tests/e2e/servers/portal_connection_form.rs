@@ -734,8 +734,10 @@ async fn every_connector_form_renders_and_submits() {
                 ("status_map", r#"{"completed": "delivered"}"#.into()),
             ],
             &["config-api_key"],
+            // The endpoint select submits its default (the Orders API).
             json!({"api_key": "***", "platform": "woocommerce", "base_url": nowhere,
-                "status_map": {"completed": "delivered"}, "timeout_seconds": 30}),
+                "endpoint": "orders", "status_map": {"completed": "delivered"},
+                "timeout_seconds": 30}),
         ),
         (
             "push",
